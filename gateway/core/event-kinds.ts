@@ -1,0 +1,62 @@
+/**
+ * Every event the gateway moves, as a small integer so the hot path stores it
+ * in a typed array (DESIGN §4). Names are the wire names of the station
+ * contract (docs/protocol.md, protocols/mqtt/schemas/alert.schema.json).
+ *
+ * Class decides the lane: ALERT events are durable (outbox) and go first;
+ * STATE events are latest-value (retained) and never queued.
+ */
+export const EventClass = { ALERT: 0, STATE: 1 } as const
+export type EventClass = (typeof EventClass)[keyof typeof EventClass]
+
+/** Alert kinds a station must see (QoS 1, outbox, ack). */
+export const Kind = {
+  PANIC: 0,
+  SILENT_HOLDUP: 1,
+  DURESS: 2,
+  WHISTLE: 3,
+  SOS: 4,
+  TAMPER: 5,
+  WIRE_CUT: 6,
+  WIRE_SHORT: 7,
+  STUCK: 8,
+  MISSING: 9,
+  RESTORED: 10,
+  LOW_BATTERY: 11,
+  MAINS_LOST: 12,
+  LAMP_FAULT: 13,
+  DEVICE_FAULT: 14,
+  TEST: 15,
+  CANCEL: 16,
+  ESCALATION: 17,
+  GATEWAY_TROUBLE: 18,
+  // --- state / telemetry (latest value, never queued) ---
+  HEARTBEAT: 32,
+  BATTERY: 33,
+  RELEASE: 34,
+  LOOP_NORMAL: 35,
+  ADVERTISEMENT: 36,
+} as const
+export type Kind = (typeof Kind)[keyof typeof Kind]
+
+export const KIND_COUNT = 64
+
+/** Wire names, indexed by Kind. */
+export const KIND_NAMES: readonly string[] = (() => {
+  const names: string[] = new Array(KIND_COUNT).fill('')
+  for (const [k, v] of Object.entries(Kind)) names[v] = k.toLowerCase()
+  return names
+})()
+
+export function kindClass(kind: number): EventClass {
+  return kind < 32 ? EventClass.ALERT : EventClass.STATE
+}
+
+export function kindFromName(name: string): Kind | undefined {
+  const i = KIND_NAMES.indexOf(name)
+  return i >= 0 && KIND_NAMES[i] !== '' ? (i as Kind) : undefined
+}
+
+/** The kinds a configured device may map its press/blow to (config `alert_kind`). */
+export const PRESS_ALERT_KINDS = ['panic', 'silent_holdup', 'duress', 'whistle', 'sos', 'test', 'cancel'] as const
+export type PressAlertKind = (typeof PRESS_ALERT_KINDS)[number]

@@ -1,0 +1,63 @@
+/**
+ * Volatile outbox: same contract as the durable one, nothing on disk. Used by
+ * unit tests and by `outbox.kind: memory` (the demo). "Committed" is the next
+ * microtask, so callers see the same asynchrony as with group commit.
+ */
+import type { CommittedListener, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
+
+export class MemoryOutbox implements Outbox {
+  private readonly entries = new Map<string, OutboxEntry>()
+  private batch: OutboxEntry[] = []
+  private listener: CommittedListener = () => {}
+  private scheduled = false
+  private readonly counters: OutboxStats = { depth: 0, appended: 0, acked: 0, unknownAcks: 0, commits: 0, writeErrors: 0 }
+
+  async open(): Promise<{ recovered: number; damaged: string | null }> {
+    return { recovered: 0, damaged: null }
+  }
+
+  append(entry: Omit<OutboxEntry, 'attempts'>): void {
+    const e: OutboxEntry = { ...entry, attempts: 0 }
+    // A repeated id (replayed after a crash) replaces, never duplicates.
+    this.entries.set(e.id, e)
+    this.batch.push(e)
+    this.counters.appended++
+    if (!this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(() => this.commit())
+    }
+  }
+
+  private commit(): void {
+    this.scheduled = false
+    const batch = this.batch
+    this.batch = []
+    this.counters.commits++
+    this.listener(batch)
+  }
+
+  onCommitted(listener: CommittedListener): void {
+    this.listener = listener
+  }
+
+  ack(id: string): boolean {
+    if (this.entries.delete(id)) {
+      this.counters.acked++
+      return true
+    }
+    this.counters.unknownAcks++
+    return false
+  }
+
+  pending(): readonly OutboxEntry[] {
+    return [...this.entries.values()]
+  }
+
+  stats(): OutboxStats {
+    return { ...this.counters, depth: this.entries.size }
+  }
+
+  async close(): Promise<void> {
+    if (this.scheduled) this.commit()
+  }
+}
