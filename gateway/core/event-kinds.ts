@@ -30,6 +30,11 @@ export const Kind = {
   CANCEL: 16,
   ESCALATION: 17,
   GATEWAY_TROUBLE: 18,
+  // Lamp box (issue 5, devices/lamp-box): distinct troubles so the station can tell
+  // "the lamp is out" from "someone opened the box" without decoding values.
+  LAMP_DARK: 19,
+  DOOR_OPEN: 20,
+  CHANNEL_FAULT: 21,
   // --- state / telemetry (latest value, never queued) ---
   HEARTBEAT: 32,
   BATTERY: 33,

@@ -1,0 +1,45 @@
+/** The validated, defaulted, frozen config (shape of gateway/config/schema.ts). */
+import type { PanicButtonConfig } from '../../devices/panic-button/config.js'
+import type { BleWhistleConfig } from '../../devices/ble-whistle/config.js'
+import type { LampBoxConfig } from '../../devices/lamp-box/config.js'
+
+export type BrokerRole = 'panel' | 'technician' | 'neighbour' | 'station' | 'simulator'
+export type DeviceConfig = PanicButtonConfig | BleWhistleConfig | LampBoxConfig
+
+export interface Config {
+  site: string
+  post: string
+  post_type: 'safety_house' | 'lookout'
+  group: string | null
+  data_dir: string
+  secrets_file: string | null
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'json' | 'pretty' | 'auto' }
+  broker: {
+    enabled: boolean
+    host: string
+    port: number
+    max_clients: number
+    max_packet_bytes: number
+    connect_timeout_ms: number
+    queue_limit: number
+    users: { username: string; role: BrokerRole }[]
+  }
+  station: {
+    url: string | null
+    protocol: 'auto' | '5' | '3.1.1'
+    client_id: string | null
+    username: string | null
+    ca_file: string | null
+    cert_file: string | null
+    key_file: string | null
+    keepalive_s: number
+    backoff_initial_ms: number
+    backoff_max_ms: number
+    queue_limit: number
+    ack_timeout_s: number
+    test_report_s: number
+  }
+  outbox: { kind: 'file' | 'memory'; max_alerts: number }
+  core: { dedupe_ms: number; keyed_dedupe_ms: number; tick_ms: number; state_interval_s: number }
+  devices: DeviceConfig[]
+}

@@ -1,0 +1,115 @@
+/**
+ * The one config schema (issue 2 §4): types, defaults and descriptions in one
+ * place, zigbee2mqtt-style. Device kinds contribute their own fragments
+ * (devices/<kind>/config.ts). Secrets are NOT here: see gateway/config/secrets.ts.
+ */
+import { panicButtonConfigSchema } from '../../devices/panic-button/config.js'
+import { bleWhistleConfigSchema } from '../../devices/ble-whistle/config.js'
+import { lampBoxConfigSchema } from '../../devices/lamp-box/config.js'
+import { TOPIC_LEVEL_PATTERN } from '../../protocols/mqtt/topics.js'
+
+const level = (description: string) => ({ type: 'string', pattern: TOPIC_LEVEL_PATTERN, description })
+
+export const configSchema = {
+  type: 'object',
+  required: ['site', 'post'],
+  additionalProperties: false,
+  properties: {
+    site: level('Site id (city district), lower-case letters, digits and dashes, e.g. "sh-huangpu".'),
+    post: level('This post\'s id, e.g. "kiosk-017".'),
+    post_type: { enum: ['safety_house', 'lookout'], default: 'safety_house', description: 'Kind of post.' },
+    group: { type: ['string', 'null'], pattern: TOPIC_LEVEL_PATTERN, default: null, description: 'Joint-defence group this post answers alarms with (issue 6), or null.' },
+    data_dir: { type: 'string', minLength: 1, default: '/var/lib/safehouse', description: 'Where the outbox, sequence and counters live (writable by the service user).' },
+    secrets_file: { type: ['string', 'null'], default: null, description: 'YAML file (mode 0600) with passwords and keys; null = environment variables only.' },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
+        format: { enum: ['json', 'pretty', 'auto'], default: 'auto', description: 'json for journald/log shippers; pretty for a terminal; auto = pretty on a TTY.' },
+      },
+    },
+    broker: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The embedded MQTT broker (aedes) for local screens, lamp-box panels, neighbours and technicians.',
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Listen on host:port. The gateway always publishes in process.' },
+        host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on. 0.0.0.0 to serve the post\'s LAN.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 1883, description: 'TCP port; 0 = any free port (tests).' },
+        max_clients: { type: 'integer', minimum: 1, maximum: 10000, default: 64, description: 'Connections beyond this are refused.' },
+        max_packet_bytes: { type: 'integer', minimum: 256, maximum: 1048576, default: 16384, description: 'Larger MQTT packets are refused and the client disconnected.' },
+        connect_timeout_ms: { type: 'integer', minimum: 100, default: 5000, description: 'A client must send CONNECT within this time.' },
+        queue_limit: { type: 'integer', minimum: 1, default: 100, description: 'Per-client queue of messages while the client is still connecting.' },
+        users: {
+          type: 'array',
+          default: [],
+          description: 'Local broker accounts (passwords: `safehouse user add`, stored hashed in the secrets file).',
+          items: {
+            type: 'object',
+            required: ['username', 'role'],
+            additionalProperties: false,
+            properties: {
+              username: { type: 'string', pattern: '^[a-zA-Z0-9_.-]{1,64}$', description: 'Login name.' },
+              role: { enum: ['panel', 'technician', 'neighbour', 'station', 'simulator'], description: 'panel: reads this post; technician: reads all, sends commands; neighbour: group fan-out; station: acks and commands; simulator: drives twins (demo).' },
+            },
+          },
+        },
+      },
+    },
+    station: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The uplink to the station (police command room) broker.',
+      properties: {
+        url: { type: ['string', 'null'], pattern: '^(mqtts?|wss?)://', default: null, description: 'mqtt://host:1883 or mqtts://host:8883; null = no uplink (local only).' },
+        protocol: { enum: ['auto', '5', '3.1.1'], default: 'auto', description: 'auto = MQTT 5, falling back to 3.1.1 if the broker refuses it.' },
+        client_id: { type: ['string', 'null'], default: null, description: 'Default: safehouse-<site>-<post>.' },
+        username: { type: ['string', 'null'], default: null, description: 'Station login (password in the secrets file / SAFEHOUSE_STATION_PASSWORD).' },
+        ca_file: { type: ['string', 'null'], default: null, description: 'PEM CA bundle to verify the station (mqtts).' },
+        cert_file: { type: ['string', 'null'], default: null, description: 'PEM client certificate (mqtts with client auth).' },
+        key_file: { type: ['string', 'null'], default: null, description: 'PEM client key (keep it 0600).' },
+        keepalive_s: { type: 'integer', minimum: 5, maximum: 600, default: 15, description: 'MQTT keepalive; with it the station broker notices a dead gateway within 1.5x this.' },
+        backoff_initial_ms: { type: 'integer', minimum: 10, default: 500, description: 'First reconnect delay; doubles with jitter.' },
+        backoff_max_ms: { type: 'integer', minimum: 100, default: 30000, description: 'Longest reconnect delay.' },
+        queue_limit: { type: 'integer', minimum: 0, default: 1000, description: 'Non-alert messages held while disconnected (oldest dropped and counted). Alerts are never in this queue.' },
+        ack_timeout_s: { type: 'integer', minimum: 1, default: 30, description: 'An alert not acknowledged by the station within this is re-sent and escalated.' },
+        test_report_s: { type: 'integer', minimum: 0, default: 60, description: 'Periodic test report to the station; 0 = off.' },
+      },
+    },
+    outbox: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        kind: { enum: ['file', 'memory'], default: 'file', description: 'file = crash-safe log in data_dir; memory = volatile (demo/tests only).' },
+        max_alerts: { type: 'integer', minimum: 100, default: 100000, description: 'Unacknowledged alerts kept on disk.' },
+      },
+    },
+    core: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        dedupe_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 250, description: 'Same alert kind from the same device within this (without a packet id) counts once.' },
+        keyed_dedupe_ms: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'Same packet id/counter from the same device within this counts once.' },
+        tick_ms: { type: 'integer', minimum: 10, maximum: 5000, default: 250, description: 'Supervision timer-wheel resolution.' },
+        state_interval_s: { type: 'integer', minimum: 1, default: 60, description: 'Retained state is republished at least this often.' },
+      },
+    },
+    devices: {
+      type: 'array',
+      default: [],
+      description: 'The devices of this post.',
+      items: {
+        type: 'object',
+        discriminator: { propertyName: 'kind' },
+        required: ['kind'],
+        oneOf: [panicButtonConfigSchema, bleWhistleConfigSchema, lampBoxConfigSchema],
+      },
+    },
+  },
+} as const

@@ -1,0 +1,286 @@
+/**
+ * The composition root (DESIGN §4): builds every object from one validated,
+ * frozen Config. Constructors only store fields; start() opens ports and
+ * timers in order; stop() closes them in reverse. A failing driver is logged
+ * and reported as a device fault; it never stops the others.
+ */
+import { mkdirSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { systemClock, type Clock, type TimerHandle } from './clock.js'
+import type { Config } from './config/config-types.js'
+import type { Secrets } from './config/secrets.js'
+import { DeviceTable } from './core/device-table.js'
+import { EventCore } from './core/event-core.js'
+import { FileSequence, MemorySequence, type SequenceSource } from './core/sequence.js'
+import { TimerWheel } from './core/timer-wheel.js'
+import { AlertEncoder } from '../protocols/mqtt/alert-encoder.js'
+import { PostTopics } from '../protocols/mqtt/topics.js'
+import { checkPayload } from '../protocols/mqtt/schemas.js'
+import { EmbeddedBroker } from './broker/embedded-broker.js'
+import { StationUplink, type InboundMessage } from './uplink/station-uplink.js'
+import type { Outbox } from './outbox/outbox.js'
+import { MemoryOutbox } from './outbox/memory-outbox.js'
+import { StateTracker } from './state/state-tracker.js'
+import { StatePublisher } from './state/state-publisher.js'
+import { LocalFanoutSink } from './sinks/local-fanout-sink.js'
+import { OutboxSink } from './sinks/outbox-sink.js'
+import { LampSink } from './sinks/lamp-sink.js'
+import { CommandHandler } from './inbound/command-handler.js'
+import { registerCommands } from './inbound/commands.js'
+import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
+import type { DriverFactory, SimControl } from './driver-factory.js'
+import type { IClientOptions, MqttClient } from 'mqtt'
+
+export const VERSION = '0.1.0'
+
+export interface GatewayDeps {
+  log: Logger
+  clock?: Clock
+  drivers: DriverFactory
+  /** Override the outbox (tests); default from config.outbox.kind. */
+  outbox?: Outbox
+  /** Builds the durable outbox for `outbox.kind: file` (issue 6). */
+  fileOutbox?: (dir: string, config: Readonly<Config>, log: Logger) => Outbox
+  connectStation?: (url: string, opts: IClientOptions) => MqttClient
+}
+
+interface AckPayload { id: string; by: string; at?: number }
+
+export class Gateway {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly topics: PostTopics
+  readonly devices: DeviceTable
+  readonly encoder: AlertEncoder
+  readonly core: EventCore
+  readonly wheel: TimerWheel
+  readonly broker: EmbeddedBroker
+  readonly uplink: StationUplink
+  readonly outbox: Outbox
+  readonly state: StateTracker
+  readonly statePublisher: StatePublisher
+  readonly commands: CommandHandler
+  readonly twins: Map<string, SimControl>
+  readonly lamp: LampSink | null
+  readonly startedAt: number
+  private readonly drivers: DeviceDriver[]
+  private readonly sequence: SequenceSource & { open?: () => void }
+  private readonly alertTopics: string[]
+  private readonly abort = new AbortController()
+  private started = false
+  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0 }
+
+  constructor(readonly config: Readonly<Config>, readonly secrets: Secrets, deps: GatewayDeps) {
+    const c = config
+    this.clock = deps.clock ?? systemClock
+    this.log = deps.log
+    this.startedAt = this.clock.now()
+    this.topics = new PostTopics(c.site, c.post)
+    this.devices = new DeviceTable(c.devices, { keyedDedupeMs: c.core.keyed_dedupe_ms, unkeyedDedupeMs: c.core.dedupe_ms })
+    this.encoder = new AlertEncoder({ site: c.site, post: c.post, postType: c.post_type })
+    this.alertTopics = this.devices.entries.map((e) => this.topics.alert(e.id))
+    for (const e of this.devices.entries) this.encoder.internDevice({ id: e.id, kind: e.kind, label: e.label, location: e.location })
+    this.sequence = c.outbox.kind === 'memory' && !deps.fileOutbox ? new MemorySequence() : new FileSequence(c.data_dir)
+    this.core = new EventCore({
+      clock: this.clock,
+      devices: this.devices,
+      encoder: this.encoder,
+      sequence: this.sequence,
+      onSinkError: (sink, err) => this.log.error({ sink, err: (err as Error).message }, 'event sink failed'),
+    })
+    this.wheel = new TimerWheel(this.clock, c.core.tick_ms)
+    this.outbox = deps.outbox ?? (c.outbox.kind === 'file' && deps.fileOutbox ? deps.fileOutbox(c.data_dir, c, this.log.child({ component: 'outbox' })) : new MemoryOutbox())
+    this.broker = new EmbeddedBroker({
+      broker: c.broker,
+      site: c.site,
+      post: c.post,
+      group: c.group,
+      passwords: secrets.broker_passwords,
+      log: this.log.child({ component: 'broker' }),
+      validateInbound: (topic, payload) => this.validateInbound(topic, payload),
+    })
+    this.uplink = new StationUplink({
+      station: c.station,
+      topics: this.topics,
+      clientId: c.station.client_id ?? `safehouse-${c.site}-${c.post}`,
+      password: secrets.station_password,
+      version: VERSION,
+      outbox: this.outbox,
+      clock: this.clock,
+      log: this.log.child({ component: 'uplink' }),
+      onMessage: (m) => this.onStationMessage(m),
+      onStateChange: () => { this.state.gatewayDirty = true },
+      connect: deps.connectStation,
+    })
+    this.state = new StateTracker(this.devices, (seq) => this.encoder.id(seq))
+    this.core.setHealthListener(this.state)
+    const built = deps.drivers({ config: c, secrets, devices: this.devices, clock: this.clock, log: this.log, sink: this.core })
+    this.drivers = built.drivers
+    this.twins = built.twins
+    this.lamp = built.lamp ? new LampSink(built.lamp, (p) => { this.state.lampPattern = p; this.markLampDirty() }) : null
+    // Sink order: state first (so a published alert's device state is current), then local fan-out
+    // (fastest path to people nearby), then the outbox/station, then the lamp.
+    this.core.addSink(this.state)
+    this.core.addSink(new LocalFanoutSink(this.broker, this.alertTopics, []))
+    this.core.addSink(new OutboxSink(this.outbox, this.devices, this.alertTopics, (seq) => this.encoder.id(seq)))
+    if (this.lamp) this.core.addSink(this.lamp)
+    this.statePublisher = new StatePublisher(this, (topic, payload) => {
+      this.broker.publish(topic, payload, 1, true)
+      this.uplink.publish(topic, payload, 1, true)
+    })
+    this.commands = new CommandHandler(this.log.child({ component: 'commands' }))
+    registerCommands(this)
+  }
+
+  async start(): Promise<void> {
+    const c = this.config
+    const log = this.log
+    if (this.sequence.open || c.outbox.kind === 'file') {
+      try {
+        mkdirSync(c.data_dir, { recursive: true, mode: 0o700 })
+      } catch (e) {
+        throw new Error(`cannot create data_dir ${c.data_dir}: ${(e as Error).message}; create it and make it writable by the service user`)
+      }
+    }
+    this.sequence.open?.()
+    const recovered = await this.outbox.open()
+    if (recovered.recovered || recovered.damaged) log.warn(recovered, 'outbox recovered alerts from the last run')
+    await this.broker.start()
+    this.broker.subscribe(this.topics.ack, (_t, p) => this.handleAck(p, 'local'))
+    this.broker.subscribe(this.topics.cmdFilter, (t, p) => this.commands.handle(t.slice(this.topics.cmdPrefix.length), p, { reply: (topic, payload) => this.broker.publish(topic, payload, 1, false) }, {}))
+    this.broker.subscribe(this.topics.simFilter, (t, p) => this.onSim(t, p))
+    this.wheel.start()
+    this.uplink.start()
+    this.statePublisher.start()
+    // Drivers last: every sink is ready before the first input can arrive.
+    for (const d of this.drivers) {
+      try {
+        await d.start(this.abort.signal)
+      } catch (e) {
+        this.counters.driverStartFailures++
+        log.error({ driver: d.kind, err: (e as Error).message }, 'device driver failed to start; other devices continue')
+      }
+    }
+    this.started = true
+    log.info({ site: c.site, post: c.post, devices: this.devices.size - 1, station: c.station.url ?? 'none' }, 'gateway started')
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort()
+    for (const d of [...this.drivers].reverse()) {
+      try {
+        await d.stop()
+      } catch (e) {
+        this.log.warn({ driver: d.kind, err: (e as Error).message }, 'device driver did not stop cleanly')
+      }
+    }
+    this.statePublisher.stop()
+    await this.uplink.stop()
+    this.wheel.stop()
+    await this.broker.stop()
+    await this.outbox.close()
+    if (this.started) this.log.info({}, 'gateway stopped')
+    this.started = false
+  }
+
+  /** A station (or local station console) acknowledged an alert. */
+  handleAck(payload: Buffer, via: 'station' | 'local'): void {
+    const r = checkPayload<AckPayload>('ack', payload)
+    if (!r.ok) {
+      this.counters.badAcks++
+      this.log.warn({ via, problem: r.error }, 'malformed ack ignored')
+      return
+    }
+    const { id, by } = r.value
+    const known = this.outbox.ack(id)
+    if (!known && !this.state.open.has(id)) {
+      this.counters.unknownAcks++
+      this.log.warn({ id, by, via }, 'ack for an unknown alert id ignored')
+      return
+    }
+    const at = this.clock.now()
+    this.state.recordAck(id, by, at)
+    this.lamp?.acknowledged()
+    this.log.info({ id, by, via }, 'alert acknowledged by the station')
+    this.statePublisher.flushSoon()
+  }
+
+  private onStationMessage(m: InboundMessage): void {
+    if (m.topic === this.topics.ack) return this.handleAck(m.payload, 'station')
+    if (m.topic.startsWith(this.topics.cmdPrefix)) {
+      return this.commands.handle(m.topic.slice(this.topics.cmdPrefix.length), m.payload, this.uplink, m)
+    }
+  }
+
+  private onSim(topic: string, payload: Buffer): void {
+    const rel = this.topics.relative(topic)
+    if (!rel || rel.length !== 3) return
+    const twin = this.twins.get(rel[1])
+    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined) : `no simulated device "${rel[1]}"`
+    if (err) this.log.warn({ device: rel[1], action: rel[2], err }, 'simulator command refused')
+  }
+
+  /** What local clients may publish to the topics the gateway consumes must be well-formed. */
+  private validateInbound(topic: string, payload: Buffer): string | null {
+    if (topic === this.topics.ack) {
+      const r = checkPayload('ack', payload)
+      return r.ok ? null : r.error
+    }
+    if (topic.startsWith(this.topics.cmdPrefix) && payload.length) {
+      const r = checkPayload('commandRequest', payload)
+      return r.ok ? null : r.error
+    }
+    if (topic.includes('/sim/') && payload.length && !/^-?\d+(\.\d+)?$/.test(payload.toString())) return 'a simulator argument is a number or empty'
+    return null
+  }
+
+  private markLampDirty(): void {
+    for (const e of this.devices.entries) if (e.kind === 'lamp-box') this.state.dirty[e.index] = 1
+  }
+
+  /** The retained gateway-state payload (gateway-state.schema.json). */
+  gatewayState(): object {
+    const ob = this.outbox.stats()
+    const pending = this.outbox.pending()
+    const counters: Record<string, number> = {
+      duplicates: this.core.counters.duplicates,
+      overflows: this.core.counters.overflows,
+      sink_errors: this.core.counters.sinkErrors,
+      bad_inputs: this.core.counters.badInputs,
+      unknown_acks: this.counters.unknownAcks,
+      bad_acks: this.counters.badAcks,
+      outbox_write_errors: ob.writeErrors,
+      uplink_queue_dropped: this.uplink.counters.queueDropped,
+      uplink_publish_errors: this.uplink.counters.publishErrors,
+      broker_refused_anonymous: this.broker.counters.refusedAnonymous,
+      broker_refused_bad_login: this.broker.counters.refusedBadLogin,
+      broker_denied_publish: this.broker.counters.deniedPublish,
+      broker_denied_subscribe: this.broker.counters.deniedSubscribe,
+      broker_rejected_payload: this.broker.counters.rejectedPayload,
+      broker_oversized: this.broker.counters.oversized,
+      driver_start_failures: this.counters.driverStartFailures,
+    }
+    return {
+      v: 1,
+      site: this.config.site,
+      post: this.config.post,
+      post_type: this.config.post_type,
+      group: this.config.group,
+      version: VERSION,
+      time: this.clock.now(),
+      uptime_s: Math.floor((this.clock.now() - this.startedAt) / 1000),
+      mode: this.core.testMode ? 'walk_test' : 'normal',
+      station: this.uplink.state,
+      protocol: this.uplink.connected ? this.uplink.protocolVersion : null,
+      outbox: { depth: ob.depth, oldest_ms: pending.length ? pending[0].acceptedAt : null },
+      counters,
+      cpu_temp_c: null,
+      disk_free_mb: null,
+      last_ack: this.state.lastAck,
+      open_alerts: [...this.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
+      recent_acks: this.state.recentAcks,
+    }
+  }
+}
+
+export type { LampActuator, TimerHandle }

@@ -1,0 +1,31 @@
+/**
+ * pino logs (issue 2 §9): JSON by default (journald, log shippers), readable
+ * on a terminal; one child logger per component; secrets redacted by field
+ * name wherever they appear.
+ */
+import { pino, type Logger, type DestinationStream } from 'pino'
+import pretty from 'pino-pretty'
+
+export const REDACT_PATHS = [
+  'password', '*.password', 'station_password', '*.station_password', 'broker_passwords', '*.broker_passwords',
+  'ble_keys', '*.ble_keys', 'key', '*.key', 'secret', '*.secret', 'secrets', '*.secrets',
+]
+
+export interface LogOptions {
+  level: string
+  format: 'json' | 'pretty' | 'auto'
+  /** Where to write; default stdout. */
+  destination?: DestinationStream
+}
+
+export function createLogger(o: LogOptions): Logger {
+  const usePretty = o.format === 'pretty' || (o.format === 'auto' && process.stdout.isTTY === true && !o.destination)
+  const opts = { level: o.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }
+  if (usePretty) {
+    // Synchronous pretty stream (no worker thread) so the demo's lines stay in order with its console output.
+    return pino(opts, pretty({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
+  }
+  return o.destination ? pino(opts, o.destination) : pino(opts)
+}
+
+export type { Logger }

@@ -1,0 +1,30 @@
+/**
+ * Drives the lamp box from events (DESIGN §2 "actuators", issue 5): an alarm
+ * at this post -> 'alarm'; a neighbour's alarm -> 'neighbour-alarm'; the
+ * station's ack -> 'acknowledged'. Silent hold-up and duress never light the
+ * post's own lamp (that would warn the attacker); they still reach the station.
+ */
+import type { CoreEvent, EventSink } from '../core/event-core.js'
+import { EventClass } from '../core/event-kinds.js'
+import type { LampActuator, LampPattern } from '../../devices/device-driver.js'
+import { ALARM_KINDS, SILENT_KINDS } from '../state/fault-kinds.js'
+
+export class LampSink implements EventSink {
+  readonly name = 'lamp'
+  constructor(private readonly lamp: LampActuator, private readonly onPattern: (p: LampPattern) => void = () => {}) {}
+
+  onEvent(ev: CoreEvent): void {
+    if (ev.cls !== EventClass.ALERT || !ALARM_KINDS.has(ev.kind) || SILENT_KINDS.has(ev.kind)) return
+    if (ev.test) return this.set('test', 'walk test')
+    this.set(ev.origin >= 0 ? 'neighbour-alarm' : 'alarm', ev.origin >= 0 ? 'neighbour alert' : 'alert at this post')
+  }
+
+  acknowledged(): void {
+    this.set('acknowledged', 'station acknowledged')
+  }
+
+  set(p: LampPattern, reason: string): void {
+    this.lamp.setPattern(p, reason)
+    this.onPattern(p)
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Which alert kinds are standing faults (shown in device state until a
+ * `restored` event with value = that kind clears them), and which are alarms.
+ */
+import { Kind } from '../core/event-kinds.js'
+
+export const ALARM_KINDS: ReadonlySet<number> = new Set([Kind.PANIC, Kind.SILENT_HOLDUP, Kind.DURESS, Kind.WHISTLE, Kind.SOS])
+
+/** Alarms that must not show on the post's own lamp box (a silent hold-up warns nobody at the scene). */
+export const SILENT_KINDS: ReadonlySet<number> = new Set([Kind.SILENT_HOLDUP, Kind.DURESS])
+
+export function isFaultKind(kind: number): boolean {
+  return kind < 32 && !ALARM_KINDS.has(kind) && kind !== Kind.RESTORED && kind !== Kind.TEST && kind !== Kind.CANCEL && kind !== Kind.ESCALATION
+}

@@ -1,0 +1,147 @@
+/**
+ * Retained state for maintainers (issue 2 §8, issue 6 §4): per device status,
+ * last seen, battery, RSSI, active faults, counters and the last alert with
+ * who acknowledged it; per gateway the open alerts and recent acks.
+ *
+ * onEvent() is on the hot path and only writes numbers into typed arrays and
+ * sets dirty flags; JSON is built by the publisher at most once per second
+ * per device (latest value, never queued).
+ */
+import type { DeviceLinkStatus } from '../../devices/device-driver.js'
+import type { CoreEvent, DeviceHealthListener, EventSink } from '../core/event-core.js'
+import { EventClass, Kind, KIND_NAMES } from '../core/event-kinds.js'
+import type { DeviceTable } from '../core/device-table.js'
+import { isFaultKind } from './fault-kinds.js'
+
+export interface AlertRecord {
+  id: string
+  device: string
+  kind: string
+  hw_time: number
+  acknowledged_by: string | null
+  acknowledged_at: number | null
+}
+
+const MAX_OPEN = 50
+const MAX_ACKS = 20
+
+export class StateTracker implements EventSink, DeviceHealthListener {
+  readonly name = 'state'
+  readonly lastSeen: Float64Array
+  readonly battery: Float64Array
+  readonly rssi: Float64Array
+  readonly faults: Uint32Array
+  readonly dirty: Uint8Array
+  readonly status: DeviceLinkStatus[]
+  readonly statusReason: string[]
+  readonly counters: Map<string, number>[]
+  readonly lastAlert: (AlertRecord | null)[]
+  /** Missing per supervision (issue 6), separate from the driver's link status. */
+  readonly missing: Uint8Array
+  lampPattern = 'normal'
+  readonly open = new Map<string, AlertRecord>()
+  readonly recentAcks: AlertRecord[] = []
+  lastAck: { id: string; by: string; at: number } | null = null
+  gatewayDirty = true
+
+  constructor(private readonly devices: DeviceTable, private readonly idOf: (seq: number) => string) {
+    const n = devices.size
+    this.lastSeen = new Float64Array(n).fill(NaN)
+    this.battery = new Float64Array(n).fill(NaN)
+    this.rssi = new Float64Array(n).fill(NaN)
+    this.faults = new Uint32Array(n)
+    this.dirty = new Uint8Array(n).fill(1)
+    this.missing = new Uint8Array(n)
+    this.status = new Array<DeviceLinkStatus>(n).fill('starting')
+    this.statusReason = new Array<string>(n).fill('')
+    this.counters = Array.from({ length: n }, () => new Map<string, number>())
+    this.lastAlert = new Array<AlertRecord | null>(n).fill(null)
+  }
+
+  onEvent(ev: CoreEvent): void {
+    const d = ev.device
+    if (ev.origin >= 0) return // a neighbour's alert says nothing about our devices
+    if (!Number.isNaN(ev.hwTime)) this.lastSeen[d] = ev.hwTime
+    if (!Number.isNaN(ev.rssi)) this.rssi[d] = ev.rssi
+    this.dirty[d] = 1
+    if (ev.cls === EventClass.STATE) {
+      if (ev.kind === Kind.BATTERY) this.battery[d] = ev.value
+      return
+    }
+    if (ev.kind === Kind.RESTORED) {
+      if (ev.value >= 0 && ev.value < 32) this.faults[d] &= ~(1 << ev.value)
+      if (ev.value === Kind.MISSING) this.missing[d] = 0
+    } else if (isFaultKind(ev.kind)) {
+      this.faults[d] |= 1 << ev.kind
+      if (ev.kind === Kind.MISSING) this.missing[d] = 1
+    }
+    if (ev.kind === Kind.LOW_BATTERY && Number.isFinite(ev.value)) this.battery[d] = ev.value
+    // Off the steady-state path: alerts are rare, so building the record here is fine.
+    const rec: AlertRecord = { id: this.idOf(ev.seq), device: this.devices.get(d).id, kind: KIND_NAMES[ev.kind], hw_time: ev.hwTime, acknowledged_by: null, acknowledged_at: null }
+    this.lastAlert[d] = rec
+    this.open.set(rec.id, rec)
+    if (this.open.size > MAX_OPEN) this.open.delete(this.open.keys().next().value as string)
+    this.gatewayDirty = true
+  }
+
+  /** The station acknowledged `id` (already removed from the outbox by the caller). */
+  recordAck(id: string, by: string, at: number): void {
+    this.lastAck = { id, by, at }
+    const rec = this.open.get(id)
+    this.open.delete(id)
+    const done: AlertRecord = rec ? { ...rec, acknowledged_by: by, acknowledged_at: at } : { id, device: '', kind: '', hw_time: 0, acknowledged_by: by, acknowledged_at: at }
+    this.recentAcks.push(done)
+    if (this.recentAcks.length > MAX_ACKS) this.recentAcks.shift()
+    for (let d = 0; d < this.lastAlert.length; d++) {
+      const la = this.lastAlert[d]
+      if (la && la.id === id) {
+        la.acknowledged_by = by
+        la.acknowledged_at = at
+        this.dirty[d] = 1
+      }
+    }
+    this.gatewayDirty = true
+  }
+
+  linkStatus(device: number, status: DeviceLinkStatus, reason: string): void {
+    if (device < 0 || device >= this.status.length) return
+    this.status[device] = status
+    this.statusReason[device] = reason
+    this.dirty[device] = 1
+  }
+
+  count(device: number, counter: string, by: number): void {
+    if (device < 0 || device >= this.counters.length) return
+    const m = this.counters[device]
+    m.set(counter, (m.get(counter) ?? 0) + by)
+    this.dirty[device] = 1
+  }
+
+  activeFaults(d: number): string[] {
+    const out: string[] = []
+    for (let k = 0; k < 32; k++) if (this.faults[d] & (1 << k)) out.push(KIND_NAMES[k])
+    return out
+  }
+
+  /** The retained device-state payload (device-state.schema.json). */
+  deviceState(d: number): object {
+    const e = this.devices.get(d)
+    const num = (x: number): number | null => (Number.isFinite(x) ? x : null)
+    return {
+      v: 1,
+      device: e.id,
+      device_kind: e.kind,
+      label: e.label,
+      location: e.location,
+      status: this.missing[d] ? 'missing' : this.status[d],
+      status_reason: this.missing[d] ? 'no heartbeat within the supervision interval' : this.statusReason[d],
+      last_seen: num(this.lastSeen[d]),
+      battery: num(this.battery[d]),
+      rssi: Number.isFinite(this.rssi[d]) ? Math.round(this.rssi[d]) : null,
+      faults: this.activeFaults(d),
+      counters: Object.fromEntries(this.counters[d]),
+      last_alert: this.lastAlert[d],
+      ...(e.kind === 'lamp-box' ? { lamp_pattern: this.lampPattern } : {}),
+    }
+  }
+}

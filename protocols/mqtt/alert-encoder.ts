@@ -1,0 +1,98 @@
+/**
+ * Encodes an alert (protocols/mqtt/schemas/alert.schema.json) into a pooled
+ * Buffer without allocating: everything that depends only on the device is
+ * JSON-encoded once at start (`internDevice`), per event only numbers are
+ * written. JSON.stringify is used at intern time so labels are escaped right.
+ */
+import { JsonBytes } from './json-bytes.js'
+import { KIND_COUNT, KIND_NAMES } from '../../gateway/core/event-kinds.js'
+
+export interface AlertIdentity {
+  site: string
+  post: string
+  postType: 'safety_house' | 'lookout'
+}
+
+export interface AlertDeviceInfo {
+  id: string
+  kind: 'panic-button' | 'ble-whistle' | 'lamp-box' | 'gateway'
+  label: string
+  location: string
+}
+
+/** The numbers of one alert; a reused object, filled per event. */
+export interface AlertFields {
+  device: number
+  kind: number
+  seq: number
+  value: number
+  rssi: number
+  hwTime: number
+  sentTime: number
+  test: boolean
+  /** Index into the origin-post table, or -1 for this post's own alert. */
+  origin: number
+}
+
+const b = (s: string): Buffer => Buffer.from(s, 'utf8')
+const Q = JSON.stringify
+
+export class AlertEncoder {
+  private readonly idPrefix: Buffer
+  private readonly devicePart: Buffer[] = []
+  private readonly kindPart: Buffer[] = []
+  private readonly originPart: Buffer[] = []
+  private readonly seqKey = b('","seq":')
+  private readonly valueKey = b(',"value":')
+  private readonly rssiKey = b(',"rssi":')
+  private readonly hwKey = b(',"hw_time":')
+  private readonly sentKey = b(',"sent_time":')
+  private readonly testKey = b(',"test":')
+  private readonly close = b('}')
+  private readonly w = new JsonBytes(Buffer.alloc(0))
+  /** Upper bound of one encoded alert for `device` (for pool sizing). */
+  maxLength = 0
+
+  constructor(private readonly who: AlertIdentity) {
+    this.idPrefix = b(`{"v":1,"id":"${who.site}:${who.post}:`)
+    for (let k = 0; k < KIND_COUNT; k++) this.kindPart[k] = b(KIND_NAMES[k] || 'unknown')
+  }
+
+  /** Pre-encode a device; returns its index for encode(). */
+  internDevice(d: AlertDeviceInfo): number {
+    const part = b(
+      `,"site":${Q(this.who.site)},"post":${Q(this.who.post)},"post_type":${Q(this.who.postType)}` +
+        `,"device":${Q(d.id)},"device_kind":${Q(d.kind)},"label":${Q(d.label)},"location":${Q(d.location)},"kind":"`,
+    )
+    this.devicePart.push(part)
+    // id prefix + 16 seq digits + device part + kind + numbers (6 × 24) + origin.
+    this.maxLength = Math.max(this.maxLength, this.idPrefix.length + 16 + part.length + 32 + 6 * 24 + 80)
+    return this.devicePart.length - 1
+  }
+
+  /** Pre-encode a neighbouring post id for relayed alerts; returns its origin index. */
+  internOrigin(post: string): number {
+    this.originPart.push(b(`,"origin_post":${Q(post)}`))
+    return this.originPart.length - 1
+  }
+
+  /** Write the alert into `out` from offset 0; returns its length. `out` must hold maxLength bytes. */
+  encode(f: AlertFields, out: Buffer): number {
+    const w = this.w.reset(out)
+    w.raw(this.idPrefix).int(f.seq).raw(this.devicePart[f.device]).raw(this.kindPart[f.kind])
+    w.raw(this.seqKey).int(f.seq)
+    w.raw(this.valueKey).num(f.value)
+    w.raw(this.rssiKey).intOrNull(f.rssi)
+    w.raw(this.hwKey).int(f.hwTime)
+    w.raw(this.sentKey).int(f.sentTime)
+    w.raw(this.testKey).bool(f.test)
+    if (f.origin >= 0) w.raw(this.originPart[f.origin])
+    w.raw(this.close)
+    return w.pos
+  }
+
+  /** The id string of an alert (allocates: used off the hot path, e.g. for the outbox and logs). */
+  id(seq: number): string {
+    return `${this.who.site}:${this.who.post}:${seq}`
+  }
+}
