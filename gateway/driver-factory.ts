@@ -32,4 +32,4 @@ export interface BuiltDrivers {
   twins: Map<string, SimControl>
 }
 
-export type DriverFactory = (ctx: DriverFactoryContext) => BuiltDrivers
+export type DriverFactory = (ctx: DriverFactoryContext) => BuiltDrivers | Promise<BuiltDrivers>

@@ -28,7 +28,7 @@ import { LampSink } from './sinks/lamp-sink.js'
 import { CommandHandler } from './inbound/command-handler.js'
 import { registerCommands } from './inbound/commands.js'
 import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
-import type { DriverFactory, SimControl } from './driver-factory.js'
+import type { BuiltDrivers, DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
 
 export const VERSION = '0.1.0'
@@ -60,17 +60,29 @@ export class Gateway {
   readonly state: StateTracker
   readonly statePublisher: StatePublisher
   readonly commands: CommandHandler
-  readonly twins: Map<string, SimControl>
-  readonly lamp: LampSink | null
   readonly startedAt: number
-  private readonly drivers: DeviceDriver[]
   private readonly sequence: SequenceSource & { open?: () => void }
   private readonly alertTopics: string[]
   private readonly abort = new AbortController()
   private started = false
   counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0 }
 
-  constructor(readonly config: Readonly<Config>, readonly secrets: Secrets, deps: GatewayDeps) {
+  /** Build a gateway: drivers may need async preparation (e.g. reading replay counters), so use this. */
+  static async create(config: Readonly<Config>, secrets: Secrets, deps: GatewayDeps): Promise<Gateway> {
+    let gw: Gateway | null = null
+    const build = (g: Gateway) => deps.drivers({ config, secrets, devices: g.devices, clock: g.clock, log: g.log, sink: g.core })
+    gw = new Gateway(config, secrets, deps, build)
+    await gw.attachDrivers()
+    return gw
+  }
+
+  private readonly buildDrivers: (g: Gateway) => BuiltDrivers | Promise<BuiltDrivers>
+  private drivers: DeviceDriver[] = []
+  twins = new Map<string, SimControl>()
+  lamp: LampSink | null = null
+
+  private constructor(readonly config: Readonly<Config>, readonly secrets: Secrets, deps: GatewayDeps, build: (g: Gateway) => BuiltDrivers | Promise<BuiltDrivers>) {
+    this.buildDrivers = build
     const c = config
     this.clock = deps.clock ?? systemClock
     this.log = deps.log
@@ -114,22 +126,27 @@ export class Gateway {
     })
     this.state = new StateTracker(this.devices, (seq) => this.encoder.id(seq))
     this.core.setHealthListener(this.state)
-    const built = deps.drivers({ config: c, secrets, devices: this.devices, clock: this.clock, log: this.log, sink: this.core })
-    this.drivers = built.drivers
-    this.twins = built.twins
-    this.lamp = built.lamp ? new LampSink(built.lamp, (p) => { this.state.lampPattern = p; this.markLampDirty() }) : null
     // Sink order: state first (so a published alert's device state is current), then local fan-out
-    // (fastest path to people nearby), then the outbox/station, then the lamp.
+    // (fastest path to people nearby), then the outbox/station, then the lamp (attachDrivers).
     this.core.addSink(this.state)
     this.core.addSink(new LocalFanoutSink(this.broker, this.alertTopics, []))
     this.core.addSink(new OutboxSink(this.outbox, this.devices, this.alertTopics, (seq) => this.encoder.id(seq)))
-    if (this.lamp) this.core.addSink(this.lamp)
     this.statePublisher = new StatePublisher(this, (topic, payload) => {
       this.broker.publish(topic, payload, 1, true)
       this.uplink.publish(topic, payload, 1, true)
     })
     this.commands = new CommandHandler(this.log.child({ component: 'commands' }))
     registerCommands(this)
+  }
+
+  private async attachDrivers(): Promise<void> {
+    const built = await this.buildDrivers(this)
+    this.drivers = built.drivers
+    this.twins = built.twins
+    if (built.lamp) {
+      this.lamp = new LampSink(built.lamp, (p) => { this.state.lampPattern = p; this.markLampDirty() })
+      this.core.addSink(this.lamp)
+    }
   }
 
   async start(): Promise<void> {

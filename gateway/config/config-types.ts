@@ -3,6 +3,9 @@ import type { PanicButtonConfig } from '../../devices/panic-button/config.js'
 import type { BleWhistleConfig } from '../../devices/ble-whistle/config.js'
 import type { LampBoxConfig } from '../../devices/lamp-box/config.js'
 
+import type { FirmataBoardConfig } from '../../devices/panic-button/board-config.js'
+import type { BleTransportConfig } from '../../devices/ble-whistle/transport-config.js'
+
 export type BrokerRole = 'panel' | 'technician' | 'neighbour' | 'station' | 'simulator'
 export type DeviceConfig = PanicButtonConfig | BleWhistleConfig | LampBoxConfig
 
@@ -41,5 +44,7 @@ export interface Config {
   }
   outbox: { kind: 'file' | 'memory'; max_alerts: number }
   core: { dedupe_ms: number; keyed_dedupe_ms: number; tick_ms: number; state_interval_s: number }
+  boards: FirmataBoardConfig[]
+  ble: BleTransportConfig
   devices: DeviceConfig[]
 }

@@ -6,6 +6,8 @@
 import { panicButtonConfigSchema } from '../../devices/panic-button/config.js'
 import { bleWhistleConfigSchema } from '../../devices/ble-whistle/config.js'
 import { lampBoxConfigSchema } from '../../devices/lamp-box/config.js'
+import { firmataBoardConfigSchema } from '../../devices/panic-button/board-config.js'
+import { bleTransportConfigSchema } from '../../devices/ble-whistle/transport-config.js'
 import { TOPIC_LEVEL_PATTERN } from '../../protocols/mqtt/topics.js'
 
 const level = (description: string) => ({ type: 'string', pattern: TOPIC_LEVEL_PATTERN, description })
@@ -100,6 +102,13 @@ export const configSchema = {
         state_interval_s: { type: 'integer', minimum: 1, default: 60, description: 'Retained state is republished at least this often.' },
       },
     },
+    boards: {
+      type: 'array',
+      default: [],
+      description: 'Firmata I/O boards (Arduino/RP2040 on USB serial) that wired panic buttons use (driver: firmata).',
+      items: firmataBoardConfigSchema,
+    },
+    ble: { ...bleTransportConfigSchema, default: {}, description: 'BlueZ transport for BLE whistles and SOS buttons (driver: bluez).' },
     devices: {
       type: 'array',
       default: [],

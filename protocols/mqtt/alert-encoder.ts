@@ -61,7 +61,7 @@ export class AlertEncoder {
   /** Pre-encode a device; returns its index for encode(). */
   internDevice(d: AlertDeviceInfo): number {
     const part = b(
-      `,"site":${Q(this.who.site)},"post":${Q(this.who.post)},"post_type":${Q(this.who.postType)}` +
+      `","site":${Q(this.who.site)},"post":${Q(this.who.post)},"post_type":${Q(this.who.postType)}` +
         `,"device":${Q(d.id)},"device_kind":${Q(d.kind)},"label":${Q(d.label)},"location":${Q(d.location)},"kind":"`,
     )
     this.devicePart.push(part)

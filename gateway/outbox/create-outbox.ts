@@ -1,0 +1,10 @@
+/** Builds the durable outbox from config (`outbox.kind: file`), in `<data_dir>/outbox`. */
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import type { Config } from '../config/config-types.js'
+import { FileOutbox } from './file-outbox.js'
+import type { Outbox } from './outbox.js'
+
+export function createFileOutbox(dataDir: string, config: Readonly<Config>, log: Logger): Outbox {
+  return new FileOutbox({ dir: join(dataDir, 'outbox'), log, maxAlerts: config.outbox.max_alerts })
+}

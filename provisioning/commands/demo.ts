@@ -1,0 +1,132 @@
+/**
+ * `safehouse demo`: the gateway with simulated twins of all three device
+ * kinds, the embedded broker on localhost, a local station broker and a
+ * station console. Within seconds a newcomer sees a button press raised,
+ * delivered to the station, acknowledged, and the ack recorded by the gateway.
+ */
+import { parseArgs } from 'node:util'
+import { writeFileSync, rmSync } from 'node:fs'
+import mqtt from 'mqtt'
+import { loadConfig } from '../../gateway/config/load-config.js'
+import { loadSecrets } from '../../gateway/config/secrets.js'
+import { createLogger } from '../../gateway/logging.js'
+import { Gateway } from '../../gateway/gateway.js'
+import { defaultDrivers } from '../../gateway/driver-registry.js'
+import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
+import { prepareDemo, demoInfoFile, DEMO_SITE, DEMO_POST } from '../demo/demo-setup.js'
+import { StationConsole } from '../demo/station-console.js'
+
+const KEYS = `keys: p = press counter button · h = hold public button 2 s · w = blow whistle · c = cut a wire (not on plain contacts)
+      m = lamp box loses mains · a = acknowledge (manual mode) · s = gateway state · q = quit
+or from another terminal: npx safehouse simulate press counter-button`
+
+export async function runDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: {
+    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
+  } })
+  if (values.help) {
+    console.log(`usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
+
+  --once     run the scripted press -> alert -> ack once and exit (0 when the gateway recorded the ack)
+  --manual   the station console waits for "a" instead of acknowledging by itself
+  --port N   embedded broker port (default: any free port)
+  --verbose  gateway logs at info level
+
+${KEYS}`)
+    return 0
+  }
+  const t0 = Date.now()
+  const print = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
+  const setup = await prepareDemo(values.port ? Number(values.port) : 0)
+  const config = loadConfig(setup.configFile)
+  const log = createLogger({ level: values.verbose ? 'info' : config.log.level, format: 'pretty' })
+  const gw = await Gateway.create(config, loadSecrets(config.secrets_file), { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
+  print(`DEMO      safehouse gateway for post ${DEMO_POST} (${DEMO_SITE}); files in ${setup.dir}`)
+  await gw.start()
+  const localUrl = `mqtt://127.0.0.1:${gw.broker.port}`
+  print(`GATEWAY   started: embedded broker ${localUrl}, station broker mqtt://127.0.0.1:${setup.station.port}, ${gw.devices.size - 1} simulated devices`)
+
+  const station = new StationConsole({
+    url: `mqtt://127.0.0.1:${setup.station.port}`, username: 'operator-desk', password: setup.station.users['operator-desk'],
+    operator: 'operator-desk', autoAckMs: values.manual ? null : 1500, print,
+  })
+  await station.start()
+
+  // A lamp-box panel on the post's LAN: a local broker client with the read-only "panel" role.
+  const panel = mqtt.connect(localUrl, { username: setup.local.panelUser, password: setup.local.panelPassword, clientId: 'lamp-panel' })
+  let lastPattern = ''
+  let lastAck = ''
+  let firstAckRecorded: (() => void) | null = null
+  const acked = new Promise<void>((r) => { firstAckRecorded = r })
+  panel.on('message', (topic, payload) => {
+    let s
+    try { s = JSON.parse(payload.toString()) } catch { return print(`LOCAL     ? unreadable message on ${topic}`) }
+    if (topic.endsWith('/device/lamp-box/state') && s.lamp_pattern !== lastPattern) {
+      lastPattern = s.lamp_pattern
+      print(`LAMP BOX  pattern: ${lastPattern}`)
+    } else if (topic.endsWith(`${DEMO_POST}/state`) && s.last_ack && s.last_ack.id !== lastAck) {
+      lastAck = s.last_ack.id
+      print(`GATEWAY   ✓ recorded ack of ${s.last_ack.id} by ${s.last_ack.by}; outbox depth ${s.outbox.depth}`)
+      firstAckRecorded?.()
+    } else if (topic.includes('/alert/')) {
+      print(`LOCAL     ◀ alert ${s.kind} from ${s.device} on the embedded broker (panel, neighbours)`)
+    }
+  })
+  await new Promise<void>((r) => panel.once('connect', () => r()))
+  await panel.subscribeAsync([`safehouse/v1/${DEMO_SITE}/${DEMO_POST}/device/lamp-box/state`, `safehouse/v1/${DEMO_SITE}/${DEMO_POST}/state`, `safehouse/v1/${DEMO_SITE}/${DEMO_POST}/alert/+`])
+
+  writeFileSync(demoInfoFile(), JSON.stringify({ port: gw.broker.port, username: setup.local.simUser, password: setup.local.simPassword, site: DEMO_SITE, post: DEMO_POST, pid: process.pid }), { mode: 0o600 })
+
+  const act = (device: string, action: string, arg?: number) => {
+    print(`DEMO      ${action} ${device}`)
+    const err = gw.twins.get(device)?.act(action, arg)
+    if (err) print(`DEMO      ${err}`)
+  }
+  let stopping = false
+  const stop = async (code: number) => {
+    if (stopping) return
+    stopping = true
+    if (process.stdin.isTTY) process.stdin.setRawMode(false)
+    process.stdin.pause()
+    panel.end(true)
+    await station.stop()
+    await gw.stop()
+    await setup.station.close()
+    rmSync(demoInfoFile(), { force: true })
+    rmSync(setup.dir, { recursive: true, force: true })
+    print('DEMO      stopped')
+    process.exitCode = code
+  }
+
+  setTimeout(() => act('counter-button', 'press'), 800)
+  if (values.once) {
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))
+    const result = await Promise.race([acked.then(() => 'ok' as const), timeout])
+    await stop(result === 'ok' ? 0 : 1)
+    if (result !== 'ok') console.error('demo: the acknowledgement was not recorded within 30 s')
+    return result === 'ok' ? 0 : 1
+  }
+
+  print(KEYS)
+  process.once('SIGINT', () => void stop(0))
+  process.once('SIGTERM', () => void stop(0))
+  if (process.stdin.isTTY) {
+    process.stdin.setRawMode(true)
+    process.stdin.resume()
+    process.stdin.on('data', (d: Buffer) => {
+      const k = d.toString()
+      if (k === 'q' || k === '\u0003') return void stop(0)
+      if (k === 'p') act('counter-button', 'press')
+      else if (k === 'h') act('public-button', 'hold', 2000)
+      else if (k === 'w') act('whistle-07', 'blow')
+      else if (k === 'c') act('counter-button', 'cut')
+      else if (k === 'm') act('lamp-box', 'mains-off')
+      else if (k === 'a') { if (!station.ackNext()) print('STATION   nothing to acknowledge') }
+      else if (k === 's') print(`GATEWAY   state ${JSON.stringify(gw.gatewayState())}`)
+    })
+  }
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => { if (stopping) { clearInterval(check); resolve() } }, 200)
+  })
+  return process.exitCode as number ?? 0
+}
