@@ -21,7 +21,8 @@ export function parseConfig(text: string, file = 'config.yaml'): Readonly<Config
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const problems: ConfigProblem[] = []
   for (const e of doc.errors) {
-    const line = e.linePos?.[0]?.line ?? null
+    // linePos is only filled with prettyErrors; pos (byte offsets) always is.
+    const line = e.linePos?.[0]?.line ?? (e.pos ? lines.linePos(e.pos[0]).line : null)
     problems.push({ path: '', line, message: `YAML: ${e.message.split('\n')[0]}`, hint: 'fix the YAML syntax (indentation uses spaces; quote values containing ":" or "#")' })
   }
   if (problems.length) throw new ConfigError(file, problems)
@@ -75,7 +76,10 @@ export function loadConfig(file: string): Readonly<Config> {
 /** With a discriminator, ajv reports the chosen branch only; drop duplicate and noise errors. */
 function pruneErrors(errors: ErrorObject[]): ErrorObject[] {
   const seen = new Set<string>()
+  // A device without `kind` trips both `required` and `discriminator`: report it once (with the list of kinds).
+  const discriminated = new Set(errors.filter((e) => e.keyword === 'discriminator').map((e) => e.instancePath))
   return errors.filter((e) => {
+    if (e.keyword === 'required' && discriminated.has(e.instancePath) && (e.params as { missingProperty?: string }).missingProperty === 'kind') return false
     const k = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`
     if (seen.has(k)) return false
     seen.add(k)

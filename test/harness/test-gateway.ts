@@ -1,0 +1,73 @@
+/**
+ * Builds a gateway for tests: the simulated twins of all three device kinds,
+ * the embedded broker on a free loopback port with known users, an optional
+ * station URL, a temp data dir, a silent logger.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { stringify } from 'yaml'
+import { parseConfig } from '../../gateway/config/load-config.js'
+import { hashPassword } from '../../gateway/config/password-hash.js'
+import { Gateway } from '../../gateway/gateway.js'
+import { defaultDrivers } from '../../gateway/driver-registry.js'
+import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
+import type { Secrets } from '../../gateway/config/secrets.js'
+
+export const USERS = {
+  panel: { username: 'panel-1', password: 'panel-password-1', role: 'panel' },
+  technician: { username: 'tech-1', password: 'tech-password-1', role: 'technician' },
+  station: { username: 'desk-1', password: 'desk-password-1', role: 'station' },
+  simulator: { username: 'sim-1', password: 'sim-password-1', role: 'simulator' },
+  neighbour: { username: 'kiosk-002', password: 'neighbour-pw-1', role: 'neighbour' },
+} as const
+
+export interface TestGatewayOptions {
+  stationUrl?: string | null
+  post?: string
+  outbox?: 'memory' | 'file'
+  extra?: Record<string, unknown>
+}
+
+export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'safehouse-gw-'))
+  const post = o.post ?? 'kiosk-001'
+  const yaml = stringify({
+    site: 'test-city',
+    post,
+    group: 'unit-1',
+    data_dir: join(dir, 'data'),
+    log: { level: 'silent', format: 'json' },
+    broker: { port: 0, users: Object.values(USERS).map(({ username, role }) => ({ username, role })) },
+    station: { url: o.stationUrl ?? null, backoff_initial_ms: 100, backoff_max_ms: 1000, keepalive_s: 5 },
+    outbox: { kind: o.outbox ?? 'memory' },
+    devices: [
+      { id: 'counter-button', kind: 'panic-button', driver: 'sim', label: 'Counter "main" button', location: 'under the counter' },
+      { id: 'whistle-07', kind: 'ble-whistle', driver: 'sim', address: 'A4:C1:38:00:00:07', alert_kind: 'whistle' },
+      { id: 'lamp-box', kind: 'lamp-box', driver: 'sim' },
+    ],
+    ...o.extra,
+  })
+  const config = parseConfig(yaml, 'test.yaml')
+  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: {} }
+  for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, 1024)
+  const gw = await Gateway.create(config, secrets, { log: pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
+  return {
+    gw,
+    dir,
+    cleanup: async () => {
+      await gw.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Wait until `cond()` is true, polling; fails with `what` after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const start = Date.now()
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
