@@ -2,15 +2,15 @@
  * Issue 2 §6, §11 and "Bad input", over real TCP sockets to the embedded
  * broker: deny by default, the ACL, and hostile payloads.
  */
-import t from 'tap'
-const tap = t
+import t, { type Test } from 'tap'
+
 import mqtt, { type MqttClient } from 'mqtt'
 import { connect as netConnect } from 'node:net'
 import { testGateway, until, USERS } from '../../harness/test-gateway.js'
 
 const ROOT = 'safehouse/v1/test-city/kiosk-001'
 
-async function setup(t: Parameters<Parameters<typeof tap.test>[1]>[0]) {
+async function setup(t: Test) {
   const { gw, cleanup } = await testGateway()
   t.teardown(cleanup)
   await gw.start()

@@ -1,0 +1,95 @@
+/**
+ * Lets only complete, well-formed Firmata messages through to firmata-io
+ * (issue 3 "Bad input": garbage or a half-sent message is ignored and
+ * counted, never a phantom press).
+ *
+ * Why: firmata-io 2.3 treats any 3 buffered bytes starting with 0x90-0x9F as
+ * a DIGITAL_MESSAGE without checking that bytes 2 and 3 are data bytes, so a
+ * half message followed by the next command decodes as a bogus port value:
+ * a phantom press on a pulled-up pin. It also counts nothing it drops.
+ *
+ * Framing per the Firmata protocol (firmata/protocol, protocol.md): command
+ * bytes have bit 7 set; 0x90-0x9F DIGITAL_MESSAGE, 0xE0-0xEF ANALOG_MESSAGE
+ * and 0xF9 REPORT_VERSION carry 2 data bytes; 0xF0 .. 0xF7 is a sysex of
+ * 7-bit data bytes. Anything else from a board is garbage.
+ *
+ * Incremental and allocation-free: bytes of the message in progress are kept
+ * in a preallocated buffer; complete messages are copied to `out`, which the
+ * caller hands on (as a view) before the next push.
+ */
+const START_SYSEX = 0xf0
+const END_SYSEX = 0xf7
+/** Longest sysex accepted (a capability response of a 70-pin Mega is ~700 bytes). */
+export const MAX_SYSEX = 2048
+
+export class FirmataFrameFilter {
+  /** Bytes that were not part of any message. */
+  garbageBytes = 0
+  /** Messages cut short by a new command byte, or over-long sysex. */
+  halfMessages = 0
+  /** Complete messages passed on. */
+  messages = 0
+  /** Output of the last push: complete messages, `outLength` bytes. */
+  readonly out = Buffer.alloc(64 * 1024 + MAX_SYSEX)
+  outLength = 0
+  private readonly msg = Buffer.alloc(MAX_SYSEX + 2)
+  private msgLen = 0
+  /** Data bytes still needed for a short message; -1 = in a sysex; 0 = between messages. */
+  private need = 0
+
+  /** Feed one received chunk (any size up to 64 KiB); complete messages land in out[0..outLength). */
+  push(chunk: Uint8Array): number {
+    let o = 0
+    const out = this.out
+    const msg = this.msg
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]
+      if (this.need === -1) {
+        if (b === END_SYSEX) {
+          msg[this.msgLen++] = b
+          msg.copy(out, o, 0, this.msgLen)
+          o += this.msgLen
+          this.need = 0
+          this.msgLen = 0
+          this.messages++
+          continue
+        }
+        if (b < 0x80) {
+          if (this.msgLen < MAX_SYSEX) { msg[this.msgLen++] = b; continue }
+          this.halfMessages++ // runaway sysex: drop it, resync on the next command
+          this.need = 0
+          this.msgLen = 0
+          continue
+        }
+        this.halfMessages++
+        this.need = 0
+        this.msgLen = 0
+      } else if (this.need > 0) {
+        if (b < 0x80) {
+          msg[this.msgLen++] = b
+          if (--this.need === 0) {
+            out[o++] = msg[0]; out[o++] = msg[1]; out[o++] = msg[2]
+            this.msgLen = 0
+            this.messages++
+          }
+          continue
+        }
+        this.halfMessages++
+        this.need = 0
+        this.msgLen = 0
+      }
+      // between messages: expecting a command byte
+      if (b === START_SYSEX) { this.need = -1; msg[0] = b; this.msgLen = 1 }
+      else if ((b & 0xf0) === 0x90 || (b & 0xf0) === 0xe0 || b === 0xf9) { this.need = 2; msg[0] = b; this.msgLen = 1 }
+      else this.garbageBytes++
+    }
+    this.outLength = o
+    return o
+  }
+
+  /** Start over (new connection). Counters are kept. */
+  resetFraming(): void {
+    this.need = 0
+    this.msgLen = 0
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * A Firmata board for real-stack tests: speaks the Firmata protocol on the
+ * peer end of a PtyPair, like StandardFirmata on an Arduino Uno (20 pins:
+ * D0-D13, A0-A5 = 14-19).
+ *
+ * What firmata-io (2.3) needs for its handshake: REPORT_VERSION (0xF9 maj min),
+ * then the QUERY_FIRMWARE sysex reply (F0 79 maj min name... F7), then the
+ * CAPABILITY_RESPONSE (F0 6C per pin: [mode resolution]* 7F, F7) and the
+ * ANALOG_MAPPING_RESPONSE (F0 6A per pin: channel or 7F, F7). A real board
+ * announces version + firmware after reset; firmata-io also asks (F9 and
+ * F0 79 F7) after `reportVersionTimeout`. This peer answers queries and can
+ * announce on demand.
+ *
+ * Misbehaviour for tests: `silent` (never answers), `sendRaw` (garbage, half
+ * messages), `mute` (stops all output, like a hung board).
+ */
+import { SerialPort } from 'serialport'
+
+const MODE = { INPUT: 0x00, OUTPUT: 0x01, ANALOG: 0x02, PWM: 0x03, PULLUP: 0x0b } as const
+const PIN_COUNT = 20
+const ANALOG_FIRST = 14
+const PWM_PINS = new Set([3, 5, 6, 9, 10, 11])
+
+export interface FirmataPeerOptions {
+  /** Never answer anything (a board without Firmata, or the wrong baud). */
+  silent?: boolean
+  /** ms between analog reports of enabled channels (StandardFirmata default 19). */
+  samplingMs?: number
+  firmwareName?: string
+}
+
+export class FirmataPeer {
+  readonly port: SerialPort
+  silent: boolean
+  /** Stop all output (hung board) while still reading. */
+  mute = false
+  readonly received: number[] = []
+  readonly pinModes = new Map<number, number>()
+  private digitalReport = new Set<number>()
+  private analogReport = new Set<number>()
+  private levels = new Uint8Array(PIN_COUNT)
+  private analogValues = new Uint16Array(8)
+  private samplingMs: number
+  private sampler: ReturnType<typeof setInterval> | null = null
+  private rx: number[] = []
+  private readonly firmwareName: string
+  private waiters: Array<{ test: () => boolean; resolve: () => void }> = []
+  versionQueries = 0
+
+  private constructor(port: SerialPort, opts: FirmataPeerOptions) {
+    this.port = port
+    this.silent = opts.silent ?? false
+    this.samplingMs = opts.samplingMs ?? 19
+    this.firmwareName = opts.firmwareName ?? 'StandardFirmata.ino'
+    // all inputs float high until a pin mode says otherwise: a pulled-up released button
+    this.levels.fill(1)
+    port.on('data', (d: Buffer) => this.onData(d))
+    port.on('error', () => {})
+  }
+
+  static async open(path: string, opts: FirmataPeerOptions = {}): Promise<FirmataPeer> {
+    const port = new SerialPort({ path, baudRate: 57600, autoOpen: false })
+    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())))
+    const peer = new FirmataPeer(port, opts)
+    peer.sampler = setInterval(() => peer.sample(), peer.samplingMs)
+    return peer
+  }
+
+  async close(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler)
+    this.sampler = null
+    this.port.removeAllListeners('data')
+    if (this.port.isOpen) await new Promise<void>((r) => this.port.close(() => r()))
+  }
+
+  /** Boot announcement of a real board: version then firmware. */
+  announce(): void {
+    this.write([0xf9, 2, 5])
+    this.writeFirmware()
+  }
+
+  /** Set an input pin's level; sends the port's DIGITAL_MESSAGE if reporting is on. Returns hrtime of the write. */
+  setDigital(pin: number, level: 0 | 1): bigint {
+    this.levels[pin] = level
+    const port = pin >> 3
+    if (!this.digitalReport.has(port)) return 0n
+    const t = process.hrtime.bigint()
+    this.sendPort(port)
+    return t
+  }
+
+  /** Set an analog channel's reading (0-1023); reported at the next sampling tick. */
+  setAnalog(channel: number, value: number): void {
+    this.analogValues[channel] = value
+  }
+
+  sendRaw(bytes: number[] | Buffer): void {
+    this.port.write(Buffer.from(bytes))
+  }
+
+  isReportingDigital(pin: number): boolean { return this.digitalReport.has(pin >> 3) }
+  isReportingAnalog(channel: number): boolean { return this.analogReport.has(channel) }
+
+  /** Resolve once `test` holds (checked after every received chunk), or reject after timeoutMs. */
+  async until(test: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+    if (test()) return
+    await new Promise<void>((resolve, reject) => {
+      const w = { test, resolve: () => { clearTimeout(timer); resolve() } }
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w)
+        reject(new Error(`firmata peer: timed out waiting for ${what}`))
+      }, timeoutMs)
+      this.waiters.push(w)
+    })
+  }
+
+  private write(bytes: number[]): void {
+    if (this.silent || this.mute) return
+    this.port.write(Buffer.from(bytes))
+  }
+
+  private sendPort(port: number): void {
+    let v = 0
+    for (let i = 0; i < 8; i++) {
+      const pin = port * 8 + i
+      if (pin < PIN_COUNT && this.levels[pin]) v |= 1 << i
+    }
+    this.write([0x90 | port, v & 0x7f, (v >> 7) & 0x7f])
+  }
+
+  private sample(): void {
+    for (const ch of this.analogReport) {
+      const v = this.analogValues[ch]
+      this.write([0xe0 | ch, v & 0x7f, (v >> 7) & 0x7f])
+    }
+  }
+
+  private writeFirmware(): void {
+    const out = [0xf0, 0x79, 2, 5]
+    for (const c of Buffer.from(this.firmwareName)) out.push(c & 0x7f, c >> 7)
+    out.push(0xf7)
+    this.write(out)
+  }
+
+  private onData(d: Buffer): void {
+    for (const b of d) { this.received.push(b); this.rx.push(b) }
+    this.parse()
+    this.waiters = this.waiters.filter((w) => { if (w.test()) { w.resolve(); return false } return true })
+  }
+
+  /** Minimal StandardFirmata command parser (firmata protocol.md). */
+  private parse(): void {
+    const rx = this.rx
+    for (;;) {
+      while (rx.length > 0 && rx[0] < 0x80) rx.shift() // stray data bytes
+      if (rx.length === 0) return
+      const cmd = rx[0]
+      if (cmd === 0xf0) {
+        const end = rx.indexOf(0xf7)
+        if (end < 0) return
+        this.sysex(rx.splice(0, end + 1).slice(1, -1))
+        continue
+      }
+      const hi = cmd & 0xf0
+      const len = cmd === 0xf9 || cmd === 0xff ? 1 : hi === 0xc0 || hi === 0xd0 ? 2 : 3
+      if (rx.length < len) return
+      const m = rx.splice(0, len)
+      if (cmd === 0xf9) { this.versionQueries++; this.write([0xf9, 2, 5]) }
+      else if (cmd === 0xf4) this.setMode(m[1], m[2])
+      else if (hi === 0xd0) {
+        const port = cmd & 0x0f
+        if (m[1]) { this.digitalReport.add(port); this.sendPort(port) } else this.digitalReport.delete(port)
+      } else if (hi === 0xc0) {
+        if (m[1]) this.analogReport.add(cmd & 0x0f); else this.analogReport.delete(cmd & 0x0f)
+      } else if (cmd === 0xff) { this.digitalReport.clear(); this.analogReport.clear() }
+    }
+  }
+
+  private setMode(pin: number, mode: number): void {
+    this.pinModes.set(pin, mode)
+    if (mode === MODE.PULLUP) this.levels[pin] = 1
+  }
+
+  private sysex(body: number[]): void {
+    const [id] = body
+    if (id === 0x79) this.writeFirmware()
+    else if (id === 0x6b) {
+      const out = [0xf0, 0x6c]
+      for (let p = 0; p < PIN_COUNT; p++) {
+        if (p > 1) {
+          out.push(MODE.INPUT, 1, MODE.OUTPUT, 1, MODE.PULLUP, 1)
+          if (PWM_PINS.has(p)) out.push(MODE.PWM, 8)
+          if (p >= ANALOG_FIRST) out.push(MODE.ANALOG, 10)
+        }
+        out.push(0x7f)
+      }
+      out.push(0xf7)
+      this.write(out)
+    } else if (id === 0x69) {
+      const out = [0xf0, 0x6a]
+      for (let p = 0; p < PIN_COUNT; p++) out.push(p >= ANALOG_FIRST ? p - ANALOG_FIRST : 0x7f)
+      out.push(0xf7)
+      this.write(out)
+    } else if (id === 0x6d) {
+      const pin = body[1]
+      this.write([0xf0, 0x6e, pin, this.pinModes.get(pin) ?? MODE.INPUT, this.levels[pin] ?? 0, 0xf7])
+    } else if (id === 0x7a) {
+      const ms = body[1] | (body[2] << 7)
+      if (ms > 0 && this.sampler) { clearInterval(this.sampler); this.samplingMs = ms; this.sampler = setInterval(() => this.sample(), ms) }
+    }
+  }
+}
