@@ -48,7 +48,9 @@ export class Acl {
   canSubscribe(username: string | undefined, clientId: string, filter: string): boolean {
     const r = username === undefined ? undefined : this.users.get(username)
     if (!r) return false
-    return r.subscribe.some((a) => filterWithin(filter, a.replace('{client}', clientId)))
+    // A client id may legally contain '+', '#' or '/'; expanded into a rule it would widen it.
+    const safeId = !/[+#/]/.test(clientId) && clientId !== ''
+    return r.subscribe.some((a) => (a.includes('{client}') ? safeId && filterWithin(filter, a.replace('{client}', clientId)) : filterWithin(filter, a)))
   }
 
   roleOf(username: string): RoleRules | undefined {

@@ -31,5 +31,6 @@ export function filterWithin(requested: string, allowed: string): boolean {
     if (a[i] === '+') continue
     if (r[i] === '+' || r[i] !== a[i]) return false
   }
-  return r.length === a.length
+  // `a/#` also matches the parent `a` itself ([MQTT-4.7.1-2]).
+  return r.length === a.length || (a.length === r.length + 1 && a[r.length] === '#')
 }

@@ -2,9 +2,11 @@
 import { existsSync } from 'node:fs'
 import type { Config } from './config-types.js'
 import type { ConfigProblem } from './config-error.js'
+import { RESERVED_POST } from '../../protocols/mqtt/topics.js'
 
 export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
   const out: Omit<ConfigProblem, 'line'>[] = []
+  if (c.post === RESERVED_POST) out.push({ path: 'post', message: `"${RESERVED_POST}" is reserved (the group fan-out topics live under <site>/${RESERVED_POST}/)`, hint: 'choose another post id, e.g. "kiosk-017"' })
   const seen = new Map<string, number>()
   c.devices.forEach((d, i) => {
     if (d.id === 'gateway') out.push({ path: `devices[${i}].id`, message: '"gateway" is reserved for the gateway itself', hint: 'choose another id' })

@@ -6,6 +6,8 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 const KEYLEN = 32
+/** 256 MiB: 16x what the default N=16384, r=8 needs. */
+const MAX_SCRYPT_MEM = 256 * 1024 * 1024
 
 function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -21,10 +23,14 @@ export async function hashPassword(password: string, N = 16384, r = 8, p = 1): P
 
 /** Constant-time check; false for a malformed stored hash (never throws). */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  if (typeof stored !== 'string') return false
   const parts = stored.split('$')
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
-  if (![N, r, p].every((x) => Number.isInteger(x) && x > 0) || N > 1 << 20) return false
+  if (![N, r, p].every((x) => Number.isInteger(x) && x > 0)) return false
+  // Bound the cost a (hand-edited, corrupt) stored hash can demand: scrypt needs 128*N*r bytes and
+  // p times the work; an unbounded r or p would pin the threadpool for minutes on every CONNECT.
+  if (N > 1 << 20 || r > 32 || p > 16 || 128 * N * r > MAX_SCRYPT_MEM) return false
   const salt = Buffer.from(parts[4], 'base64')
   const expected = Buffer.from(parts[5], 'base64')
   if (expected.length !== KEYLEN) return false

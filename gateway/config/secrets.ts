@@ -9,7 +9,7 @@
  *   ble_keys:                        # 16-byte AES keys, hex (BTHome v2 encryption)
  *     whistle-07: 231d39c1d7cc1ab1aee224cd096db932
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { parse, stringify } from 'yaml'
 
 export interface Secrets {
@@ -82,6 +82,8 @@ export function writeSecrets(file: string, s: Secrets): void {
   const tmp = `${file}.tmp-${process.pid}`
   const fd = openSync(tmp, 'w', 0o600)
   try {
+    // openSync's mode applies only when it creates the file: a stale tmp left by a crash keeps its mode.
+    fchmodSync(fd, 0o600)
     writeSync(fd, stringify(s))
     fsyncSync(fd)
   } finally {

@@ -30,12 +30,12 @@ export class Dedupe {
   }
 
   /** True if this input repeats one seen within the window; otherwise records it and returns false. */
-  isDuplicate(device: number, kind: number, key: number, nowMono: number): boolean {
+  isDuplicate(device: number, kind: number, key: number, now: number): boolean {
     const base = device * HISTORY
     const window = key >= 0 ? this.keyedWindowMs[device] : this.unkeyedWindowMs[device]
     if (window > 0) {
       for (let i = base; i < base + HISTORY; i++) {
-        if (this.kind[i] === kind && this.key[i] === key && nowMono - this.at[i] < window) {
+        if (this.kind[i] === kind && this.key[i] === key && Math.abs(now - this.at[i]) < window) {
           this.dropped++
           return true
         }
@@ -45,7 +45,7 @@ export class Dedupe {
     this.next[device] = (this.next[device] + 1) % HISTORY
     this.kind[slot] = kind
     this.key[slot] = key
-    this.at[slot] = nowMono
+    this.at[slot] = now
     return false
   }
 }

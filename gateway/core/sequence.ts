@@ -23,6 +23,7 @@ export class MemorySequence implements SequenceSource {
 export class FileSequence implements SequenceSource {
   private last = 0
   private reserved = 0
+  private opened = false
   private readonly path: string
 
   constructor(dir: string, private readonly block = 1000) {
@@ -35,17 +36,21 @@ export class FileSequence implements SequenceSource {
     try {
       const text = readFileSync(this.path, 'utf8').trim()
       stored = Number(text)
-      if (!Number.isSafeInteger(stored) || stored < 0) {
-        throw new Error(`${this.path} holds "${text.slice(0, 40)}", not a sequence number; move it aside to start a new sequence (ids stay unique only if you keep the old ones)`)
+      // Digits only: Number('') is 0, so an empty (truncated) file would silently restart the ids at 1.
+      if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(stored)) {
+        throw new Error(`${this.path} holds "${text.slice(0, 40)}", not a sequence number (corrupt or truncated); move it aside to start a new sequence (ids stay unique only if you keep the old ones)`)
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     }
     this.last = stored
     this.reserve()
+    this.opened = true
   }
 
   next(): number {
+    // Before open() nothing is known of the file: reserving from 0 would overwrite a higher lease.
+    if (!this.opened) this.open()
     if (this.last >= this.reserved) this.reserve()
     return ++this.last
   }

@@ -69,8 +69,10 @@ export class StateTracker implements EventSink, DeviceHealthListener {
       return
     }
     if (ev.kind === Kind.RESTORED) {
-      if (ev.value >= 0 && ev.value < 32) this.faults[d] &= ~(1 << ev.value)
-      if (ev.value === Kind.MISSING) this.missing[d] = 0
+      // value = restored kind + 256 × detail (docs/protocol.md §Alert)
+      const k = ev.value % 256
+      if (k >= 0 && k < 32) this.faults[d] &= ~(1 << k)
+      if (k === Kind.MISSING) this.missing[d] = 0
     } else if (isFaultKind(ev.kind)) {
       this.faults[d] |= 1 << ev.kind
       if (ev.kind === Kind.MISSING) this.missing[d] = 1
