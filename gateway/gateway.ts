@@ -26,6 +26,8 @@ import { LocalFanoutSink } from './sinks/local-fanout-sink.js'
 import { OutboxSink } from './sinks/outbox-sink.js'
 import { LampSink } from './sinks/lamp-sink.js'
 import { CommandHandler } from './inbound/command-handler.js'
+import { DeviceSupervisor } from './supervision/device-supervisor.js'
+import { AckWatcher } from './supervision/ack-watcher.js'
 import { registerCommands } from './inbound/commands.js'
 import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
 import type { BuiltDrivers, DriverFactory, SimControl } from './driver-factory.js'
@@ -60,6 +62,9 @@ export class Gateway {
   readonly state: StateTracker
   readonly statePublisher: StatePublisher
   readonly commands: CommandHandler
+  readonly supervisor: DeviceSupervisor
+  readonly ackWatcher: AckWatcher
+  private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
   private readonly alertTopics: string[]
@@ -131,6 +136,13 @@ export class Gateway {
     this.core.addSink(this.state)
     this.core.addSink(new LocalFanoutSink(this.broker, this.alertTopics, []))
     this.core.addSink(new OutboxSink(this.outbox, this.devices, this.alertTopics, (seq) => this.encoder.id(seq)))
+    this.supervisor = new DeviceSupervisor(this.devices, this.wheel, this.clock, this.core)
+    this.core.addSink(this.supervisor)
+    this.ackWatcher = new AckWatcher(this.outbox, this.clock, c.station.ack_timeout_s * 1000, this.core, this.devices, (e) => {
+      if (!this.uplink.connected) return false
+      this.uplink.resend(e)
+      return true
+    })
     this.statePublisher = new StatePublisher(this, (topic, payload) => {
       this.broker.publish(topic, payload, 1, true)
       this.uplink.publish(topic, payload, 1, true)
@@ -169,6 +181,9 @@ export class Gateway {
     this.wheel.start()
     this.uplink.start()
     this.statePublisher.start()
+    this.supervisor.start()
+    if (c.station.url) this.ackWatcher.start()
+    this.scheduleTestReport()
     // Drivers last: every sink is ready before the first input can arrive.
     for (const d of this.drivers) {
       try {
@@ -192,6 +207,10 @@ export class Gateway {
       }
     }
     this.statePublisher.stop()
+    this.supervisor.stop()
+    this.ackWatcher.stop()
+    if (this.testReport) this.clock.clearTimeout(this.testReport)
+    this.testReport = null
     await this.uplink.stop()
     this.wheel.stop()
     await this.broker.stop()
@@ -249,6 +268,23 @@ export class Gateway {
     }
     if (topic.includes('/sim/') && payload.length && !/^-?\d+(\.\d+)?$/.test(payload.toString())) return 'a simulator argument is a number or empty'
     return null
+  }
+
+  /**
+   * Periodic test report (issue 6 §3; EN 50136-1 style path supervision): lets the
+   * station tell a dead gateway or path within test_report_s even if the Last Will
+   * is lost. Latest-value: sent only while connected, never queued.
+   */
+  private scheduleTestReport(): void {
+    const every = this.config.station.test_report_s * 1000
+    if (!every || !this.config.station.url) return
+    this.testReport = this.clock.setTimeout(() => {
+      if (this.uplink.connected) {
+        const body = { v: 1, post: this.config.post, time: this.clock.now(), interval_s: this.config.station.test_report_s, outbox_depth: this.outbox.stats().depth }
+        this.uplink.publish(this.topics.testReport, Buffer.from(JSON.stringify(body)), 1, false)
+      }
+      this.scheduleTestReport()
+    }, every)
   }
 
   private markLampDirty(): void {

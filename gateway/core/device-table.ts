@@ -53,7 +53,8 @@ export class DeviceTable {
         location: d.location,
         keyedDedupeMs: d.dedupe_window_ms ?? defaults.keyedDedupeMs,
         unkeyedDedupeMs: defaults.unkeyedDedupeMs,
-        supervisionMs: (d.supervision_s ?? 0) * 1000,
+        // The lamp box supervises its own polls (devices/lamp-box/lamp-supervisor.ts raises MISSING itself).
+        supervisionMs: d.kind === 'lamp-box' ? 0 : (d.supervision_s ?? 0) * 1000,
       })
       byId.set(d.id, index)
     }

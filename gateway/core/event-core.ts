@@ -136,7 +136,8 @@ export class EventCore implements DeviceInputSink {
 
   /** Like input(), for an alert relayed from a neighbouring post (origin = interned origin index). */
   inject(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number, origin: number): boolean {
-    if (!(device >= 0 && device < this.opts.devices.size) || !(kind >= 0 && kind < 64)) {
+    // `(x | 0) === x` also refuses fractions, which the typed-array lanes would silently truncate.
+    if (!(device >= 0 && device < this.opts.devices.size && (device | 0) === device) || !(kind >= 0 && kind < 64 && (kind | 0) === kind)) {
       this.counters.badInputs++
       return false
     }

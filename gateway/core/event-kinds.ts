@@ -35,6 +35,7 @@ export const Kind = {
   LAMP_DARK: 19,
   DOOR_OPEN: 20,
   CHANNEL_FAULT: 21,
+  TEST_REPORT: 22,
   // --- state / telemetry (latest value, never queued) ---
   HEARTBEAT: 32,
   BATTERY: 33,

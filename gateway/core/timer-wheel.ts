@@ -57,7 +57,10 @@ export class TimerWheel {
   arm(timer: WheelTimer, delayMs: number): void {
     if (timer.slot >= 0) this.unlink(timer)
     timer.deadline = this.clock.monotonic() + delayMs
-    const ticks = Math.max(1, Math.ceil(delayMs / this.tickMs))
+    // Count ticks from the time the cursor's slot stands for (lastTick), not from now: now is
+    // up to a tick later, and counting from it put a timer one slot early (fired before its
+    // delay) or, when it then was not yet due, left it in the slot for a whole lap.
+    const ticks = Math.max(1, Math.ceil((timer.deadline - this.lastTick) / this.tickMs))
     const slot = (this.cursor + ticks) % this.slots.length
     timer.slot = slot
     timer.prev = null
@@ -84,8 +87,9 @@ export class TimerWheel {
     const now = this.clock.monotonic()
     let steps = Math.max(1, Math.floor((now - this.lastTick) / this.tickMs))
     if (steps > this.slots.length) steps = this.slots.length
-    this.lastTick += steps * this.tickMs
     for (let s = 0; s < steps; s++) {
+      // lastTick moves with the cursor, so a callback below that re-arms counts from this slot.
+      this.lastTick += this.tickMs
       this.cursor = (this.cursor + 1) % this.slots.length
       // Pass 1: split the slot's list into "due" (chained through dueNext)
       // and "not due this lap" (relinked), so callbacks in pass 2 may re-arm

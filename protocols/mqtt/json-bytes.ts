@@ -2,8 +2,8 @@
  * Writes JSON tokens straight into a caller-owned Buffer, so an alert payload
  * is built with no string concatenation and no allocation (DESIGN §4 hot
  * path). Constant fragments are pre-encoded once at start by the caller.
- * Numbers: integers exactly (|n| < 2^53); fractions to 3 decimals; NaN and
- * ±Infinity as null (JSON has no NaN).
+ * Numbers: integers exactly (|n| <= 2^53 - 1); fractions to 3 decimals; NaN,
+ * ±Infinity and larger magnitudes as null (JSON has no NaN).
  */
 const MINUS = 0x2d
 const ZERO = 0x30
@@ -39,7 +39,9 @@ export class JsonBytes {
 
   /** Non-negative or negative safe integer. */
   int(n: number): this {
-    if (!Number.isFinite(n)) return this.raw(NULL_BYTES)
+    // Beyond 2^53 digits are not exact, and a 300-digit 1e300 would overrun the pooled buffer
+    // (encoders size it for 24 bytes per number): write null, as for NaN.
+    if (!(Math.abs(n) <= Number.MAX_SAFE_INTEGER)) return this.raw(NULL_BYTES)
     let v = Math.trunc(n)
     if (v < 0) {
       this.buf[this.pos++] = MINUS
@@ -60,7 +62,9 @@ export class JsonBytes {
 
   /** A number with up to 3 decimals; null for NaN/Infinity. */
   num(n: number): this {
-    if (!Number.isFinite(n)) return this.raw(NULL_BYTES)
+    // Integers go straight to int(): n * 1000 below would lose the last digits of a large one.
+    if (Number.isInteger(n)) return this.int(n)
+    if (!(Math.abs(n) <= Number.MAX_SAFE_INTEGER)) return this.raw(NULL_BYTES)
     const milli = Math.round(n * 1000)
     if (milli % 1000 === 0) return this.int(milli / 1000)
     if (milli < 0) this.buf[this.pos++] = MINUS

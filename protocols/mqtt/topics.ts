@@ -7,6 +7,7 @@
  *   safehouse/v1/<site>/<post>/state                   retained gateway state (JSON)
  *   safehouse/v1/<site>/<post>/alert/<device>          alerts, QoS 1, not retained
  *   safehouse/v1/<site>/<post>/device/<device>/state   retained device state
+ *   safehouse/v1/<site>/<post>/test-report           periodic liveness report, QoS 1, not retained
  *   safehouse/v1/<site>/<post>/ack                     station -> gateway: alert acknowledged
  *   safehouse/v1/<site>/<post>/cmd/<name>              station/technician -> gateway: command request
  *   safehouse/v1/<site>/<post>/cmd-reply/<client>      gateway -> requester (MQTT 3.1.1 fallback)
@@ -19,6 +20,13 @@ export const PROTOCOL_ROOT = 'safehouse/v1'
 export const TOPIC_LEVEL_PATTERN = '^[a-z0-9][a-z0-9-]{0,31}$'
 const LEVEL = new RegExp(TOPIC_LEVEL_PATTERN)
 
+/**
+ * `<site>/group/…` holds the group fan-out, so no post may be called "group": its
+ * `…/group/alert/<device>` would collide with group "alert", and a technician's
+ * `<site>/group/#` would read every group of the site.
+ */
+export const RESERVED_POST = 'group'
+
 export function isTopicLevel(s: string): boolean {
   return LEVEL.test(s)
 }
@@ -28,6 +36,7 @@ export class PostTopics {
   readonly status: string
   readonly state: string
   readonly ack: string
+  readonly testReport: string
   readonly cmdPrefix: string
   readonly cmdFilter: string
   readonly cmdReplyPrefix: string
@@ -38,10 +47,12 @@ export class PostTopics {
     for (const [what, v] of [['site', site], ['post', post]] as const) {
       if (!isTopicLevel(v)) throw new Error(`${what} "${v}" is not a valid topic level (${TOPIC_LEVEL_PATTERN})`)
     }
+    if (post === RESERVED_POST) throw new Error(`post "${post}" is reserved: <site>/${RESERVED_POST}/… is the group fan-out tree; choose another post id`)
     this.root = `${PROTOCOL_ROOT}/${site}/${post}`
     this.status = `${this.root}/status`
     this.state = `${this.root}/state`
     this.ack = `${this.root}/ack`
+    this.testReport = `${this.root}/test-report`
     this.cmdPrefix = `${this.root}/cmd/`
     this.cmdFilter = `${this.root}/cmd/+`
     this.cmdReplyPrefix = `${this.root}/cmd-reply/`

@@ -28,6 +28,7 @@ export interface TestGatewayOptions {
   post?: string
   outbox?: 'memory' | 'file'
   extra?: Record<string, unknown>
+  station?: Record<string, unknown>
 }
 
 export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
@@ -40,7 +41,7 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
     data_dir: join(dir, 'data'),
     log: { level: 'silent', format: 'json' },
     broker: { port: 0, users: Object.values(USERS).map(({ username, role }) => ({ username, role })) },
-    station: { url: o.stationUrl ?? null, backoff_initial_ms: 100, backoff_max_ms: 1000, keepalive_s: 5 },
+    station: { url: o.stationUrl ?? null, backoff_initial_ms: 100, backoff_max_ms: 1000, keepalive_s: 5, ...o.station },
     outbox: { kind: o.outbox ?? 'memory' },
     devices: [
       { id: 'counter-button', kind: 'panic-button', driver: 'sim', label: 'Counter "main" button', location: 'under the counter' },
