@@ -1,6 +1,6 @@
 /**
- * BLE transport over BlueZ on the D-Bus system bus (issue 4 §2, §5). With
- * bluez-discovery.ts, the only code that imports dbus-next.
+ * BLE transport over BlueZ on the D-Bus system bus (issue 4 §2, §5). Only
+ * bluez-bus.ts and bluez-discovery.ts (and types here) import dbus-next.
  *
  * Flow (each step's BlueZ doc: doc/org.bluez.Adapter.rst, Device.rst):
  *   connect bus -> AddMatch (4 rules for the whole tree) -> GetNameOwner(org.bluez)
@@ -13,54 +13,23 @@
  * reconcile again. Failures are faults with a technician message
  * (bluez-errors.ts) and a jittered, growing retry; never a thrown start().
  */
-import dbus, { type MessageBus, type Message } from 'dbus-next'
-import type { EventEmitter } from 'node:events'
+import type { MessageBus, Message } from 'dbus-next'
 import type { Logger } from 'pino'
 import type { TimerHandle } from '../../gateway/clock.js'
 import { Kind } from '../../gateway/core/event-kinds.js'
-import type { DeviceDriver, DeviceLinkStatus, DriverContext } from '../device-driver.js'
+import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { AdvertHandler } from './raw-advert.js'
 import { BluezAdvertStream } from './bluez-advert-stream.js'
+import { closeBus, connectBus } from './bluez-bus.js'
 import { ADAPTER1, BluezCalls, DEVICE1, OBJECT_MANAGER, PROPERTIES, DBUS_NAME, BLUEZ, matchRules } from './bluez-discovery.js'
 import { explainBluezError, explainConnectError, explainNoAdapter, errorText, type BluezFault } from './bluez-errors.js'
 import { adapterPath, unwrapVariant } from './bluez-variants.js'
 import { DiscoveryWatchdog, type WatchdogStep } from './bluez-watchdog.js'
-import type { BleTransportConfig } from './transport-config.js'
+import { linkOf, type BluezState, type HwBluezOptions } from './hw-bluez-options.js'
 
-export interface HwBluezOptions {
-  /** BlueZ adapter name, e.g. "hci0". */
-  adapter: string
-  /** D-Bus address; '' = the system bus ($DBUS_SYSTEM_BUS_ADDRESS or /var/run/dbus/system_bus_socket). */
-  busAddress: string
-  /** Device-table index of this gateway/adapter: trouble alerts and link status go there. */
-  gatewayDevice: number
-  /** Whether BLE devices are configured; the watchdog runs only then. */
-  devicesExpected: boolean
-  watchdogSilenceMs: number
-  watchdogStepMs: number
-  retryMinMs: number
-  retryMaxMs: number
-  callTimeoutMs: number
-}
-
-export function hwBluezOptionsFromConfig(cfg: BleTransportConfig, gatewayDevice: number, devicesExpected: boolean): HwBluezOptions {
-  return {
-    adapter: cfg.adapter, busAddress: cfg.bus_address, gatewayDevice, devicesExpected,
-    watchdogSilenceMs: cfg.watchdog_silence_s * 1000, watchdogStepMs: cfg.watchdog_step_s * 1000,
-    retryMinMs: cfg.retry_min_ms, retryMaxMs: cfg.retry_max_ms, callTimeoutMs: cfg.call_timeout_ms,
-  }
-}
-
-export type BluezState = 'stopped' | 'connecting' | 'starting' | 'scanning' | BluezFault['kind']
+export { hwBluezOptionsFromConfig, type BluezState, type HwBluezOptions } from './hw-bluez-options.js'
 
 const SIGNAL = 4 // dbus-next MessageType.SIGNAL (D-Bus spec: message type 4)
-
-function linkOf(state: BluezState): DeviceLinkStatus {
-  if (state === 'scanning') return 'online'
-  if (state === 'stopped') return 'offline'
-  if (state === 'connecting' || state === 'starting') return 'starting'
-  return 'fault'
-}
 
 export class HwBluezDriver implements DeviceDriver {
   readonly kind = 'ble-whistle' as const
@@ -140,28 +109,15 @@ export class HwBluezDriver implements DeviceDriver {
     this.setState('connecting', 'connecting to the D-Bus system bus')
     let bus: MessageBus
     try {
-      bus = this.opts.busAddress
-        // sessionBus() is dbus-next's "connect to this address" (it only defaults differently).
-        ? dbus.sessionBus({ busAddress: this.opts.busAddress })
-        : dbus.systemBus()
+      bus = await connectBus(this.opts.busAddress, this.ctx.clock, this.opts.callTimeoutMs, (b, why) => this.onBusLost(b, why))
     } catch (e) {
       this.fault(explainConnectError(e, this.opts.busAddress))
       this.scheduleRetry()
       return
     }
+    if (this.stopped) { closeBus(bus); return }
     this.bus = bus
-    let ready = false
-    bus.on('error', (e: unknown) => { if (ready) this.onBusLost(bus, errorText(e)) })
-    // dbus-next 0.10 does not surface a closed stream on MessageBus; its connection emits 'end'.
-    ;(bus as unknown as { _connection?: EventEmitter })._connection?.on('end', () => this.onBusLost(bus, 'connection closed'))
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = this.ctx.clock.setTimeout(() => reject(Object.assign(new Error('no answer from the bus daemon'), { code: 'ETIMEDOUT' })), this.opts.callTimeoutMs)
-        bus.once('connect', () => { this.ctx.clock.clearTimeout(timer); resolve() })
-        bus.once('error', (e: unknown) => { this.ctx.clock.clearTimeout(timer); reject(e) })
-      })
-      if (this.bus !== bus) return
-      ready = true
       bus.on('message', this.onMessage)
       const calls = new BluezCalls(bus, this.ctx.clock, this.opts.callTimeoutMs)
       for (const rule of matchRules(this.path)) await calls.addMatch(rule)
@@ -174,7 +130,7 @@ export class HwBluezDriver implements DeviceDriver {
     } catch (e) {
       if (this.bus !== bus) return
       this.dropBus()
-      this.fault(ready ? explainBluezError(e, this.opts.adapter) : explainConnectError(e, this.opts.busAddress))
+      this.fault(explainBluezError(e, this.opts.adapter))
       this.scheduleRetry()
     }
   }
@@ -194,7 +150,7 @@ export class HwBluezDriver implements DeviceDriver {
     this.stream.clear()
     if (bus) {
       bus.removeListener('message', this.onMessage)
-      try { bus.disconnect() } catch { /* already closed */ }
+      closeBus(bus)
     }
   }
 

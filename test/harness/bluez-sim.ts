@@ -33,8 +33,8 @@
  * Runs in the test process, or in a child (bluez-sim-process.ts) for the flood.
  */
 import dbus from 'dbus-next'
-import { createRequire } from 'node:module'
 import { patchDbusNextIntegerKeys } from './bluez-sim-marshal.js'
+import { runFlood, type FloodOptions, type FloodResult } from './bluez-sim-flood.js'
 import {
   AdapterIface, DeviceIface, ObjectManagerIface, deviceProps, manufacturerDataVariants, serviceDataVariants,
   type AdapterBehaviour, type SimDeviceState,
@@ -43,24 +43,14 @@ import {
 patchDbusNextIntegerKeys()
 
 const { Interface } = dbus.interface
-type MessageBus = ReturnType<typeof dbus.sessionBus>
+export type MessageBus = ReturnType<typeof dbus.sessionBus>
 
-export const FLOOD_COMPANY_ID = 0xffff
+export { FLOOD_COMPANY_ID, type FloodOptions, type FloodResult } from './bluez-sim-flood.js'
 
 export interface SimAdvert {
   rssi?: number
   serviceData?: Record<string, Buffer>
   manufacturerData?: Record<number, Buffer>
-}
-
-/** sent = stamped flood adverts; heard = everything emitted incl. the device set-up adverts; ms = flood duration. */
-export interface FloodResult { sent: number; heard: number; ms?: number }
-
-export interface FloodOptions {
-  perSecond: number
-  durationMs: number
-  /** Distinct flood devices (phones, tags nearby). Default 200. */
-  devices?: number
 }
 
 function bluezError(name: string, text: string): Error {
@@ -131,6 +121,11 @@ export class BluezSim implements AdapterBehaviour {
       this.devices.set(path, new DeviceIface(d.state, this.adapterPath))
     }
     bus.disconnect()
+    // A method call still in the socket would be answered on the closed stream, which throws
+    // out of dbus-next's socket handler: a crashed bluetoothd just does not answer.
+    const b = bus as unknown as { send(m: unknown): void; _connection: { message(m: unknown): void } }
+    b.send = () => {}
+    b._connection.message = () => {}
   }
 
   async restartBluetoothd(): Promise<void> {
@@ -294,58 +289,14 @@ export class BluezSim implements AdapterBehaviour {
     this.unexport(path)
   }
 
-  /**
-   * `perSecond` advertisements for `durationMs`, round-robin over `devices`
-   * device objects (created first, via the normal path). Each is a Device1
-   * PropertiesChanged {RSSI, ManufacturerData 0xFFFF = [send time ms as float64
-   * LE (process.hrtime, CLOCK_MONOTONIC), seq u32 LE]}.
-   *
-   * Like bluetoothd (C), the flood must cost the sender little, or the sender
-   * and not the driver is what we measure: each device's signal is marshalled
-   * once by dbus-next, then copied, patched (serial, stamp, seq) and written
-   * to the bus socket directly (~2 us instead of ~50 us per message).
-   */
-  async flood(o: FloodOptions): Promise<FloodResult> {
-    const n = o.devices ?? 200
-    const templates: Array<{ buf: Buffer; at: number }> = []
-    const marker = Buffer.from([0xa5, 0x5a, 0xc3, 0x3c, 0x96, 0x69, 0x0f, 0xf0, 0x11, 0xee, 0x22, 0xdd])
-    let heard = 0
-    for (let i = 0; i < n; i++) {
-      const address = `F1:00:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`.toUpperCase()
-      // Created (or updated) the normal way first: stamp 0, seq 0xffffffff.
-      const first = Buffer.alloc(12)
-      first.writeUInt32LE(0xffffffff, 8)
-      if (this.advertise(address, { rssi: -80 - (i % 15), manufacturerData: { [FLOOD_COMPANY_ID]: first } })) heard++
-      const msg = dbus.Message.newSignal(this.devicePath(address), 'org.freedesktop.DBus.Properties', 'PropertiesChanged', 'sa{sv}as', [
-        'org.bluez.Device1',
-        { RSSI: new dbus.Variant('n', -80 - (i % 15)), ManufacturerData: new dbus.Variant('a{qv}', manufacturerDataVariants({ [FLOOD_COMPANY_ID]: marker })) },
-        [],
-      ])
-      msg.serial = 1
-      const buf = marshallRaw(msg)
-      templates.push({ buf, at: buf.indexOf(marker) })
-    }
-    const bus = this.bus
-    if (!bus || !this.discovering) return { sent: 0, heard }
-    const socket = (bus as unknown as { _connection: { stream: { write(b: Buffer): boolean } } })._connection.stream
-    const total = Math.round((o.perSecond * o.durationMs) / 1000)
-    const start = performance.now()
-    let sent = 0
-    while (sent < total && this.bus === bus && this.discovering) {
-      const due = Math.min(total, Math.floor(((performance.now() - start) * o.perSecond) / 1000))
-      while (sent < due) {
-        const tpl = templates[sent % n]
-        const m = Buffer.from(tpl.buf)
-        m.writeUInt32LE(bus.newSerial(), 8)
-        m.writeDoubleLE(Number(process.hrtime.bigint()) / 1e6, tpl.at)
-        m.writeUInt32LE(sent, tpl.at + 8)
-        socket.write(m)
-        sent++
-      }
-      // Yield to I/O (socket writes, a concurrent test's press commands) every ~1 ms.
-      await new Promise((r) => setTimeout(r, 1))
-    }
-    return { sent, heard: heard + sent, ms: performance.now() - start }
+  /** A flood of advertisements; see bluez-sim-flood.ts. */
+  flood(o: FloodOptions): Promise<FloodResult> {
+    return runFlood(this, o)
+  }
+
+  /** The sim's bus connection (null while "bluetoothd" is down), for the flood's raw writes. */
+  connection(): MessageBus | null {
+    return this.bus
   }
 
   // --- internals --------------------------------------------------------------
@@ -382,12 +333,6 @@ export class BluezSim implements AdapterBehaviour {
     return out
   }
 }
-
-/** dbus-next's own message marshaller (header + body), for the flood templates. */
-const marshallRaw: (msg: InstanceType<typeof dbus.Message>) => Buffer = (() => {
-  const compat = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as { marshallMessage(msg: unknown): [Buffer, unknown] }
-  return (msg) => compat.marshallMessage(msg)[0]
-})()
 
 function sameData(a: Record<string | number, Buffer>, b: Record<string | number, Buffer> | null): boolean {
   if (!b) return false

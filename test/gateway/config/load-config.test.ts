@@ -150,6 +150,11 @@ const errorTable: Array<{ name: string; text: string; want: Want[] }> = [
     want: [{ path: 'devices[0].id', line: 4, message: /reserved/, hint: /another id/ }],
   },
   {
+    name: 'reserved post id "group" (the group fan-out tree)',
+    text: 'site: a\npost: group\n',
+    want: [{ path: 'post', line: 2, message: /"group" is reserved/, hint: /another post id/ }],
+  },
+  {
     name: 'two lamp boxes',
     text: MIN + 'devices:\n  - id: l1\n    kind: lamp-box\n  - id: l2\n    kind: lamp-box\n',
     want: [{ path: 'devices', line: 3, message: /2 lamp boxes/, hint: /one lamp box/ }],
