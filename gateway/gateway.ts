@@ -70,7 +70,7 @@ export class Gateway {
   private readonly alertTopics: string[]
   private readonly abort = new AbortController()
   private started = false
-  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0 }
+  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0 }
 
   /** Build a gateway: drivers may need async preparation (e.g. reading replay counters), so use this. */
   static async create(config: Readonly<Config>, secrets: Secrets, deps: GatewayDeps): Promise<Gateway> {
@@ -176,7 +176,7 @@ export class Gateway {
     if (recovered.recovered || recovered.damaged) log.warn(recovered, 'outbox recovered alerts from the last run')
     await this.broker.start()
     this.broker.subscribe(this.topics.ack, (_t, p) => this.handleAck(p, 'local'))
-    this.broker.subscribe(this.topics.cmdFilter, (t, p) => this.commands.handle(t.slice(this.topics.cmdPrefix.length), p, { reply: (topic, payload) => this.broker.publish(topic, payload, 1, false) }, {}))
+    this.broker.subscribe(this.topics.cmdFilter, (t, p) => this.commands.handle(t.slice(this.topics.cmdPrefix.length), p, { reply: (topic, payload) => this.localReply(topic, payload) }, {}))
     this.broker.subscribe(this.topics.simFilter, (t, p) => this.onSim(t, p))
     this.wheel.start()
     this.uplink.start()
@@ -239,6 +239,21 @@ export class Gateway {
     this.lamp?.acknowledged()
     this.log.info({ id, by, via }, 'alert acknowledged by the station')
     this.statePublisher.flushSoon()
+  }
+
+  /**
+   * Replies to local requesters go out in process, past the ACL, so the requester may only
+   * name a topic under this post's cmd-reply/ tree, one plain level deep: otherwise a
+   * technician could make the gateway publish a fake alert or ack for them.
+   */
+  private localReply(topic: string, payload: Buffer): void {
+    const rest = topic.startsWith(this.topics.cmdReplyPrefix) ? topic.slice(this.topics.cmdReplyPrefix.length) : ''
+    if (!rest || /[/+#]/.test(rest)) {
+      this.counters.refusedReplyTopics++
+      this.log.warn({ topic }, 'command reply topic refused: use <post>/cmd-reply/<your client id>')
+      return
+    }
+    this.broker.publish(topic, payload, 1, false)
   }
 
   private onStationMessage(m: InboundMessage): void {
@@ -312,6 +327,7 @@ export class Gateway {
       broker_rejected_payload: this.broker.counters.rejectedPayload,
       broker_oversized: this.broker.counters.oversized,
       driver_start_failures: this.counters.driverStartFailures,
+      refused_reply_topics: this.counters.refusedReplyTopics,
     }
     return {
       v: 1,

@@ -39,6 +39,8 @@ export class CommandHandler {
     let req: CommandRequest = {}
     if (!parsed.ok) {
       result = { ok: false, error: `bad request payload: ${parsed.error}` }
+      // An MQTT 3.1.1 requester names its reply topic in the payload: still tell it what was wrong.
+      req = replyFields(payload)
     } else {
       req = parsed.value
       const fn = this.commands.get(name)
@@ -47,7 +49,7 @@ export class CommandHandler {
         try {
           result = fn(req.args ?? {}, req.by ?? 'unknown')
         } catch (e) {
-          result = { ok: false, error: `command failed: ${(e as Error).message}` }
+          result = { ok: false, error: `command failed: ${e instanceof Error ? e.message : String(e)}` }
         }
       }
     }
@@ -59,5 +61,21 @@ export class CommandHandler {
     const correlation = props.correlationData?.toString('utf8') ?? req.correlation_id ?? null
     const body = { v: 1, command: name, correlation_id: correlation, ok: result.ok, ...(result.ok ? { result: result.result ?? {} } : { error: result.error }) }
     via.reply(topic, Buffer.from(JSON.stringify(body)), props.correlationData)
+  }
+}
+
+/** response_topic / correlation_id of a request that failed the schema, when they are usable strings. */
+function replyFields(payload: Buffer): CommandRequest {
+  let v: unknown
+  try {
+    v = JSON.parse(payload.toString('utf8'))
+  } catch {
+    return {}
+  }
+  if (typeof v !== 'object' || v === null) return {}
+  const { response_topic: topic, correlation_id: id } = v as Record<string, unknown>
+  return {
+    response_topic: typeof topic === 'string' && topic.length > 0 && topic.length <= 256 ? topic : undefined,
+    correlation_id: typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined,
   }
 }

@@ -83,6 +83,14 @@ t.test('a technician may send commands but not acknowledge alerts', async (t) =>
   await until(() => replies.length === 1, 'the command reply')
   t.match(replies[0], { command: 'lamp-test', correlation_id: 'c-1', ok: true })
   t.equal(gw.state.lampPattern, 'test')
+  // The reply goes out in process, past the ACL: it must not be aimed at an alert topic.
+  const watcher = await login(USERS.panel, 'panel-watch')
+  const fake: string[] = []
+  watcher.on('message', (topic) => fake.push(topic))
+  await watcher.subscribeAsync(`${ROOT}/alert/+`, { qos: 1 })
+  await tech.publishAsync(`${ROOT}/cmd/status`, JSON.stringify({ correlation_id: 'c-2', response_topic: `${ROOT}/alert/counter-button` }), { qos: 1 })
+  await until(() => gw.counters.refusedReplyTopics === 1, 'the reply topic to be refused')
+  t.same(fake, [], 'no reply published on an alert topic')
   const closed = new Promise<void>((r) => tech.once('close', () => r()))
   tech.publish(`${ROOT}/ack`, JSON.stringify({ id: 'x', by: 'tech' }), { qos: 1 })
   await closed

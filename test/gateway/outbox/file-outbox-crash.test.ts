@@ -13,6 +13,8 @@ import { FileOutbox } from '../../../gateway/outbox/file-outbox.js'
 import { silent, tmpDir } from './outbox-test-kit.js'
 
 const RUNS = 50
+// About 15 s on an idle 2-core machine (child start-up dominates); room for a loaded CI box.
+t.setTimeout(90_000)
 const child = fileURLToPath(new URL('./fixtures/outbox-crash-child.ts', import.meta.url))
 const repo = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -66,7 +68,7 @@ async function chain(dir: string, first: number, runs: number): Promise<ChainRes
   const kept: string[] = [] // accepted, never acked: must stay pending, in acceptance order
   const res: ChainResult = { kills: 0, committed: 0, kept: 0, repaired: 0, failure: null }
   for (let run = first; run < first + runs; run++) {
-    const r = await runAndKill(dir, run, 5 + rnd(120))
+    const r = await runAndKill(dir, run, 5 + rnd(80))
     res.kills++
     if (r.recoveredAtStart !== kept.length) return { ...res, failure: `run ${run}: child recovered ${r.recoveredAtStart}, expected ${kept.length}` }
     if (new Set(r.committed).size !== r.committed.length) return { ...res, failure: `run ${run}: an id was committed twice` }

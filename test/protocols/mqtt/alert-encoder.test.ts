@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AlertEncoder, type AlertFields } from '../../../protocols/mqtt/alert-encoder.js'
 import { JsonBytes } from '../../../protocols/mqtt/json-bytes.js'
 import { checkPayload } from '../../../protocols/mqtt/schemas.js'
@@ -18,7 +18,7 @@ function setup(): { enc: AlertEncoder; dev: number; out: Buffer } {
 }
 
 /** Encode, check against the JSON Schema, return the parsed value. */
-function encodeValid(t: Tap, enc: AlertEncoder, f: AlertFields, out = Buffer.alloc(Math.max(1024, enc.maxLength))): Record<string, unknown> {
+function encodeValid(t: Test, enc: AlertEncoder, f: AlertFields, out: Buffer = Buffer.alloc(Math.max(1024, enc.maxLength))): Record<string, unknown> {
   const n = enc.encode(f, out)
   t.ok(n <= enc.maxLength, `length ${n} within maxLength ${enc.maxLength}`)
   const r = checkPayload<Record<string, unknown>>('alert', out.subarray(0, n))
@@ -29,7 +29,6 @@ function encodeValid(t: Tap, enc: AlertEncoder, f: AlertFields, out = Buffer.all
   t.pass('valid against alert.schema.json')
   return r.value
 }
-type Tap = typeof t
 
 t.test('an alert parses as JSON, validates, and carries every field', async (t) => {
   const { enc, dev, out } = setup()
