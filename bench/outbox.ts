@@ -15,6 +15,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import pino from 'pino'
 import { FileOutbox } from '../gateway/outbox/file-outbox.js'
+import { type OutboxFs, nodeOutboxFs } from '../gateway/outbox/outbox-fs.js'
 import type { OutboxEntry } from '../gateway/outbox/outbox.js'
 
 const log = pino({ level: 'silent' })
@@ -44,7 +45,20 @@ const f0 = (x: number): string => x.toFixed(0)
 const f1 = (x: number): string => x.toFixed(1)
 const f2 = (x: number): string => x.toFixed(2)
 
-async function fresh(opts: { maxAlerts?: number; maxBytes?: number } = {}): Promise<{ o: FileOutbox; dir: string }> {
+/** The real file system, with every fdatasync/fsync made `ms` slower: a cheap SD card's latency. */
+function slowSyncFs(ms: number): OutboxFs {
+  const later = (): Promise<void> => new Promise((r) => setTimeout(r, ms))
+  return {
+    ...nodeOutboxFs,
+    async open(path, mode) {
+      const f = await nodeOutboxFs.open(path, mode)
+      return { ...f, write: f.write.bind(f), truncate: f.truncate.bind(f), close: f.close.bind(f),
+        datasync: async () => { await f.datasync(); await later() }, sync: async () => { await f.sync(); await later() } }
+    },
+  }
+}
+
+async function fresh(opts: { fs?: OutboxFs } = {}): Promise<{ o: FileOutbox; dir: string }> {
   const dir = mkdtempSync(join(base, 'safehouse-outbox-bench-'))
   const o = new FileOutbox({ dir, log, maxAlerts: 250_000, maxBytes: 256 * 1024 * 1024, ...opts })
   await o.open()
@@ -64,8 +78,8 @@ function committedCount(o: FileOutbox): { n: number; wait(target: number): Promi
 }
 
 /** A stream of `total` alerts arriving `perTick` per event-loop turn; the acks follow (the station keeps up). */
-async function throughput(total: number, perTick: number): Promise<{ rate: number; fsyncsPer1000: number }> {
-  const { o, dir } = await fresh()
+async function throughput(total: number, perTick: number, fs?: OutboxFs): Promise<{ rate: number; fsyncsPer1000: number }> {
+  const { o, dir } = await fresh({ fs })
   const c = committedCount(o)
   const before = o.stats().commits
   const t0 = performance.now()
@@ -126,7 +140,7 @@ const lines: string[] = []
 const say = (s = ''): void => { lines.push(s) }
 say('## Outbox (FileOutbox, group commit)')
 say()
-say(`${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'cpu?'} × ${os.cpus().length} · ${os.totalmem() >> 20} MiB · Node ${process.version} · log in ${base} · load ${os.loadavg().map(f1).join('/')}`)
+say(`${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'cpu?'} × ${os.cpus().length} · ${Math.round(os.totalmem() / 1048576)} MiB · Node ${process.version} · log in ${base} · load ${os.loadavg().map(f1).join('/')}`)
 say()
 
 const RUNS = 9
@@ -134,10 +148,13 @@ const bursts: { rate: number; fsyncsPer1000: number }[] = []
 for (let i = 0; i < RUNS; i++) bursts.push(await throughput(20_000, 1000))
 const trickle: { rate: number; fsyncsPer1000: number }[] = []
 for (let i = 0; i < RUNS; i++) trickle.push(await throughput(5_000, 10))
+const sd: { rate: number; fsyncsPer1000: number }[] = []
+for (let i = 0; i < 5; i++) sd.push(await throughput(5_000, 10, slowSyncFs(10)))
 say('| workload | alerts/s median | alerts/s p99 (slowest) | fdatasyncs per 1,000 alerts (median) |')
 say('|---|---:|---:|---:|')
 say(`| burst: 20,000 alerts, 1,000 per tick | ${f0(pct(bursts.map((b) => b.rate), 50))} | ${f0(pct(bursts.map((b) => b.rate), 1))} | ${f1(pct(bursts.map((b) => b.fsyncsPer1000), 50))} |`)
 say(`| stream: 5,000 alerts, 10 per tick | ${f0(pct(trickle.map((b) => b.rate), 50))} | ${f0(pct(trickle.map((b) => b.rate), 1))} | ${f1(pct(trickle.map((b) => b.fsyncsPer1000), 50))} |`)
+say(`| stream, fdatasync made 10 ms slower (SD card) | ${f0(pct(sd.map((b) => b.rate), 50))} | ${f0(pct(sd.map((b) => b.rate), 1))} | ${f1(pct(sd.map((b) => b.fsyncsPer1000), 50))} |`)
 say()
 const lat = await loneLatency(300)
 say(`Lone alert, append -> durable -> listener (one write + fdatasync), 300 runs: median ${f2(pct(lat, 50))} ms, p99 ${f2(pct(lat, 99))} ms.`)
@@ -163,10 +180,11 @@ gc(); gc()
 const m0 = process.memoryUsage()
 const held = new FileOutbox({ dir: dir100k, log, maxAlerts: 250_000, maxBytes: 256 * 1024 * 1024 })
 const { recovered } = await held.open()
+await new Promise((r) => setTimeout(r, 100)) // let freed backing stores of the read buffers go
 gc(); gc()
 const m1 = process.memoryUsage()
 say(`Memory with a ${recovered.toLocaleString('en')}-alert backlog open (after GC): heap +${f1((m1.heapUsed - m0.heapUsed) / 1048576)} MiB, ` +
-  `external/buffers +${f1((m1.external + m1.arrayBuffers - m0.external - m0.arrayBuffers) / 1048576)} MiB, RSS ${f0(m1.rss / 1048576)} MiB (process).`)
+  `buffers (external, payloads) +${f1((m1.external - m0.external) / 1048576)} MiB, RSS ${f0(m1.rss / 1048576)} MiB (process, incl. the benchmark's own garbage).`)
 await held.close()
 rmSync(dir100k, { recursive: true, force: true })
 console.log(lines.join('\n'))

@@ -1,9 +1,9 @@
 /**
- * Jittered exponential backoff for reopening the lamp-box port (issue 5 §3,
- * DESIGN §7: never a fixed reconnect interval). "Equal jitter": half the
- * capped exponential delay is fixed, half random, so retries from many
- * posts after a power cut spread out but none waits near zero.
+ * Reopen delays for the lamp-box port (issue 5 §3): the shared jittered
+ * exponential backoff (gateway/backoff.ts) with the lamp box's defaults.
  */
+import { Backoff } from '../../gateway/backoff.js'
+
 export interface BackoffOptions {
   baseMs: number
   maxMs: number
@@ -13,18 +13,8 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 30_000, random: Math.random }
 
-export class ReopenBackoff {
-  private attempt = 0
-  constructor(private readonly o: BackoffOptions = DEFAULT_BACKOFF) {}
-
-  /** Delay before the next attempt; grows until reset(). */
-  next(): number {
-    const cap = Math.min(this.o.maxMs, this.o.baseMs * 2 ** Math.min(this.attempt, 20))
-    this.attempt++
-    return Math.round(cap / 2 + (cap / 2) * this.o.random())
+export class ReopenBackoff extends Backoff {
+  constructor(o: BackoffOptions = DEFAULT_BACKOFF) {
+    super(o.baseMs, o.maxMs, o.random)
   }
-
-  get attempts(): number { return this.attempt }
-
-  reset(): void { this.attempt = 0 }
 }

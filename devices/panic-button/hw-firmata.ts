@@ -28,7 +28,7 @@ import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { FirmataBoardConfig } from './board-config.js'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'
-import { ReconnectBackoff } from './reconnect-backoff.js'
+import { Backoff as ReconnectBackoff } from '../../gateway/backoff.js'
 
 const require = createRequire(import.meta.url)
 

@@ -24,7 +24,7 @@ import type { Clock, TimerHandle } from '../../gateway/clock.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { Logger } from 'pino'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
-import { ReconnectBackoff } from './reconnect-backoff.js'
+import { Backoff as ReconnectBackoff } from '../../gateway/backoff.js'
 
 export const EV_KEY = 1
 /** Size of struct input_event for this process's ABI. */

@@ -86,6 +86,13 @@ export function encodeAck(buf: Buffer, off: number, id: string): number {
   return HEADER_BYTES + n
 }
 
+function internString(table: Map<string, string>, s: string): string {
+  const had = table.get(s)
+  if (had !== undefined) return had
+  table.set(s, s)
+  return s
+}
+
 export interface DecodedAlert {
   type: typeof TYPE_ALERT
   id: string
@@ -100,8 +107,12 @@ export interface DecodedAck { type: typeof TYPE_ACK; id: string; next: number }
 export type DecodeError = 'short' | 'bad-magic' | 'bad-length' | 'bad-crc' | 'bad-body'
 export type DecodeResult = { ok: true; value: DecodedAlert | DecodedAck } | { ok: false; error: DecodeError }
 
-/** Decode the record at `off` within buf[0, end). Never throws. */
-export function decodeRecord(buf: Buffer, off: number, end: number): DecodeResult {
+/**
+ * Decode the record at `off` within buf[0, end). Never throws. `intern` maps
+ * device and topic strings to one shared copy (a 100,000-alert backlog has a
+ * few dozen distinct ones).
+ */
+export function decodeRecord(buf: Buffer, off: number, end: number, intern?: Map<string, string>): DecodeResult {
   if (end - off < HEADER_BYTES) return { ok: false, error: 'short' }
   if (buf.readUInt16LE(off) !== RECORD_MAGIC) return { ok: false, error: 'bad-magic' }
   const type = buf[off + 2]
@@ -122,8 +133,12 @@ export function decodeRecord(buf: Buffer, off: number, end: number): DecodeResul
   let p = b + ALERT_FIXED_BYTES
   if (p + i + d + t > b + len) return { ok: false, error: 'bad-body' }
   const id = buf.toString('utf8', p, p + i); p += i
-  const device = buf.toString('utf8', p, p + d); p += d
-  const topic = buf.toString('utf8', p, p + t); p += t
+  let device = buf.toString('utf8', p, p + d); p += d
+  let topic = buf.toString('utf8', p, p + t); p += t
+  if (intern !== undefined) {
+    device = internString(intern, device)
+    topic = internString(intern, topic)
+  }
   const payload = Buffer.from(buf.subarray(p, b + len))
   return { ok: true, value: { type, id, device, topic, acceptedAt: buf.readDoubleLE(b), payload, next: b + len } }
 }

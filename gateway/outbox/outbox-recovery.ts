@@ -39,7 +39,7 @@ function resync(buf: Buffer, from: number, end: number): number {
 }
 
 /** Replay one segment's records into `sink`. Pure over the buffer; never throws. */
-export function scanSegment(buf: Buffer, segment: number, sink: ReplaySink): ScanResult {
+export function scanSegment(buf: Buffer, segment: number, sink: ReplaySink, intern = new Map<string, string>()): ScanResult {
   const len = buf.length
   if (len < SEGMENT_MAGIC.length) {
     // A segment cut off while its header was being written holds nothing.
@@ -53,7 +53,7 @@ export function scanSegment(buf: Buffer, segment: number, sink: ReplaySink): Sca
   const skipped: string[] = []
   let off = SEGMENT_MAGIC.length
   while (off < len) {
-    const r = decodeRecord(buf, off, len)
+    const r = decodeRecord(buf, off, len, intern)
     if (r.ok) {
       const v = r.value
       if (v.type === TYPE_ALERT) sink.alert(new StoredEntry(v.id, v.device, v.topic, v.payload, v.acceptedAt), segment)
@@ -97,6 +97,7 @@ export async function recoverDir(fs: OutboxFs, dir: string): Promise<RecoveredLo
   const segments: SegmentInfo[] = []
   const damage: string[] = []
   let needsCompaction = false
+  const intern = new Map<string, string>()
   const sink: ReplaySink = {
     alert(e, segment) {
       const old = entries.get(e.id)
@@ -135,7 +136,7 @@ export async function recoverDir(fs: OutboxFs, dir: string): Promise<RecoveredLo
       entries.clear()
     }
     segments.push({ no, size: 0, live: 0 })
-    const r = scanSegment(buf, no, sink)
+    const r = scanSegment(buf, no, sink, intern)
     if (r.badHeader) {
       segments.pop()
       await fs.rename(path, path + '.bad')

@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../clock.js'
 import type { Config } from '../config/config-types.js'
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { PostTopics } from '../../protocols/mqtt/topics.js'
-import { Backoff } from './backoff.js'
+import { Backoff } from '../backoff.js'
 import { BoundedQueue } from './bounded-queue.js'
 
 export type UplinkState = 'disabled' | 'connecting' | 'connected' | 'disconnected'

@@ -6,7 +6,7 @@
  * rolls and compactions of later runs.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { FileOutbox } from '../../../gateway/outbox/file-outbox.js'
@@ -21,6 +21,9 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url))
 let seed = 20261124
 const rnd = (n: number): number => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed % n }
 
+/** Children still running, killed at teardown if the test is cut short. */
+const live = new Set<ChildProcess>()
+
 interface RunResult { committed: string[]; acked: Set<string>; recoveredAtStart: number }
 
 function runAndKill(dir: string, run: number, killAfterMs: number): Promise<RunResult> {
@@ -29,6 +32,7 @@ function runAndKill(dir: string, run: number, killAfterMs: number): Promise<RunR
       // Without tap's NODE_OPTIONS (process-info hooks): they double the child's start-up time.
       cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' },
     })
+    live.add(p)
     let out = ''
     let err = ''
     let timer: NodeJS.Timeout | null = null
@@ -40,6 +44,7 @@ function runAndKill(dir: string, run: number, killAfterMs: number): Promise<RunR
     })
     p.stderr.on('data', (s: Buffer) => { err += s.toString() })
     p.on('close', (code, signal) => {
+      live.delete(p)
       clearTimeout(guard)
       if (timer) clearTimeout(timer)
       if (signal !== 'SIGKILL') { reject(new Error(`run ${run}: child exited ${code}/${signal}: ${err}`)); return }
@@ -81,7 +86,7 @@ async function chain(dir: string, first: number, runs: number): Promise<ChainRes
       const pending = o.pending().map((e) => e.id)
       const present = new Set(pending)
       const lost = [...kept, ...r.committed.filter((id) => !r.acked.has(id))].filter((id) => !present.has(id))
-      if (lost.length > 0 && process.env.CRASH_KEEP) console.error('LOST', dir, run, lost.join(' '))
+      if (lost.length > 0 && process.env.OUTBOX_CRASH_KEEP) console.error('LOST', dir, run, lost.join(' '))
       if (lost.length > 0) return { ...res, failure: `run ${run}: lost ${lost.length} accepted alerts, e.g. ${lost.slice(0, 3).join(' ')} (damage: ${opened.damaged})` }
       for (let i = 1; i < pending.length; i++) {
         if (!before(pending[i - 1], pending[i])) return { ...res, failure: `run ${run}: pending out of order at ${pending[i - 1]}, ${pending[i]}` }
@@ -106,8 +111,10 @@ async function chain(dir: string, first: number, runs: number): Promise<ChainRes
 }
 
 // Two logs side by side halve the wall time (the child's start-up dominates); 2 x 25 = 50 kills.
+// OUTBOX_CRASH_KEEP=1 keeps the logs in /tmp/crashdbg-* for gateway/outbox/outbox-inspect.ts.
 t.test(`SIGKILL at ${RUNS} random moments loses no accepted alert`, { timeout: 120_000 }, async (t) => {
-  const dirs = process.env.CRASH_KEEP ? [mkdtempSync('/tmp/crashdbg-'), mkdtempSync('/tmp/crashdbg-')] : [tmpDir(t), tmpDir(t)]
+  t.teardown(() => { for (const p of live) p.kill('SIGKILL') })
+  const dirs = process.env.OUTBOX_CRASH_KEEP ? [mkdtempSync('/tmp/crashdbg-'), mkdtempSync('/tmp/crashdbg-')] : [tmpDir(t), tmpDir(t)]
   const results = await Promise.all([chain(dirs[0], 1, RUNS / 2), chain(dirs[1], 1001, RUNS / 2)])
   for (const r of results) {
     if (r.failure !== null) t.fail(r.failure)

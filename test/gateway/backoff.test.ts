@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Backoff } from '../../../gateway/uplink/backoff.js'
+import { Backoff } from '../../gateway/backoff.js'
 
 const fixed = (r: number) => (): number => r
 

@@ -1,5 +1,6 @@
 /**
- * Jittered exponential backoff ("full jitter": a random delay in
+ * Jittered exponential backoff, shared by the uplink and every driver that reopens a port
+ * ("equal jitter": a random delay in
  * [base/2, base], base doubling up to max). mqtt.js reconnects at a fixed
  * interval, which makes a whole city's posts hammer a restarted station broker
  * in lockstep (DESIGN §7); this spreads them out.
