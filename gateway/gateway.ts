@@ -302,6 +302,10 @@ export class Gateway {
     }, every)
   }
 
+  private outboxProblem(): string | null {
+    return (this.outbox as { problem?: string | null }).problem ?? null
+  }
+
   private markLampDirty(): void {
     for (const e of this.devices.entries) if (e.kind === 'lamp-box') this.state.dirty[e.index] = 1
   }
@@ -346,6 +350,7 @@ export class Gateway {
       cpu_temp_c: null,
       disk_free_mb: null,
       last_ack: this.state.lastAck,
+      ...(this.outboxProblem() ? { outbox_problem: this.outboxProblem() } : {}),
       open_alerts: [...this.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
       recent_acks: this.state.recentAcks,
     }

@@ -88,7 +88,9 @@ export const configSchema = {
       default: {},
       properties: {
         kind: { enum: ['file', 'memory'], default: 'file', description: 'file = crash-safe log in data_dir; memory = volatile (demo/tests only).' },
-        max_alerts: { type: 'integer', minimum: 100, default: 100000, description: 'Unacknowledged alerts kept on disk.' },
+        max_alerts: { type: 'integer', minimum: 100, default: 100000, description: 'Unacknowledged alerts kept on disk; beyond it new alerts are still sent but not stored (counted). Alerts are never dropped for telemetry: telemetry never enters the outbox.' },
+        max_bytes: { type: 'integer', minimum: 65536, default: 67108864, description: 'Most bytes of unacknowledged alert records on disk (64 MiB).' },
+        segment_bytes: { type: 'integer', minimum: 65536, default: 4194304, description: 'Start a new log segment past this size (4 MiB).' },
       },
     },
     core: {

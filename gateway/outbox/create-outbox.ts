@@ -4,7 +4,9 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/config-types.js'
 import { FileOutbox } from './file-outbox.js'
 import type { Outbox } from './outbox.js'
+import { ResilientOutbox } from './resilient-outbox.js'
 
 export function createFileOutbox(dataDir: string, config: Readonly<Config>, log: Logger): Outbox {
-  return new FileOutbox({ dir: join(dataDir, 'outbox'), log, maxAlerts: config.outbox.max_alerts })
+  const o = config.outbox
+  return new ResilientOutbox(new FileOutbox({ dir: join(dataDir, 'outbox'), log, maxAlerts: o.max_alerts, maxBytes: o.max_bytes, segmentBytes: o.segment_bytes }), log)
 }

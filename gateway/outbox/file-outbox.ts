@@ -25,7 +25,7 @@ import { SegmentLog } from './outbox-segment-log.js'
 import { StoredEntry } from './outbox-segments.js'
 
 export interface FileOutboxOptions {
-  /** Directory of the log (created 0700; files 0600). Config `outbox.dir`. */
+  /** Directory of the log (created 0700; files 0600): `<data_dir>/outbox`. */
   dir: string
   log: Logger
   /** Most alerts kept on disk (`outbox.max_alerts`). Default 100,000. */

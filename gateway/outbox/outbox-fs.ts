@@ -79,15 +79,15 @@ export function describeFsError(err: unknown, action: string, path: string): Des
   switch (c) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return { problem: 'full', code: c, message: `outbox: disk full (${c}) ${action} ${path}; free space on that partition or lower outbox.max_bytes` }
+      return { problem: 'full', code: c, message: `outbox: disk full (${c}) ${action} ${path}; free space on that partition or lower outbox.max_alerts / outbox.max_bytes` }
     case 'EROFS':
-      return { problem: 'read-only', code: c, message: `outbox: read-only file system (${c}) ${action} ${path}; the SD card may have been remounted read-only after I/O errors: check dmesg, fsck or replace the card, or set outbox.dir to a writable directory` }
+      return { problem: 'read-only', code: c, message: `outbox: read-only file system (${c}) ${action} ${path}; the SD card may have been remounted read-only after I/O errors: check dmesg, fsck or replace the card, or point data_dir at a writable directory` }
     case 'EACCES':
     case 'EPERM':
-      return { problem: 'permission', code: c, message: `outbox: permission denied (${c}) ${action} ${path}; make the directory owned and writable by the gateway's user (chown), or set outbox.dir elsewhere` }
+      return { problem: 'permission', code: c, message: `outbox: permission denied (${c}) ${action} ${path}; make the directory owned and writable by the gateway's user (chown), or point data_dir elsewhere` }
     case 'ENOTDIR':
     case 'ENOENT':
-      return { problem: 'io', code: c, message: `outbox: no such directory (${c}) ${action} ${path}; set outbox.dir to a directory on a mounted, writable partition` }
+      return { problem: 'io', code: c, message: `outbox: no such directory (${c}) ${action} ${path}; point data_dir at a directory on a mounted, writable partition` }
     default:
       return { problem: 'io', code: c, message: `outbox: I/O error (${c}) ${action} ${path}: ${detail}; check the storage device (dmesg)` }
   }

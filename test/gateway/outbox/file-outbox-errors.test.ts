@@ -32,7 +32,7 @@ t.test('open() in a directory that cannot exist: clear error naming the path and
   const dir = join(base, 'not-a-dir', 'outbox')
   const e = await openError(t, new FileOutbox({ dir, log: silent }))
   t.match(e.message, dir)
-  t.match(e.message, 'outbox.dir')
+  t.match(e.message, 'data_dir')
   t.equal(e.code, 'ENOTDIR')
 })
 
