@@ -30,7 +30,7 @@ import { DeviceSupervisor } from './supervision/device-supervisor.js'
 import { AckWatcher } from './supervision/ack-watcher.js'
 import { registerCommands } from './inbound/commands.js'
 import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
-import type { BuiltDrivers, DriverFactory, SimControl } from './driver-factory.js'
+import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
 
 export const VERSION = '0.1.0'
@@ -74,20 +74,16 @@ export class Gateway {
 
   /** Build a gateway: drivers may need async preparation (e.g. reading replay counters), so use this. */
   static async create(config: Readonly<Config>, secrets: Secrets, deps: GatewayDeps): Promise<Gateway> {
-    let gw: Gateway | null = null
-    const build = (g: Gateway) => deps.drivers({ config, secrets, devices: g.devices, clock: g.clock, log: g.log, sink: g.core })
-    gw = new Gateway(config, secrets, deps, build)
-    await gw.attachDrivers()
+    const gw = new Gateway(config, secrets, deps)
+    await gw.attachDrivers(deps.drivers)
     return gw
   }
 
-  private readonly buildDrivers: (g: Gateway) => BuiltDrivers | Promise<BuiltDrivers>
   private drivers: DeviceDriver[] = []
   twins = new Map<string, SimControl>()
   lamp: LampSink | null = null
 
-  private constructor(readonly config: Readonly<Config>, readonly secrets: Secrets, deps: GatewayDeps, build: (g: Gateway) => BuiltDrivers | Promise<BuiltDrivers>) {
-    this.buildDrivers = build
+  private constructor(readonly config: Readonly<Config>, readonly secrets: Secrets, deps: GatewayDeps) {
     const c = config
     this.clock = deps.clock ?? systemClock
     this.log = deps.log
@@ -151,8 +147,9 @@ export class Gateway {
     registerCommands(this)
   }
 
-  private async attachDrivers(): Promise<void> {
-    const built = await this.buildDrivers(this)
+  private async attachDrivers(factory: DriverFactory): Promise<void> {
+    const c = this.config
+    const built = await factory({ config: c, secrets: this.secrets, devices: this.devices, clock: this.clock, log: this.log, sink: this.core })
     this.drivers = built.drivers
     this.twins = built.twins
     if (built.lamp) {
@@ -313,7 +310,7 @@ export class Gateway {
   /** The retained gateway-state payload (gateway-state.schema.json). */
   gatewayState(): object {
     const ob = this.outbox.stats()
-    const pending = this.outbox.pending()
+    const oldest = this.outbox.oldest(1)
     const counters: Record<string, number> = {
       duplicates: this.core.counters.duplicates,
       overflows: this.core.counters.overflows,
@@ -345,7 +342,7 @@ export class Gateway {
       mode: this.core.testMode ? 'walk_test' : 'normal',
       station: this.uplink.state,
       protocol: this.uplink.connected ? this.uplink.protocolVersion : null,
-      outbox: { depth: ob.depth, oldest_ms: pending.length ? pending[0].acceptedAt : null },
+      outbox: { depth: ob.depth, oldest_ms: oldest.length ? oldest[0].acceptedAt : null },
       counters,
       cpu_temp_c: null,
       disk_free_mb: null,

@@ -168,6 +168,15 @@ export class FileOutbox implements Outbox {
     return out
   }
 
+  oldest(limit: number): readonly OutboxEntry[] {
+    const out: OutboxEntry[] = []
+    for (const e of this.map.values()) {
+      if (out.length >= limit) break
+      if (e.committed) out.push(e)
+    }
+    return out
+  }
+
   stats(): FileOutboxStats {
     const f = this.files
     return {

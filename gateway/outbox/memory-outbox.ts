@@ -53,6 +53,15 @@ export class MemoryOutbox implements Outbox {
     return [...this.entries.values()]
   }
 
+  oldest(limit: number): readonly OutboxEntry[] {
+    const out: OutboxEntry[] = []
+    for (const e of this.entries.values()) {
+      if (out.length >= limit) break
+      out.push(e)
+    }
+    return out
+  }
+
   stats(): OutboxStats {
     return { ...this.counters, depth: this.entries.size }
   }

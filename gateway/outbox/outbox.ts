@@ -50,6 +50,8 @@ export interface Outbox {
   ack(id: string): boolean
   /** Entries not yet acknowledged, in acceptance order. */
   pending(): readonly OutboxEntry[]
+  /** The oldest `limit` entries of pending(), without copying the whole backlog (periodic checks). */
+  oldest(limit: number): readonly OutboxEntry[]
   stats(): OutboxStats
   close(): Promise<void>
 }

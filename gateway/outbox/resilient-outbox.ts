@@ -42,6 +42,7 @@ export class ResilientOutbox implements Outbox {
   }
   ack(id: string): boolean { return this.active.ack(id) }
   pending(): readonly OutboxEntry[] { return this.active.pending() }
+  oldest(limit: number): readonly OutboxEntry[] { return this.active.oldest(limit) }
   stats(): OutboxStats { return this.active.stats() }
   close(): Promise<void> { return this.active.close() }
 }

@@ -44,9 +44,9 @@ export class AckWatcher {
 
   check(): void {
     const now = this.clock.now()
-    const pending = this.outbox.pending()
+    const pending = this.outbox.oldest(SCAN_LIMIT)
     const live = new Set<string>()
-    for (let i = 0; i < pending.length && i < SCAN_LIMIT; i++) {
+    for (let i = 0; i < pending.length; i++) {
       const e = pending[i]
       live.add(e.id)
       const since = this.lastSent.get(e.id) ?? e.acceptedAt

@@ -94,6 +94,8 @@ export function outboxConformance(t: TapTest, name: string, factory: OutboxFacto
     tt.equal(o.ack(alert(2).id), false, 'second ack of the same id is unknown')
     tt.equal(o.ack('site9:post9:999'), false)
     tt.same(o.pending().map((e) => e.id), [1, 3, 5].map((i) => alert(i).id))
+    tt.same(o.oldest(2).map((e) => e.id), [1, 3].map((i) => alert(i).id), 'oldest(n): the first n of pending()')
+    tt.same(o.oldest(10).map((e) => e.id), [1, 3, 5].map((i) => alert(i).id))
     const s = o.stats()
     tt.equal(s.acked, 2)
     tt.equal(s.unknownAcks, 2)
