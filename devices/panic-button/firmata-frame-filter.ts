@@ -19,6 +19,21 @@
  */
 const START_SYSEX = 0xf0
 const END_SYSEX = 0xf7
+
+/**
+ * Sysex replies firmata-io parses without bounds checks (firmata-io 2.3
+ * lib/firmata.js: REPORT_FIRMWARE reads a negative-length string from a short
+ * reply and throws; PIN_STATE_RESPONSE indexes `pins[pin]` unchecked and
+ * throws), with the shortest whole message, F0 and F7 included.
+ */
+const MIN_SYSEX = new Uint8Array(128)
+MIN_SYSEX[0x79] = 5 // REPORT_FIRMWARE: F0 79 major minor [name…] F7
+MIN_SYSEX[0x6e] = 6 // PIN_STATE_RESPONSE: F0 6E pin mode state… F7
+/** Handshake replies that REPLACE firmata-io's pin tables: from a board already running, they would wipe them. */
+const HANDSHAKE_ONLY = new Uint8Array(128)
+HANDSHAKE_ONLY[0x6a] = 1 // ANALOG_MAPPING_RESPONSE
+HANDSHAKE_ONLY[0x6c] = 1 // CAPABILITY_RESPONSE
+HANDSHAKE_ONLY[0x6e] = 1 // PIN_STATE_RESPONSE (we never query pin state after the handshake)
 /** Longest sysex accepted (a capability response of a 70-pin Mega is ~700 bytes). */
 export const MAX_SYSEX = 2048
 
@@ -29,6 +44,10 @@ export class FirmataFrameFilter {
   halfMessages = 0
   /** Complete messages passed on. */
   messages = 0
+  /** Sysex replies dropped because firmata-io could not take them safely (too short, or a handshake reply after the handshake). */
+  rejectedSysex = 0
+  /** Set once the handshake is done: handshake-only replies are then dropped. */
+  afterHandshake = false
   /** Output of the last push: complete messages, `outLength` bytes. */
   readonly out = Buffer.alloc(64 * 1024 + MAX_SYSEX)
   outLength = 0
@@ -47,6 +66,13 @@ export class FirmataFrameFilter {
       if (this.need === -1) {
         if (b === END_SYSEX) {
           msg[this.msgLen++] = b
+          const cmd = this.msgLen > 2 ? msg[1] : 0
+          if (this.msgLen < 3 || this.msgLen < MIN_SYSEX[cmd] || (this.afterHandshake && HANDSHAKE_ONLY[cmd] === 1)) {
+            this.rejectedSysex++
+            this.need = 0
+            this.msgLen = 0
+            continue
+          }
           msg.copy(out, o, 0, this.msgLen)
           o += this.msgLen
           this.need = 0
@@ -89,6 +115,7 @@ export class FirmataFrameFilter {
 
   /** Start over (new connection). Counters are kept. */
   resetFraming(): void {
+    this.afterHandshake = false
     this.need = 0
     this.msgLen = 0
   }

@@ -100,6 +100,7 @@ class BoardLink {
   private lastRx = 0
   private reportedGarbage = 0
   private reportedHalf = 0
+  private reportedSysex = 0
   private handshakeTimer: TimerHandle | null = null
   private livenessTimer: TimerHandle | null = null
   private retryTimer: TimerHandle | null = null
@@ -180,19 +181,31 @@ class BoardLink {
   private data(chunk: Buffer): void {
     this.lastRx = this.clock.monotonic()
     const c = this.check
-    if (c.push(chunk) > 0) this.transport?.emit('data', c.out.subarray(0, c.outLength))
-    if (c.garbageBytes !== this.reportedGarbage || c.halfMessages !== this.reportedHalf) this.reportCounters()
+    if (c.push(chunk) > 0) {
+      try {
+        this.transport?.emit('data', c.out.subarray(0, c.outLength))
+      } catch (e) {
+        // Last line of defence (issue 3 "Bad input"): whatever firmata-io still chokes on
+        // is dropped and counted; a board must never crash the gateway.
+        c.rejectedSysex++
+        this.log.warn({ err: errText(e) }, 'firmata-io could not parse a message from the board; dropped')
+      }
+    }
+    if (c.garbageBytes !== this.reportedGarbage || c.halfMessages !== this.reportedHalf || c.rejectedSysex !== this.reportedSysex) this.reportCounters()
   }
 
   private reportCounters(): void {
     const c = this.check
     const g = c.garbageBytes - this.reportedGarbage
     const h = c.halfMessages - this.reportedHalf
+    const x = c.rejectedSysex - this.reportedSysex
     this.reportedGarbage = c.garbageBytes
     this.reportedHalf = c.halfMessages
+    this.reportedSysex = c.rejectedSysex
     for (const ch of this.channels) {
       if (g > 0) ch.count('firmata_garbage_bytes', g)
       if (h > 0) ch.count('firmata_half_messages', h)
+      if (x > 0) ch.count('firmata_rejected_sysex', x)
     }
   }
 
@@ -201,6 +214,7 @@ class BoardLink {
     if (!io) return
     if (this.handshakeTimer) { this.clock.clearTimeout(this.handshakeTimer); this.handshakeTimer = null }
     this.state = 'ready'
+    this.check.afterHandshake = true
     this.lastError = ''
     this.inFault = false
     const fw = io.firmware

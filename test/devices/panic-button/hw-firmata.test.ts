@@ -94,4 +94,22 @@ t.test('press, hold-to-confirm, multi-press, glitch, supervised loop, garbage', 
     await sink.until(() => sink.names(counter).filter((n) => n === 'panic').length === 2, 'real press still works')
     peer.setDigital(2, 1)
   })
+
+  t.test('malformed sysex replies that firmata-io cannot take are dropped and counted, no crash', async (t) => {
+    const uncaught: unknown[] = []
+    const onUncaught = (e: unknown) => uncaught.push(e)
+    process.on('uncaughtException', onUncaught)
+    t.teardown(() => { process.off('uncaughtException', onUncaught) })
+    await sink.until(() => sink.names(counter).at(-1) === 'release', 'the previous press released')
+    const presses = sink.names(counter).filter((n) => n === 'panic').length
+    // Short REPORT_FIRMWARE, short PIN_STATE_RESPONSE, a pin state for a pin that does not exist,
+    // an empty ANALOG_MAPPING and CAPABILITY reply after the handshake (would wipe the pin tables).
+    peer.sendRaw([0xf0, 0x79, 0xf7, 0xf0, 0x6e, 0xf7, 0xf0, 0x6e, 0x7f, 0x01, 0x00, 0xf7, 0xf0, 0x6a, 0xf7, 0xf0, 0x6c, 0xf7])
+    await sink.until(() => (sink.counts.get(`${counter}:firmata_rejected_sysex`) ?? 0) >= 5, 'rejected sysex counted')
+    t.same(uncaught, [], 'nothing escaped to the process')
+    t.equal(r.driver.boards()[0].state, 'ready', 'board still up')
+    peer.setDigital(2, 0)
+    await sink.until(() => sink.names(counter).filter((n) => n === 'panic').length === presses + 1, 'a real press still works (pin tables intact)')
+    peer.setDigital(2, 1)
+  })
 })
