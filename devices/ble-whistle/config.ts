@@ -15,7 +15,7 @@ export const bleWhistleConfigSchema = {
   properties: {
     id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Device id, unique on this post: lower-case letters, digits and dashes, 1-32 chars.' },
     kind: { const: 'ble-whistle' },
-    driver: { enum: ['sim', 'bluez'], default: 'sim', description: 'sim = simulated twin; bluez = BlueZ over D-Bus.' },
+    driver: { enum: ['sim', 'bluez'], default: 'sim', description: 'Kept for symmetry with other kinds: the radio is chosen once per post by ble.driver; bluez here requires ble.driver: bluez.' },
     label: { type: 'string', default: '', description: 'Human label shown at the station.' },
     location: { type: 'string', default: '', description: 'Who carries it or where it is.' },
     address: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$', default: '00:00:00:00:00:00', description: 'BLE MAC address, AA:BB:CC:DD:EE:FF (printed on the device or shown by `safehouse pair`).' },

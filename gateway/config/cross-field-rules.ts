@@ -14,6 +14,27 @@ export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
     if (first !== undefined) out.push({ path: `devices[${i}].id`, message: `"${d.id}" is already used by devices[${first}]`, hint: 'device ids must be unique on a post' })
     else seen.set(d.id, i)
   })
+  // Panic buttons and their boards: what the drivers would otherwise refuse only at start.
+  const boardIds = new Map<string, number>()
+  c.boards.forEach((b, i) => {
+    const first = boardIds.get(b.id)
+    if (first !== undefined) out.push({ path: `boards[${i}].id`, message: `"${b.id}" is already used by boards[${first}]`, hint: 'board ids must be unique' })
+    else boardIds.set(b.id, i)
+  })
+  c.devices.forEach((d, i) => {
+    if (d.kind === 'panic-button' && d.driver === 'firmata' && !boardIds.has(d.board)) {
+      const known = [...boardIds.keys()]
+      out.push({ path: `devices[${i}].board`, message: `board "${d.board}" is not in the boards: section`, hint: known.length ? `known boards: ${known.join(', ')}` : 'add a boards: entry with the board port, e.g. boards: [{ id: main, port: /dev/ttyUSB0 }]' })
+    }
+    if (d.kind === 'panic-button' && d.driver === 'gpio' && d.wiring === 'eol_supervised') {
+      out.push({ path: `devices[${i}].wiring`, message: 'eol_supervised needs an analog input, which the Pi\'s GPIO does not have', hint: 'use driver: firmata for a supervised loop, or wiring: normally_open / normally_closed' })
+    }
+    // The BLE transport is chosen once per post (ble.driver); a device cannot pick another one.
+    // A device asking for the real radio while the post runs the simulated scanner would never be heard.
+    if (d.kind === 'ble-whistle' && d.driver === 'bluez' && c.ble.driver !== 'bluez') {
+      out.push({ path: `devices[${i}].driver`, message: 'is bluez, but ble.driver is sim: the post scans with the simulated radio and this device would never be heard', hint: 'set ble: { driver: bluez } (one scanner per post); the device needs no driver: of its own' })
+    }
+  })
   const lamps = c.devices.filter((d) => d.kind === 'lamp-box').length
   if (lamps > 1) out.push({ path: 'devices', message: `${lamps} lamp boxes configured`, hint: 'a post has one lamp box; remove the extra entries' })
   const users = new Set<string>()

@@ -64,6 +64,9 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     if (!Number.isNaN(ev.hwTime)) this.lastSeen[d] = ev.hwTime
     if (!Number.isNaN(ev.rssi)) this.rssi[d] = ev.rssi
     this.dirty[d] = 1
+    // Radio devices have no link of their own (the scanner reports on the gateway device):
+    // hearing from a device is what puts it online.
+    if (this.status[d] === 'starting') this.status[d] = 'online'
     if (ev.cls === EventClass.STATE) {
       if (ev.kind === Kind.BATTERY) this.battery[d] = ev.value
       return

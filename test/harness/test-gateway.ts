@@ -29,6 +29,8 @@ export interface TestGatewayOptions {
   outbox?: 'memory' | 'file'
   extra?: Record<string, unknown>
   station?: Record<string, unknown>
+  /** Secrets file ble_keys (key_ref -> 32 hex digits). */
+  bleKeys?: Record<string, string>
 }
 
 export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
@@ -51,7 +53,7 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
     ...o.extra,
   })
   const config = parseConfig(yaml, 'test.yaml')
-  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: {} }
+  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys } }
   for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, 1024)
   const gw = await Gateway.create(config, secrets, { log: pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
   return {

@@ -284,3 +284,27 @@ t.test('loadConfig', async (t) => {
     t.match(e.message, `${bad}:4`)
   })
 })
+
+t.test('cross-field rules for boards, GPIO loops and the BLE transport', async (t) => {
+  const bad = `site: s
+post: p
+boards:
+  - { id: main, port: /dev/ttyUSB0 }
+  - { id: main, port: /dev/ttyUSB1 }
+devices:
+  - { id: b1, kind: panic-button, driver: firmata, board: nano }
+  - { id: b2, kind: panic-button, driver: gpio, wiring: eol_supervised }
+  - { id: w1, kind: ble-whistle, driver: bluez, address: "AA:BB:CC:DD:EE:01" }
+`
+  const err = (() => { try { parseConfig(bad, 'x.yaml'); return null } catch (e) { return e as ConfigError } })()
+  t.ok(err instanceof ConfigError)
+  const paths = err!.problems.map((p) => p.path)
+  t.same(paths.sort(), ['boards[1].id', 'devices[0].board', 'devices[1].wiring', 'devices[2].driver'].sort(), 'every cross-field problem, at once')
+  t.match(err!.problems.find((p) => p.path === 'devices[0].board')?.hint, /main/, 'the hint lists the known boards')
+  t.doesNotThrow(() => parseConfig(`site: s
+post: p
+ble: { driver: bluez }
+devices:
+  - { id: w1, kind: ble-whistle, address: "AA:BB:CC:DD:EE:01" }
+`), 'a whistle with the default driver under ble.driver: bluez is fine')
+})

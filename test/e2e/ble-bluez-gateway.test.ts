@@ -1,0 +1,72 @@
+/**
+ * Issue 4 through the whole gateway on the real client stack: Gateway.create
+ * with `ble.driver: bluez` on a private dbus-daemon with the org.bluez
+ * simulation, and a real mosquitto as the station. A press burst is one alert
+ * (with RSSI and the receiving post), a second press a second alert; a
+ * downgraded (plaintext) packet from an encrypted device raises nothing and
+ * its rejection is visible in the device's retained state, with the battery.
+ */
+import t from 'tap'
+import mqtt from 'mqtt'
+import { Mosquitto } from '../harness/mosquitto.js'
+import { PrivateBus } from '../harness/bluez-sim-bus.js'
+import { BluezSim } from '../harness/bluez-sim.js'
+import { testGateway, until } from '../harness/test-gateway.js'
+import { BTHOME_UUID } from '../../devices/ble-whistle/raw-advert.js'
+import { bthomeEncrypted, bthomeServiceData, BTHOME_BUTTON } from '../../devices/ble-whistle/sim-ble-whistle.js'
+
+const ROOT = 'safehouse/v1/test-city/kiosk-001'
+const PLAIN = 'AA:BB:CC:00:50:01'
+const SECURE = 'AA:BB:CC:00:50:02'
+const KEY = '231d39c1d7cc1ab1aee224cd096db932'
+
+t.test('BlueZ press -> one alert at the station; downgrade counted in device state', async (t) => {
+  const mosq = await new Mosquitto().start()
+  t.teardown(() => mosq.close())
+  const bus = await new PrivateBus().open()
+  t.teardown(() => bus.close())
+  const sim = await new BluezSim(bus.address).start()
+  t.teardown(() => sim.stop())
+  const { gw, cleanup } = await testGateway({
+    stationUrl: mosq.url,
+    bleKeys: { secure: KEY },
+    extra: {
+      ble: { driver: 'bluez', bus_address: bus.address },
+      devices: [
+        { id: 'whistle-1', kind: 'ble-whistle', address: PLAIN, alert_kind: 'whistle' },
+        { id: 'sos-2', kind: 'ble-whistle', address: SECURE, alert_kind: 'sos', key_ref: 'secure' },
+      ],
+    },
+  })
+  t.teardown(cleanup)
+  const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-ble' })
+  t.teardown(() => station.endAsync())
+  const alerts: { kind: string; device: string; rssi: number | null; post: string; id: string }[] = []
+  const states = new Map<string, { battery: number | null; counters: Record<string, number>; status: string }>()
+  station.on('message', (topic, p) => {
+    const j = JSON.parse(p.toString())
+    if (topic.includes('/alert/')) alerts.push(j)
+    else states.set(j.device, j)
+  })
+  await station.subscribeAsync([`${ROOT}/alert/+`, `${ROOT}/device/+/state`], { qos: 1 })
+  await gw.start()
+  await until(() => gw.uplink.connected, 'the uplink')
+  await until(() => sim.discovering, 'BlueZ discovery started by the gateway', 10_000)
+
+  const press = (packetId: number) => ({ packetId, buttons: [BTHOME_BUTTON.PRESS], battery: 87, triggerBased: true })
+  await sim.pressBurst(PLAIN, { rssi: -61, serviceData: { [BTHOME_UUID]: bthomeServiceData(press(1)) } }, 5, 20)
+  await until(() => alerts.length === 1, 'the first alert at the station')
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(alerts.length, 1, 'a burst of 5 repeats is one alert')
+  t.match(alerts[0], { kind: 'whistle', device: 'whistle-1', rssi: -61, post: 'kiosk-001' }, 'RSSI and the receiving post in the alert')
+  await sim.pressBurst(PLAIN, { rssi: -62, serviceData: { [BTHOME_UUID]: bthomeServiceData(press(2)) } }, 5, 20)
+  await until(() => alerts.length === 2, 'the second press as a second alert')
+
+  await sim.pressBurst(SECURE, { rssi: -70, serviceData: { [BTHOME_UUID]: bthomeEncrypted(press(1), Buffer.from(KEY, 'hex'), SECURE, 1000) } }, 3, 20)
+  await until(() => alerts.some((a) => a.device === 'sos-2'), 'the encrypted press with the right key')
+  await sim.pressBurst(SECURE, { rssi: -70, serviceData: { [BTHOME_UUID]: bthomeServiceData(press(9)) } }, 3, 20)
+  await until(() => (states.get('sos-2')?.counters.ble_downgrade ?? 0) > 0, 'the downgrade counted in retained device state', 5000)
+  t.equal(alerts.filter((a) => a.device === 'sos-2').length, 1, 'the plaintext packet raised nothing')
+  await until(() => states.get('whistle-1')?.battery === 87, 'battery in device state')
+  t.equal(states.get('whistle-1')?.status, 'online', 'a whistle that was heard is online')
+})
