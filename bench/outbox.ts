@@ -16,7 +16,7 @@ import { runInNewContext } from 'node:vm'
 import pino from 'pino'
 import { FileOutbox } from '../gateway/outbox/file-outbox.js'
 import { type OutboxFs, nodeOutboxFs } from '../gateway/outbox/outbox-fs.js'
-import type { OutboxEntry } from '../gateway/outbox/outbox.js'
+import type { NewOutboxEntry, OutboxEntry } from '../gateway/outbox/outbox.js'
 
 const log = pino({ level: 'silent' })
 const base = process.env.OUTBOX_BENCH_DIR ?? os.tmpdir()
@@ -25,7 +25,7 @@ setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
 let seq = 0
-function alert(): Omit<OutboxEntry, 'attempts'> {
+function alert(): NewOutboxEntry {
   const n = ++seq
   const device = `btn-${n % 16}`
   const id = `sh-xuhui-017:post1:${n}`

@@ -195,7 +195,8 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    this.abort.abort()
+    // Stop drivers ourselves and wait for each; the abort (for a start still in progress)
+    // comes after, so a driver's abort listener cannot start a stop we would not wait for.
     for (const d of [...this.drivers].reverse()) {
       try {
         await d.stop()
@@ -203,6 +204,7 @@ export class Gateway {
         this.log.warn({ driver: d.kind, err: (e as Error).message }, 'device driver did not stop cleanly')
       }
     }
+    this.abort.abort()
     this.statePublisher.stop()
     this.supervisor.stop()
     this.ackWatcher.stop()

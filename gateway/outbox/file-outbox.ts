@@ -16,7 +16,7 @@
  *   listener anyway (local fan-out and uplink), counted in `writeErrors`.
  */
 import type { Logger } from 'pino'
-import type { CommittedListener, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
+import type { CommittedListener, NewOutboxEntry, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
 import { type OutboxFs, OutboxOpenError, describeFsError, nodeOutboxFs } from './outbox-fs.js'
 import { ackRecordBytes, encodeAck, encodeAlert } from './outbox-log-format.js'
 import { OutboxProblems } from './outbox-problems.js'
@@ -112,7 +112,7 @@ export class FileOutbox implements Outbox {
     return { recovered: this.map.size, damaged }
   }
 
-  append(entry: Omit<OutboxEntry, 'attempts'>): void {
+  append(entry: NewOutboxEntry): void {
     const e = new StoredEntry(entry.id, entry.device, entry.topic, entry.payload, entry.acceptedAt)
     const old = this.map.get(e.id)
     // A repeated id (replayed after a crash) replaces in place, never duplicates.

@@ -3,7 +3,7 @@
  * unit tests and by `outbox.kind: memory` (the demo). "Committed" is the next
  * microtask, so callers see the same asynchrony as with group commit.
  */
-import type { CommittedListener, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
+import type { CommittedListener, NewOutboxEntry, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
 
 export class MemoryOutbox implements Outbox {
   private readonly entries = new Map<string, OutboxEntry>()
@@ -16,8 +16,8 @@ export class MemoryOutbox implements Outbox {
     return { recovered: 0, damaged: null }
   }
 
-  append(entry: Omit<OutboxEntry, 'attempts'>): void {
-    const e: OutboxEntry = { ...entry, attempts: 0 }
+  append(entry: NewOutboxEntry): void {
+    const e: OutboxEntry = { ...entry, attempts: 0, lastSentAt: Number.NaN }
     // A repeated id (replayed after a crash) replaces, never duplicates.
     this.entries.set(e.id, e)
     this.batch.push(e)

@@ -28,6 +28,7 @@ export function isTempName(name: string): boolean {
 /** An accepted alert plus where (and whether) it sits on disk. */
 export class StoredEntry implements OutboxEntry {
   attempts = 0
+  lastSentAt = Number.NaN
   /** The committed listener has seen it (pending() lists only these). */
   committed = false
   /** Counted against max_alerts/max_bytes: its record is on disk or being written. */

@@ -25,7 +25,12 @@ export interface OutboxEntry {
   readonly acceptedAt: number
   /** How many times the uplink has sent it (0 until first send). */
   attempts: number
+  /** Wall ms of the last send to the station (NaN until first sent): the ack timeout counts from it. */
+  lastSentAt: number
 }
+
+/** What a caller hands to append(): the send bookkeeping starts empty. */
+export type NewOutboxEntry = Omit<OutboxEntry, 'attempts' | 'lastSentAt'>
 
 export interface OutboxStats {
   depth: number
@@ -43,7 +48,7 @@ export interface Outbox {
   /** Load what survived the last run. Resolves with what was recovered. */
   open(): Promise<{ recovered: number; damaged: string | null }>
   /** Accept an alert. Never throws for I/O: a write failure is counted and reported by the listener still being called (the alert is sent, just not durable). */
-  append(entry: Omit<OutboxEntry, 'attempts'>): void
+  append(entry: NewOutboxEntry): void
   /** Called with each batch once durable, in append order. One listener. */
   onCommitted(listener: CommittedListener): void
   /** Station acknowledged `id`: remove it. Returns false (and counts) for an unknown id. */

@@ -6,7 +6,7 @@
  * `problem` says so in the retained gateway state.
  */
 import type { Logger } from 'pino'
-import type { CommittedListener, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
+import type { CommittedListener, NewOutboxEntry, Outbox, OutboxEntry, OutboxStats } from './outbox.js'
 import { MemoryOutbox } from './memory-outbox.js'
 
 export class ResilientOutbox implements Outbox {
@@ -35,7 +35,7 @@ export class ResilientOutbox implements Outbox {
     return this.openProblem ?? (this.durable as { problem?: () => string | null }).problem?.() ?? null
   }
 
-  append(entry: Omit<OutboxEntry, 'attempts'>): void { this.active.append(entry) }
+  append(entry: NewOutboxEntry): void { this.active.append(entry) }
   onCommitted(listener: CommittedListener): void {
     this.listener = listener
     this.active.onCommitted(listener)

@@ -16,7 +16,6 @@ const SCAN_LIMIT = 1000
 export class AckWatcher {
   private timer: TimerHandle | null = null
   private readonly escalated = new Set<string>()
-  private readonly lastSent = new Map<string, number>()
   escalations = 0
   resends = 0
 
@@ -49,12 +48,10 @@ export class AckWatcher {
     for (let i = 0; i < pending.length; i++) {
       const e = pending[i]
       live.add(e.id)
-      const since = this.lastSent.get(e.id) ?? e.acceptedAt
+      // From the last send (a reconnect replay counts), so a replay is not followed by a resend.
+      const since = Number.isNaN(e.lastSentAt) ? e.acceptedAt : e.lastSentAt
       if (now - since < this.timeoutMs) continue
-      if (this.resend(e)) {
-        this.resends++
-        this.lastSent.set(e.id, now)
-      }
+      if (this.resend(e)) this.resends++
       if (!this.escalated.has(e.id)) {
         this.escalated.add(e.id)
         if (!isEscalation(e)) {
@@ -65,7 +62,6 @@ export class AckWatcher {
       }
     }
     // Forget acknowledged alerts.
-    for (const id of this.lastSent.keys()) if (!live.has(id)) this.lastSent.delete(id)
     for (const id of this.escalated) if (!live.has(id)) this.escalated.delete(id)
   }
 }

@@ -179,8 +179,10 @@ export class StationUplink {
   private sendAlerts(batch: readonly OutboxEntry[], replay: boolean): void {
     const client = this.client
     if (!client || this.state !== 'connected') return // replayed on the next connect
+    const now = this.o.clock.now()
     for (const e of batch) {
       e.attempts++
+      e.lastSentAt = now
       if (replay) this.counters.alertsReplayed++
       else this.counters.alertsSent++
       client.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {

@@ -6,14 +6,14 @@
  * on disk), and the uplink works either way.
  */
 import t from 'tap'
-import type { Outbox, OutboxEntry } from '../../../gateway/outbox/outbox.js'
+import type { NewOutboxEntry, Outbox, OutboxEntry } from '../../../gateway/outbox/outbox.js'
 
 export type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 
 /** Make a fresh, opened outbox; the suite closes it. */
 export type OutboxFactory = (t: TapTest) => Promise<Outbox>
 
-export function alert(seq: number, device = `dev-${seq % 3}`): Omit<OutboxEntry, 'attempts'> {
+export function alert(seq: number, device = `dev-${seq % 3}`): NewOutboxEntry {
   return {
     id: `site1:post1:${seq}`,
     device,
