@@ -59,8 +59,9 @@ async function whistles(ctx: DriverFactoryContext, out: BuiltDrivers): Promise<v
   const replayStore = transport.driver === 'sim' && ctx.config.outbox.kind === 'memory'
     ? new MemoryReplayCounterStore()
     : await FileReplayCounterStore.open({ dir: ctx.config.data_dir, clock: ctx.clock })
+  const specs = all.map((config) => ({ index: ctx.devices.indexOf(config.id), config, key: keyFor(ctx, config) }))
   const receiver = new WhistleReceiver({
-    devices: all.map((config) => ({ index: ctx.devices.indexOf(config.id), config, key: keyFor(ctx, config) })),
+    devices: specs,
     sink: ctx.sink,
     clock: ctx.clock,
     replayStore,
@@ -72,13 +73,13 @@ async function whistles(ctx: DriverFactoryContext, out: BuiltDrivers): Promise<v
   } else {
     const sim = new SimBleWhistle(dctx(ctx, 'ble-sim'), receiver, { gatewayDevice: GATEWAY_DEVICE })
     driver = sim
-    for (const w of all) out.twins.set(w.id, whistleTwinControl(sim, w, keyFor(ctx, w)))
+    for (const s of specs) out.twins.set(s.config.id, whistleTwinControl(sim, s.config, s.key))
   }
   out.drivers.push(withFlush(driver, () => receiver.flush()))
 }
 
 function keyFor(ctx: DriverFactoryContext, c: BleWhistleConfig): string | null {
-  const ref = (c as BleWhistleConfig & { key_ref?: string | null }).key_ref
+  const ref = c.key_ref
   if (!ref) return null
   const key = ctx.secrets.ble_keys[ref]
   if (!key) throw new Error(`device "${c.id}": key_ref "${ref}" is not in the secrets file's ble_keys; add it (32 hex digits) or remove key_ref`)

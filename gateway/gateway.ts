@@ -301,10 +301,6 @@ export class Gateway {
     }, every)
   }
 
-  private outboxProblem(): string | null {
-    return (this.outbox as { problem?: string | null }).problem ?? null
-  }
-
   private markLampDirty(): void {
     for (const e of this.devices.entries) if (e.kind === 'lamp-box') this.state.dirty[e.index] = 1
   }
@@ -313,6 +309,7 @@ export class Gateway {
   gatewayState(): object {
     const ob = this.outbox.stats()
     const oldest = this.outbox.oldest(1)
+    const outboxProblem = this.outbox.problem?.() ?? null
     const counters: Record<string, number> = {
       duplicates: this.core.counters.duplicates,
       overflows: this.core.counters.overflows,
@@ -349,7 +346,7 @@ export class Gateway {
       cpu_temp_c: null,
       disk_free_mb: null,
       last_ack: this.state.lastAck,
-      ...(this.outboxProblem() ? { outbox_problem: this.outboxProblem() } : {}),
+      ...(outboxProblem ? { outbox_problem: outboxProblem } : {}),
       open_alerts: [...this.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
       recent_acks: this.state.recentAcks,
     }

@@ -6,7 +6,7 @@
  * 16 key bytes to the WhistleReceiver (docs/devices/ble.md "Keys and replay
  * protection").
  */
-const PRESS_KIND = ['panic', 'silent_holdup', 'duress', 'whistle', 'sos', 'test', 'cancel'] as const
+import { PRESS_ALERT_KINDS as PRESS_KIND } from '../../gateway/core/event-kinds.js'
 
 export const bleWhistleConfigSchema = {
   type: 'object',

@@ -28,7 +28,7 @@ export interface WhistleDeviceSpec {
   key?: Uint8Array | string | null
 }
 
-export class DeviceTable {
+export class WhistleSlots {
   readonly count: number
   readonly byAddress = new Map<string, number>()
   readonly addresses: string[] = []

@@ -34,7 +34,7 @@ import { APPLE_COMPANY_ID, BTHOME_UUID, EDDYSTONE_UUID, type AdvertHandler, type
 import { CounterVerdict, judgeCounter } from './replay-policy.js'
 import type { ReplayCounterStore } from './replay-store.js'
 import { BurstDedupe, fnv1a, TAG_COUNTER, TAG_HASH, TAG_IBEACON } from './whistle-receiver-dedupe.js'
-import { DeviceTable, Format, type WhistleDeviceSpec } from './whistle-receiver-devices.js'
+import { WhistleSlots, Format, type WhistleDeviceSpec } from './whistle-receiver-devices.js'
 import { describeForPairing, type PairingAdvert, type PairingHook } from './whistle-receiver-pairing.js'
 
 export type { WhistleDeviceSpec } from './whistle-receiver-devices.js'
@@ -78,7 +78,7 @@ const LONG_FROM = BUTTON_EVENT.LONG_PRESS // 0x04 and above (incl. 0x80, 0xFE) a
 export class WhistleReceiver implements AdvertHandler {
   /** Receiver-wide numbers for tests and status output. */
   readonly stats = { adverts: 0, unknown: 0 }
-  private readonly t: DeviceTable
+  private readonly t: WhistleSlots
   private readonly dedupe: BurstDedupe
   private readonly sink: DeviceInputSink
   private readonly clock: Clock
@@ -97,7 +97,7 @@ export class WhistleReceiver implements AdvertHandler {
   }
 
   constructor(opts: WhistleReceiverOptions) {
-    this.t = new DeviceTable(opts.devices)
+    this.t = new WhistleSlots(opts.devices)
     this.dedupe = new BurstDedupe(this.t.windowMs)
     this.sink = opts.sink
     this.clock = opts.clock

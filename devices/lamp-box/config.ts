@@ -3,7 +3,7 @@
  * Every property carries a description and a default (`safehouse config check`
  * prints them as hints). Register map and wiring: docs/devices/lamp-box.md.
  */
-import type { GenericProgram } from '../../protocols/lamp-box/register-map.js'
+import type { GenericDidoMap, GenericProgram } from '../../protocols/lamp-box/register-map.js'
 
 const program = { enum: ['off', 'red', 'blue', 'both', 'alternate', 'flash'] } as const
 const input = (what: string, dflt: number) => ({
@@ -72,14 +72,8 @@ export const lampBoxConfigSchema = {
   },
 } as const
 
-export interface GenericDidoConfig {
-  red_coil: number
-  blue_coil: number
-  red_sense_input: number
-  blue_sense_input: number
-  door_input: number
-  door_open_when: 'on' | 'off'
-  mains_input: number
+/** The module's wiring (protocols/lamp-box/register-map.ts) plus how patterns are shown on it. */
+export interface GenericDidoConfig extends GenericDidoMap {
   blink_ms: number
   patterns: Record<'normal' | 'alarm' | 'neighbour-alarm' | 'acknowledged' | 'test' | 'off', GenericProgram>
 }

@@ -28,7 +28,7 @@ import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { FirmataBoardConfig } from './board-config.js'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'
-import { Backoff as ReconnectBackoff } from '../../gateway/backoff.js'
+import { Backoff } from '../../gateway/backoff.js'
 
 const require = createRequire(import.meta.url)
 
@@ -106,7 +106,7 @@ class BoardLink {
   private retryTimer: TimerHandle | null = null
   /** In a fault episode (logged at error once, then warn per retry). */
   private inFault = false
-  private readonly backoff: ReconnectBackoff
+  private readonly backoff: Backoff
   private readonly onData = (chunk: Buffer): void => this.data(chunk)
   private readonly onTick = (): void => { this.livenessTimer = null; this.tick() }
   private readonly onRetry = (): void => { this.retryTimer = null; this.reconnects++; this.attempt() }
@@ -118,7 +118,7 @@ class BoardLink {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
-    this.backoff = new ReconnectBackoff(cfg.reconnect_min_ms, cfg.reconnect_max_ms)
+    this.backoff = new Backoff(cfg.reconnect_min_ms, cfg.reconnect_max_ms)
   }
 
   status(): BoardStatus {

@@ -24,7 +24,7 @@ import type { Clock, TimerHandle } from '../../gateway/clock.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { Logger } from 'pino'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
-import { Backoff as ReconnectBackoff } from '../../gateway/backoff.js'
+import { Backoff } from '../../gateway/backoff.js'
 
 export const EV_KEY = 1
 /** Size of struct input_event for this process's ABI. */
@@ -58,7 +58,7 @@ class InputDeviceReader {
   private readonly buf = Buffer.alloc(INPUT_EVENT_SIZE * 64)
   private readonly byCode = new Map<number, ButtonChannel>()
   private retryTimer: TimerHandle | null = null
-  private readonly backoff: ReconnectBackoff
+  private readonly backoff: Backoff
   private readonly onRead = (err: NodeJS.ErrnoException | null, n: number): void => this.readDone(err, n)
   private readonly onRetry = (): void => { this.retryTimer = null; this.openDevice() }
   private inFault = false
@@ -73,7 +73,7 @@ class InputDeviceReader {
     maxMs: number,
   ) {
     for (const ch of channels) this.byCode.set(ch.config.key_code, ch)
-    this.backoff = new ReconnectBackoff(minMs, maxMs)
+    this.backoff = new Backoff(minMs, maxMs)
   }
 
   openDevice(): void {

@@ -58,5 +58,7 @@ export interface Outbox {
   /** The oldest `limit` entries of pending(), without copying the whole backlog (periodic checks). */
   oldest(limit: number): readonly OutboxEntry[]
   stats(): OutboxStats
+  /** Why alerts are not being stored durably right now (open failure, disk full...), or null. */
+  problem?(): string | null
   close(): Promise<void>
 }

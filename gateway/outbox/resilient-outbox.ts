@@ -31,8 +31,8 @@ export class ResilientOutbox implements Outbox {
   }
 
   /** The current storage problem (open failure, or the durable outbox's own: disk full, read-only...), or null. */
-  get problem(): string | null {
-    return this.openProblem ?? (this.durable as { problem?: () => string | null }).problem?.() ?? null
+  problem(): string | null {
+    return this.openProblem ?? this.durable.problem?.() ?? null
   }
 
   append(entry: NewOutboxEntry): void { this.active.append(entry) }

@@ -36,8 +36,6 @@ export class StateTracker implements EventSink, DeviceHealthListener {
   readonly statusReason: string[]
   readonly counters: Map<string, number>[]
   readonly lastAlert: (AlertRecord | null)[]
-  /** Missing per supervision (issue 6), separate from the driver's link status. */
-  readonly missing: Uint8Array
   lampPattern = 'normal'
   readonly open = new Map<string, AlertRecord>()
   readonly recentAcks: AlertRecord[] = []
@@ -51,7 +49,6 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     this.rssi = new Float64Array(n).fill(NaN)
     this.faults = new Uint32Array(n)
     this.dirty = new Uint8Array(n).fill(1)
-    this.missing = new Uint8Array(n)
     this.status = new Array<DeviceLinkStatus>(n).fill('starting')
     this.statusReason = new Array<string>(n).fill('')
     this.counters = Array.from({ length: n }, () => new Map<string, number>())
@@ -75,10 +72,8 @@ export class StateTracker implements EventSink, DeviceHealthListener {
       // value = restored kind + 256 × detail (docs/protocol.md §Alert)
       const k = ev.value % 256
       if (k >= 0 && k < 32) this.faults[d] &= ~(1 << k)
-      if (k === Kind.MISSING) this.missing[d] = 0
     } else if (isFaultKind(ev.kind)) {
       this.faults[d] |= 1 << ev.kind
-      if (ev.kind === Kind.MISSING) this.missing[d] = 1
     }
     if (ev.kind === Kind.LOW_BATTERY && Number.isFinite(ev.value)) this.battery[d] = ev.value
     // Off the steady-state path: alerts are rare, so building the record here is fine.
@@ -132,14 +127,16 @@ export class StateTracker implements EventSink, DeviceHealthListener {
   deviceState(d: number): object {
     const e = this.devices.get(d)
     const num = (x: number): number | null => (Number.isFinite(x) ? x : null)
+    // A `missing` fault (supervision, issue 6) overrides the driver's link status until restored.
+    const missing = (this.faults[d] & (1 << Kind.MISSING)) !== 0
     return {
       v: 1,
       device: e.id,
       device_kind: e.kind,
       label: e.label,
       location: e.location,
-      status: this.missing[d] ? 'missing' : this.status[d],
-      status_reason: this.missing[d] ? 'no heartbeat within the supervision interval' : this.statusReason[d],
+      status: missing ? 'missing' : this.status[d],
+      status_reason: missing ? 'no heartbeat within the supervision interval' : this.statusReason[d],
       last_seen: num(this.lastSeen[d]),
       battery: num(this.battery[d]),
       rssi: Number.isFinite(this.rssi[d]) ? Math.round(this.rssi[d]) : null,

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { FirmataFrameFilter } from '../../../devices/panic-button/firmata-frame-filter.js'
-import { Backoff as ReconnectBackoff } from '../../../gateway/backoff.js'
+import { Backoff } from '../../../gateway/backoff.js'
 
 const valid = [0xf9, 2, 5, 0x90, 0x7b, 0x00, 0xe0, 0x46, 0x02, 0xf0, 0x79, 2, 5, 0x53, 0, 0xf7, 0x91, 0x01, 0x00]
 
@@ -54,9 +54,9 @@ t.test('seeded random bytes never throw and never pass a malformed message', asy
 })
 
 t.test('backoff: exponential, capped, jittered within [half, full]', async (t) => {
-  const lo = new ReconnectBackoff(100, 1000, () => 0)
+  const lo = new Backoff(100, 1000, () => 0)
   t.same([lo.next(), lo.next(), lo.next(), lo.next(), lo.next()], [50, 100, 200, 400, 500])
-  const hi = new ReconnectBackoff(100, 1000, () => 1)
+  const hi = new Backoff(100, 1000, () => 1)
   t.same([hi.next(), hi.next(), hi.next(), hi.next(), hi.next()], [100, 200, 400, 800, 1000])
   hi.reset()
   t.equal(hi.next(), 100)
