@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { urlForLog } from './logging.js'
 import { systemClock, type Clock, type TimerHandle } from './clock.js'
 import type { Config } from './config/config-types.js'
 import type { Secrets } from './config/secrets.js'
@@ -191,7 +192,7 @@ export class Gateway {
       }
     }
     this.started = true
-    log.info({ site: c.site, post: c.post, devices: this.devices.size - 1, station: c.station.url ?? 'none' }, 'gateway started')
+    log.info({ site: c.site, post: c.post, devices: this.devices.size - 1, station: urlForLog(c.station.url) ?? 'none' }, 'gateway started')
   }
 
   async stop(): Promise<void> {

@@ -28,4 +28,9 @@ export function createLogger(o: LogOptions): Logger {
   return o.destination ? pino(opts, o.destination) : pino(opts)
 }
 
+/** A URL fit for a log line: a password written into it (mqtt://user:pass@host) is replaced. */
+export function urlForLog(url: string | null): string | null {
+  return url === null ? null : url.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:[redacted]@')
+}
+
 export type { Logger }

@@ -67,7 +67,7 @@ export function loadConfig(file: string): Readonly<Config> {
     text = readFileSync(file, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    const hint = code === 'ENOENT' ? 'create one with `safehouse init`, or pass the right path with --config' : 'check the file permissions (the service user must be able to read it)'
+    const hint = code === 'ENOENT' ? 'create it from the example in docs/install.md §3, or pass the right path with --config' : 'check the file permissions (the service user must be able to read it)'
     throw new ConfigError(file, [{ path: '', line: null, message: `cannot read the config file (${code})`, hint }])
   }
   return parseConfig(text, file)

@@ -18,6 +18,7 @@ import type { Config } from '../config/config-types.js'
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { PostTopics } from '../../protocols/mqtt/topics.js'
 import { Backoff } from '../backoff.js'
+import { urlForLog } from '../logging.js'
 import { BoundedQueue } from './bounded-queue.js'
 
 export type UplinkState = 'disabled' | 'connecting' | 'connected' | 'disconnected'
@@ -130,11 +131,11 @@ export class StationUplink {
         // [MQTT-3.1.2-2]: the broker refused protocol level 5; speak 3.1.1.
         this.counters.fallbacks++
         this.protocolVersion = 4
-        this.o.log.info({ url }, 'station broker does not support MQTT 5; using 3.1.1')
+        this.o.log.info({ url: urlForLog(url) }, 'station broker does not support MQTT 5; using 3.1.1')
         return
       }
       this.counters.connectFailures++
-      this.o.log.warn({ url, err: err.message, code: err.code }, 'station connection error')
+      this.o.log.warn({ url: urlForLog(url), err: err.message, code: err.code }, 'station connection error')
     })
     client.on('close', () => this.onClose(client))
   }
@@ -145,7 +146,7 @@ export class StationUplink {
     this.backoff.reset()
     this.setState('connected')
     const t = this.o.topics
-    this.o.log.info({ url: this.o.station.url, protocol: this.protocolVersion }, 'station connected')
+    this.o.log.info({ url: urlForLog(this.o.station.url), protocol: this.protocolVersion }, 'station connected')
     const subs = [t.ack, t.cmdFilter, ...(this.o.extraSubscriptions ?? [])]
     client.subscribe(subs, { qos: 1 }, (err) => {
       if (err) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')

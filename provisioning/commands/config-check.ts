@@ -2,6 +2,7 @@
 import { ConfigError } from '../../gateway/config/config-error.js'
 import { loadConfig } from '../../gateway/config/load-config.js'
 import { UsageError } from './usage-error.js'
+import { urlForLog } from '../../gateway/logging.js'
 
 export async function configCheck(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
@@ -12,7 +13,7 @@ export async function configCheck(argv: string[]): Promise<number> {
   if (!file) throw new UsageError('usage: safehouse config check FILE')
   try {
     const c = loadConfig(file)
-    console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${c.station.url ?? 'none (local only)'}`)
+    console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${urlForLog(c.station.url) ?? 'none (local only)'}`)
     return 0
   } catch (e) {
     if (e instanceof ConfigError) {

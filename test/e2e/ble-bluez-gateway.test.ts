@@ -12,6 +12,7 @@ import { Mosquitto } from '../harness/mosquitto.js'
 import { PrivateBus } from '../harness/bluez-sim-bus.js'
 import { BluezSim } from '../harness/bluez-sim.js'
 import { testGateway, until } from '../harness/test-gateway.js'
+import { checkPayload } from '../../protocols/mqtt/schemas.js'
 import { BTHOME_UUID } from '../../devices/ble-whistle/raw-advert.js'
 import { bthomeEncrypted, bthomeServiceData, BTHOME_BUTTON } from '../../devices/ble-whistle/sim-ble-whistle.js'
 
@@ -46,7 +47,10 @@ t.test('BlueZ press -> one alert at the station; downgrade counted in device sta
   station.on('message', (topic, p) => {
     const j = JSON.parse(p.toString())
     if (topic.includes('/alert/')) alerts.push(j)
-    else states.set(j.device, j)
+    else {
+      t.ok(checkPayload('deviceState', p).ok, 'device state is schema-valid')
+      states.set(j.device, j)
+    }
   })
   await station.subscribeAsync([`${ROOT}/alert/+`, `${ROOT}/device/+/state`], { qos: 1 })
   await gw.start()

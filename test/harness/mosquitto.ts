@@ -36,9 +36,11 @@ export class Mosquitto {
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort()
     const conf = join(this.dir, 'mosquitto.conf')
-    // `user root`: as root, mosquitto otherwise drops to the "mosquitto" user, which cannot write our temp dir (ignored when not root).
-    const persist = this.opts.persistent ? `user root\npersistence true\npersistence_location ${this.dir}/\n` : 'persistence false\n'
-    writeFileSync(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\n${persist}${this.opts.extraConf ?? ''}\n`)
+    // `user root`: as root, mosquitto otherwise drops to the "mosquitto" user, which cannot read or
+    // write our 0700 temp dir (certificates, persistence); ignored when not run as root.
+    const persist = this.opts.persistent ? `persistence true\npersistence_location ${this.dir}/\n` : 'persistence false\n'
+    // extraConf comes right after the listener line, so listener options (TLS files) apply to it.
+    writeFileSync(conf, `user root\nlistener ${this.port} 127.0.0.1\n${this.opts.extraConf ?? ''}\nallow_anonymous true\n${persist}`)
     const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.on('error', () => {})
     proc.stdout?.on('data', (d: Buffer) => { this.log += d.toString() })
@@ -53,7 +55,12 @@ export class Mosquitto {
     }
   }
 
+  /** Freeze the broker (SIGSTOP): connections stay open but nothing is answered — a hung station. */
+  pause(): void { this.proc?.kill('SIGSTOP') }
+  resume(): void { this.proc?.kill('SIGCONT') }
+
   async stop(): Promise<void> {
+    this.resume()
     const p = this.proc
     this.proc = null
     if (!p || p.exitCode !== null) return

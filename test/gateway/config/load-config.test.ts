@@ -255,14 +255,14 @@ t.test('loadConfig', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'safehouse-config-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-  t.test('a missing file: ConfigError with a hint to run safehouse init', async (t) => {
+  t.test('a missing file: ConfigError with a hint to the install guide', async (t) => {
     const file = join(dir, 'nope.yaml')
     const e = t.throws(() => loadConfig(file)) as unknown as ConfigError
     t.type(e, ConfigError)
     t.equal(e.file, file)
     t.equal(e.problems.length, 1)
     t.match(e.problems[0].message, /ENOENT/)
-    t.match(e.problems[0].hint, /`safehouse init`/)
+    t.match(e.problems[0].hint, /docs\/install.md/)
     t.match(e.problems[0].hint, /--config/)
   })
 

@@ -1,0 +1,102 @@
+/**
+ * The `safehouse` command as a user runs it: spawned processes, exit codes,
+ * what they print. Also the gateway's Last Will when its process dies
+ * uncleanly (issue 2 §7), seen by a real mosquitto.
+ */
+import t from 'tap'
+import mqtt from 'mqtt'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Mosquitto, freePort } from '../harness/mosquitto.js'
+import { until } from '../harness/test-gateway.js'
+import { checkPayload } from '../../protocols/mqtt/schemas.js'
+
+// Spawned processes each load tsx: give the whole file more than tap's 30 s default.
+t.setTimeout(120_000)
+
+const CLI = fileURLToPath(new URL('../../provisioning/cli.ts', import.meta.url))
+
+function cli(args: string[], o: { timeoutMs?: number } = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d: Buffer) => { out += d })
+    p.stderr.on('data', (d: Buffer) => { err += d })
+    const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 30_000)
+    p.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }) })
+  })
+}
+
+function tmp(t: { teardown: (f: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'safehouse-cli-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+t.test('config check: 0 for a good file, 1 listing every problem, 2 for usage', async (t) => {
+  const dir = tmp(t)
+  writeFileSync(join(dir, 'good.yaml'), 'site: s1\npost: p1\n')
+  writeFileSync(join(dir, 'bad.yaml'), 'site: S1\npost: p1\nbroker: { port: 99999 }\nstatoin: {}\n')
+  const good = await cli(['config', 'check', join(dir, 'good.yaml')])
+  t.equal(good.code, 0)
+  t.match(good.out, /OK — site s1, post p1/)
+  const bad = await cli(['config', 'check', join(dir, 'bad.yaml')])
+  t.equal(bad.code, 1)
+  t.match(bad.err, /3 problems/)
+  t.match(bad.err, /bad\.yaml:1 +site:/)
+  t.match(bad.err, /broker\.port/)
+  t.match(bad.err, /did you mean "station"/)
+  t.equal((await cli(['config', 'check'])).code, 2)
+  t.equal((await cli(['nonsense'])).code, 2)
+})
+
+t.test('run with a bad config exits 1 before opening anything', async (t) => {
+  const dir = tmp(t)
+  const dataDir = join(dir, 'data')
+  writeFileSync(join(dir, 'c.yaml'), `site: s1\npost: p1\ndata_dir: ${dataDir}\ndevices:\n  - { id: b, kind: panic-button, pin: -4 }\n`)
+  const r = await cli(['run', '--config', join(dir, 'c.yaml')])
+  t.equal(r.code, 1)
+  t.match(r.err, /devices\[0\]\.pin/)
+  t.notOk(existsSync(dataDir), 'start() never ran: no data dir, no ports')
+})
+
+t.test('the gateway process dies (SIGKILL): the station sees the retained Last Will "offline"', async (t) => {
+  const mosq = await new Mosquitto().start()
+  t.teardown(() => mosq.close())
+  const dir = tmp(t)
+  const port = await freePort()
+  writeFileSync(join(dir, 'c.yaml'), [
+    'site: s1', 'post: p1', `data_dir: ${join(dir, 'data')}`, 'log: { level: warn, format: json }',
+    `broker: { port: ${port} }`, `station: { url: "${mosq.url}", keepalive_s: 5 }`,
+    'devices:', '  - { id: b, kind: panic-button, driver: sim }', '',
+  ].join('\n'))
+  const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-lwt' })
+  t.teardown(() => station.endAsync())
+  const seen: string[] = []
+  station.on('message', (_t, p) => {
+    t.ok(checkPayload('status', p).ok, 'status payload is schema-valid')
+    seen.push(JSON.parse(p.toString()).state)
+  })
+  await station.subscribeAsync('safehouse/v1/s1/p1/status', { qos: 1 })
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', join(dir, 'c.yaml')], { stdio: 'ignore' })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  await until(() => seen.includes('online'), 'the gateway online', 20_000)
+  child.kill('SIGKILL')
+  await until(() => seen.at(-1) === 'offline', 'the Last Will', 15_000)
+  const late = await mqtt.connectAsync(mosq.url, { clientId: 'late' })
+  t.teardown(() => late.endAsync())
+  const retained = new Promise<{ state: string; retain: boolean }>((resolve) => late.on('message', (_t, p, pkt) => resolve({ state: JSON.parse(p.toString()).state, retain: pkt.retain })))
+  await late.subscribeAsync('safehouse/v1/s1/p1/status', { qos: 1 })
+  t.same(await retained, { state: 'offline', retain: true }, 'a station that connects later still sees it offline')
+})
+
+t.test('demo --once: press, alert at the station, ack recorded, exit 0', async (t) => {
+  const r = await cli(['demo', '--once'], { timeoutMs: 60_000 })
+  t.equal(r.code, 0, r.err)
+  t.match(r.out, /STATION +◀ ALERT PANIC/)
+  t.match(r.out, /GATEWAY +✓ recorded ack/)
+})
