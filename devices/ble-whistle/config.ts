@@ -6,6 +6,7 @@
  * 16 key bytes to the WhistleReceiver (docs/devices/ble.md "Keys and replay
  * protection").
  */
+import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
 import { PRESS_ALERT_KINDS as PRESS_KIND } from '../../gateway/core/event-kinds.js'
 
 export const bleWhistleConfigSchema = {
@@ -13,7 +14,7 @@ export const bleWhistleConfigSchema = {
   required: ['id', 'kind'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Device id, unique on this post: lower-case letters, digits and dashes, 1-32 chars.' },
+    id: DEVICE_ID_PROPERTY,
     kind: { const: 'ble-whistle' },
     driver: { enum: ['sim', 'bluez'], default: 'sim', description: 'Kept for symmetry with other kinds: the radio is chosen once per post by ble.driver; bluez here requires ble.driver: bluez.' },
     label: { type: 'string', default: '', description: 'Human label shown at the station.' },

@@ -3,6 +3,7 @@
  * Every property carries a description and a default (`safehouse config check`
  * prints them as hints). Register map and wiring: docs/devices/lamp-box.md.
  */
+import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
 import type { GenericDidoMap, GenericProgram } from '../../protocols/lamp-box/register-map.js'
 
 const program = { enum: ['off', 'red', 'blue', 'both', 'alternate', 'flash'] } as const
@@ -16,7 +17,7 @@ export const lampBoxConfigSchema = {
   required: ['id', 'kind'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Device id, unique on this post: lower-case letters, digits and dashes, 1-32 chars.' },
+    id: DEVICE_ID_PROPERTY,
     kind: { const: 'lamp-box' },
     driver: { enum: ['sim', 'modbus'], default: 'sim', description: 'sim = simulated twin; modbus = Modbus RTU over RS-485 (serialport).' },
     label: { type: 'string', default: 'Lamp box', description: 'Human label.' },

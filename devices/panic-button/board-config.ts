@@ -3,12 +3,13 @@
  * Firmata I/O board (Arduino Nano/Uno, RP2040) on USB serial that wired panic
  * buttons refer to by `board:` id. Merged into gateway/config/schema.ts.
  */
+import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
 export const firmataBoardConfigSchema = {
   type: 'object',
   required: ['id', 'port'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Board id that buttons name in `board:`.' },
+    id: { ...DEVICE_ID_PROPERTY, description: 'Board id that buttons name in `board:`.' },
     port: { type: 'string', minLength: 1, description: 'Serial port path. Prefer the stable /dev/serial/by-id/usb-... name over /dev/ttyUSB0, which can change after a replug.' },
     baud: { type: 'integer', enum: [9600, 19200, 38400, 57600, 115200], default: 57600, description: 'Baud rate the firmware was built with (StandardFirmata: 57600).' },
     handshake_timeout_ms: { type: 'integer', minimum: 500, maximum: 60000, default: 10000, description: 'A board that has not completed the Firmata handshake in this time is reported as a fault (wrong firmware or baud) and retried.' },

@@ -12,12 +12,13 @@
  *   `loop_alarm_ohms`; a cut wire reads near full scale, a shorted wire near 0.
  *   Thresholds default to the midpoints between the expected readings.
  */
+import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
 export const panicButtonConfigSchema = {
   type: 'object',
   required: ['id', 'kind'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Device id, unique on this post: lower-case letters, digits and dashes, 1-32 chars.' },
+    id: DEVICE_ID_PROPERTY,
     kind: { const: 'panic-button' },
     driver: { enum: ['sim', 'firmata', 'gpio'], default: 'sim', description: 'sim = simulated twin; firmata = johnny-five board on USB serial; gpio = the Pi\'s own GPIO.' },
     label: { type: 'string', default: '', description: 'Human label shown at the station, e.g. "Counter button".' },

@@ -27,6 +27,13 @@ const LEVEL = new RegExp(TOPIC_LEVEL_PATTERN)
  */
 export const RESERVED_POST = 'group'
 
+/** Schema property for a device id: ids become topic levels, so they follow the same rule. */
+export const DEVICE_ID_PROPERTY = {
+  type: 'string',
+  pattern: TOPIC_LEVEL_PATTERN,
+  description: 'Device id, unique on this post: lower-case letters, digits and dashes, 1-32 chars.',
+} as const
+
 export function isTopicLevel(s: string): boolean {
   return LEVEL.test(s)
 }

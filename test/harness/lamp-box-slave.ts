@@ -21,17 +21,8 @@ export type SlaveMode =
   | 'noise' // random bytes before each valid reply
   | 'garbage' // random bytes instead of replies
 
-/** Small seeded PRNG (mulberry32) so fuzz runs repeat. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from './seeded-random.js'
+export { seededRandom }
 
 export interface SlaveRequest {
   unit: number

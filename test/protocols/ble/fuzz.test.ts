@@ -10,19 +10,10 @@ import { ERR, OK, type BleDecodeResult } from '../../../protocols/ble/decode-res
 import { decodeEddystone, EddystoneReading } from '../../../protocols/ble/eddystone.js'
 import { decodeIBeacon, IBeaconReading } from '../../../protocols/ble/ibeacon.js'
 
+import { seededRandom } from '../../harness/seeded-random.js'
+
 const SEED = 0x5afe4005
 const ITERATIONS = 200_000
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex')
 const SEEDS = [
@@ -41,7 +32,7 @@ const MAC = hex('5448E68F80A5')
 const SINGLETONS = new Set<BleDecodeResult>([OK, ...Object.values(ERR)])
 
 t.test(`${ITERATIONS} random and mutated buffers: no throw, only singleton results`, async (t) => {
-  const rnd = mulberry32(SEED)
+  const rnd = seededRandom(SEED)
   const int = (n: number) => Math.floor(rnd() * n)
   const bt = new BTHomeReading()
   const ib = new IBeaconReading()
