@@ -129,3 +129,19 @@ t.test('an oversized packet is cut off before it is buffered', async (t) => {
   await closed2
   t.equal(await connackError(`mqtt://127.0.0.1:${gw.broker.port}`, { clientId: 'after', username: USERS.panel.username, password: USERS.panel.password }), 'connected', 'the broker still serves')
 })
+
+t.test('explicit limits: max_clients refuses the next connection; a silent socket is dropped after connect_timeout_ms', async (t) => {
+  const { gw, cleanup } = await testGateway({ extra: { broker: { port: 0, max_clients: 2, connect_timeout_ms: 300, users: Object.values(USERS).map(({ username, role }) => ({ username, role })) } } })
+  t.teardown(cleanup)
+  await gw.start()
+  const url = `mqtt://127.0.0.1:${gw.broker.port}`
+  const a = await mqtt.connectAsync(url, { username: USERS.panel.username, password: USERS.panel.password, clientId: 'a', reconnectPeriod: 0 })
+  const b = await mqtt.connectAsync(url, { username: USERS.panel.username, password: USERS.panel.password, clientId: 'b', reconnectPeriod: 0 })
+  t.teardown(() => Promise.all([a.endAsync(true), b.endAsync(true)]))
+  t.not(await connackError(url, { clientId: 'c', username: USERS.panel.username, password: USERS.panel.password }), 'connected', 'a third client is refused')
+  t.equal(gw.broker.counters.refusedTooMany, 1)
+  const sock = netConnect(gw.broker.port, '127.0.0.1')
+  const started = Date.now()
+  await new Promise<void>((r) => sock.once('close', () => r()))
+  t.ok(Date.now() - started < 5000, `a socket that never sends CONNECT is closed (after ${Date.now() - started} ms)`)
+})
