@@ -43,6 +43,9 @@ t.test('unplug -> fault within 2 s, other board unaffected; replug -> back onlin
   t.equal(sink.lastLink(1)?.status, 'online', 'board b unaffected')
   await peerA.close()
 
+  // "online" is reported once the driver has asked for pin reports; wait until the peer has them,
+  // or the press below would never be sent (a race seen on a loaded CI machine).
+  await peerB.until(() => peerB.isReportingDigital(2), 'board b reporting pin 2')
   peerB.setDigital(2, 0)
   await sink.until(() => sink.names(1).includes('panic'), 'board b still delivers presses')
   peerB.setDigital(2, 1)
