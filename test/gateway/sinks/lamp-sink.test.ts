@@ -1,0 +1,25 @@
+import t from 'tap'
+import { LampSink } from '../../../gateway/sinks/lamp-sink.js'
+import { EventClass, Kind } from '../../../gateway/core/event-kinds.js'
+import type { CoreEvent } from '../../../gateway/core/event-core.js'
+import type { LampPattern } from '../../../devices/device-driver.js'
+
+const ev = (kind: number, o: Partial<CoreEvent> = {}): CoreEvent => ({
+  device: 1, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: 0, rssi: NaN, origin: -1, seq: 1,
+  sentTime: 0, test: false, payload: Buffer.alloc(0), payloadLength: 0, retainPayload: () => Buffer.alloc(0), ...o,
+})
+
+t.test('which events drive which lamp pattern', async (t) => {
+  const set: LampPattern[] = []
+  const sink = new LampSink({ setPattern: (p) => { set.push(p) } })
+  sink.onEvent(ev(Kind.PANIC))
+  sink.onEvent(ev(Kind.WHISTLE, { origin: 0 }))
+  sink.onEvent(ev(Kind.SOS, { test: true }))
+  sink.onEvent(ev(Kind.SILENT_HOLDUP))
+  sink.onEvent(ev(Kind.DURESS))
+  sink.onEvent(ev(Kind.WIRE_CUT))
+  sink.onEvent(ev(Kind.BATTERY))
+  sink.acknowledged()
+  t.same(set, ['alarm', 'neighbour-alarm', 'test', 'acknowledged'],
+    'own alarm, a neighbour\'s alarm, a walk test, the ack; silent hold-up, duress, trouble and telemetry never light the lamp')
+})
