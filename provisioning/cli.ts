@@ -9,11 +9,21 @@ import { runGateway } from './commands/run.js'
 import { configCheck } from './commands/config-check.js'
 import { simulate } from './commands/simulate.js'
 import { userAdd } from './commands/user-add.js'
+import { init } from './commands/init.js'
+import { pair } from './commands/pair.js'
+import { walkTest } from './commands/walk-test.js'
+import { status } from './commands/status.js'
+import { install } from './commands/install.js'
 import { UsageError } from './commands/usage-error.js'
 
 const HELP = `safehouse — alarm gateway for safety houses and lookout platforms
 
 Usage:
+  safehouse init [--config FILE] [flags]      create the site config (asks, or takes flags in scripts)
+  safehouse pair ble|button|lamp              find a device, pick it out, add it to the config
+  safehouse walk-test                         commissioning: trigger every device, get a report
+  safehouse status [--station URL] [--json]   every post and device, overdue first (exit 3 if missing)
+  safehouse install [--dry-run]               systemd unit, udev rules, D-Bus policy
   safehouse demo [--once] [--manual]          run the gateway with simulated devices, a local
                                               station broker and a station console (no hardware)
   safehouse run --config FILE                 run the gateway (production)
@@ -26,6 +36,11 @@ Usage:
 Run 'safehouse COMMAND --help' for a command's options and examples.`
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  init,
+  pair,
+  'walk-test': walkTest,
+  status,
+  install,
   demo: runDemo,
   run: runGateway,
   config: async (argv) => {

@@ -9,7 +9,8 @@
  *   ble_keys:                        # 16-byte AES keys, hex (BTHome v2 encryption)
  *     whistle-07: 231d39c1d7cc1ab1aee224cd096db932
  */
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import { writeFileAtomic } from './atomic-file.js'
 import { parse, stringify } from 'yaml'
 
 export interface Secrets {
@@ -77,17 +78,7 @@ function stringMap(v: unknown, name: string, file: string): Record<string, strin
   return out
 }
 
-/** Write secrets atomically with mode 0600 (tmp + fsync + rename). */
+/** Write secrets atomically with mode 0600. */
 export function writeSecrets(file: string, s: Secrets): void {
-  const tmp = `${file}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    // openSync's mode applies only when it creates the file: a stale tmp left by a crash keeps its mode.
-    fchmodSync(fd, 0o600)
-    writeSync(fd, stringify(s))
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, file)
+  writeFileAtomic(file, stringify(s), 0o600)
 }

@@ -6,10 +6,9 @@
 import t from 'tap'
 import mqtt from 'mqtt'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { CLI, cli, tmpDir } from '../harness/cli-process.js'
 import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { until } from '../harness/test-gateway.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
@@ -17,25 +16,7 @@ import { checkPayload } from '../../protocols/mqtt/schemas.js'
 // Spawned processes each load tsx: give the whole file more than tap's 30 s default.
 t.setTimeout(120_000)
 
-const CLI = fileURLToPath(new URL('../../provisioning/cli.ts', import.meta.url))
-
-function cli(args: string[], o: { timeoutMs?: number } = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d: Buffer) => { out += d })
-    p.stderr.on('data', (d: Buffer) => { err += d })
-    const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 30_000)
-    p.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }) })
-  })
-}
-
-function tmp(t: { teardown: (f: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'safehouse-cli-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+const tmp = (t: { teardown: (f: () => void) => void }): string => tmpDir(t)
 
 t.test('config check: 0 for a good file, 1 listing every problem, 2 for usage', async (t) => {
   const dir = tmp(t)
