@@ -57,7 +57,7 @@ async function run(label: string, sinkKind: 'count' | 'aedes', kind: number, sam
   if (sinkKind === 'aedes') {
     broker = new EmbeddedBroker({ broker: { enabled: false, host: '127.0.0.1', port: 0, max_clients: 1, max_packet_bytes: 16384, connect_timeout_ms: 5000, queue_limit: 10, users: [] }, site: 'bench-city', post: 'kiosk-001', group: null, passwords: {}, log: pino({ level: 'silent' }) })
     await broker.start()
-    core.addSink(new LocalFanoutSink(broker, devices.entries.map((e) => `safehouse/v1/bench-city/kiosk-001/alert/${e.id}`), []))
+    core.addSink(new LocalFanoutSink(broker, devices.entries.map((e) => `safehouse/v1/bench-city/kiosk-001/alert/${e.id}`)))
   }
   // State events go to the tracker only when it is a state run: alerts create an open-alert record (allocates by design, rare).
   if (kind >= 32) core.addSink(state)

@@ -30,6 +30,9 @@ import { CommandHandler } from './inbound/command-handler.js'
 import { DeviceSupervisor } from './supervision/device-supervisor.js'
 import { AckWatcher } from './supervision/ack-watcher.js'
 import { registerCommands } from './inbound/commands.js'
+import { createGroupFanout, type GroupParts } from './group/create-group-fanout.js'
+import type { NeighbourAlert } from './group/group-fanout.js'
+import { kindFromName } from './core/event-kinds.js'
 import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
@@ -65,6 +68,7 @@ export class Gateway {
   readonly commands: CommandHandler
   readonly supervisor: DeviceSupervisor
   readonly ackWatcher: AckWatcher
+  readonly group: GroupParts | null
   private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
@@ -125,14 +129,23 @@ export class Gateway {
       onMessage: (m) => this.onStationMessage(m),
       onStateChange: () => { this.state.gatewayDirty = true },
       connect: deps.connectStation,
+      extraSubscriptions: c.group ? [this.topics.groupAlert(c.group)] : [],
+    })
+    this.group = createGroupFanout(c, secrets, {
+      clock: this.clock,
+      log: this.log.child({ component: 'group' }),
+      topics: this.topics,
+      station: this.uplink,
+      relay: (a) => this.relayNeighbourAlert(a),
     })
     this.state = new StateTracker(this.devices, (seq) => this.encoder.id(seq))
     this.core.setHealthListener(this.state)
     // Sink order: state first (so a published alert's device state is current), then local fan-out
     // (fastest path to people nearby), then the outbox/station, then the lamp (attachDrivers).
     this.core.addSink(this.state)
-    this.core.addSink(new LocalFanoutSink(this.broker, this.alertTopics, []))
+    this.core.addSink(new LocalFanoutSink(this.broker, this.alertTopics))
     this.core.addSink(new OutboxSink(this.outbox, this.devices, this.alertTopics, (seq) => this.encoder.id(seq)))
+    if (this.group) this.core.addSink(this.group.fanout)
     this.supervisor = new DeviceSupervisor(this.devices, this.wheel, this.clock, this.core)
     this.core.addSink(this.supervisor)
     this.ackWatcher = new AckWatcher(this.outbox, this.clock, c.station.ack_timeout_s * 1000, this.core, this.devices, (e) => {
@@ -176,6 +189,11 @@ export class Gateway {
     this.broker.subscribe(this.topics.ack, (_t, p) => this.handleAck(p, 'local'))
     this.broker.subscribe(this.topics.cmdFilter, (t, p) => this.commands.handle(t.slice(this.topics.cmdPrefix.length), p, { reply: (topic, payload) => this.localReply(topic, payload) }, {}))
     this.broker.subscribe(this.topics.simFilter, (t, p) => this.onSim(t, p))
+    const group = this.group
+    if (group) {
+      this.broker.subscribe(group.topic, (_t, p) => group.fanout.receive(p, 'peer'))
+      for (const p of group.peers) p.start()
+    }
     this.wheel.start()
     this.uplink.start()
     this.statePublisher.start()
@@ -212,6 +230,7 @@ export class Gateway {
     if (this.testReport) this.clock.clearTimeout(this.testReport)
     this.testReport = null
     await this.uplink.stop()
+    for (const p of this.group?.peers ?? []) await p.stop()
     this.wheel.stop()
     await this.broker.stop()
     await this.outbox.close()
@@ -258,9 +277,17 @@ export class Gateway {
 
   private onStationMessage(m: InboundMessage): void {
     if (m.topic === this.topics.ack) return this.handleAck(m.payload, 'station')
+    if (this.group && m.topic === this.group.topic) return this.group.fanout.receive(m.payload, 'station')
     if (m.topic.startsWith(this.topics.cmdPrefix)) {
       return this.commands.handle(m.topic.slice(this.topics.cmdPrefix.length), m.payload, this.uplink, m)
     }
+  }
+
+  /** A neighbour's alarm: local screens get it (marked origin_post), the lamp shows it. */
+  private relayNeighbourAlert(a: NeighbourAlert): void {
+    this.broker.publish(this.topics.neighbourAlert(a.post), a.payload, 1, false)
+    const kind = kindFromName(a.kind)
+    if (kind !== undefined) this.lamp?.neighbourAlarm(kind)
   }
 
   private onSim(topic: string, payload: Buffer): void {
@@ -275,6 +302,10 @@ export class Gateway {
   private validateInbound(topic: string, payload: Buffer): string | null {
     if (topic === this.topics.ack) {
       const r = checkPayload('ack', payload)
+      return r.ok ? null : r.error
+    }
+    if (this.group && topic === this.group.topic) {
+      const r = checkPayload('alert', payload)
       return r.ok ? null : r.error
     }
     if (topic.startsWith(this.topics.cmdPrefix) && payload.length) {
@@ -330,12 +361,22 @@ export class Gateway {
       driver_start_failures: this.counters.driverStartFailures,
       refused_reply_topics: this.counters.refusedReplyTopics,
     }
+    const g = this.group?.fanout
+    if (g) {
+      counters.group_sent = g.counters.sent
+      counters.group_peer_skipped = g.counters.peerSkipped
+      counters.group_relayed = g.counters.relayed
+      counters.group_repeats = g.counters.repeats
+      counters.group_refused = g.counters.refused
+      counters.group_stale = g.counters.stale
+    }
     return {
       v: 1,
       site: this.config.site,
       post: this.config.post,
       post_type: this.config.post_type,
       group: this.config.group,
+      ...(g ? { group_peers: g.peerStates() } : {}),
       version: VERSION,
       time: this.clock.now(),
       uptime_s: Math.floor((this.clock.now() - this.startedAt) / 1000),

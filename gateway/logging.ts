@@ -7,7 +7,7 @@ import { pino, type Logger, type DestinationStream } from 'pino'
 import pretty from 'pino-pretty'
 
 export const REDACT_PATHS = [
-  'password', '*.password', 'station_password', '*.station_password', 'broker_passwords', '*.broker_passwords',
+  'password', '*.password', 'station_password', '*.station_password', 'broker_passwords', '*.broker_passwords', 'group_password', '*.group_password',
   'ble_keys', '*.ble_keys', 'key', '*.key', 'secret', '*.secret', 'secrets', '*.secrets',
 ]
 

@@ -17,7 +17,7 @@ export interface RoleRules {
 /** The policy, readable in one place (docs/protocol.md §Local broker mirrors it). */
 export function roleRules(site: string, post: string, group: string | null): Record<BrokerRole, RoleRules> {
   const R = `${PROTOCOL_ROOT}/${site}/${post}`
-  const readPost = [`${R}/status`, `${R}/state`, `${R}/alert/+`, `${R}/device/+/state`]
+  const readPost = [`${R}/status`, `${R}/state`, `${R}/alert/+`, `${R}/neighbour-alert/+`, `${R}/device/+/state`]
   const groupAlert = group ? [`${PROTOCOL_ROOT}/${site}/group/${group}/alert`] : []
   return {
     // A lamp-box panel or local screen: reads its post's alerts and state, publishes nothing.

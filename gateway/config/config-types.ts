@@ -14,6 +14,7 @@ export interface Config {
   post: string
   post_type: 'safety_house' | 'lookout'
   group: string | null
+  group_fanout: { peers: { post: string; url: string }[]; username: string | null; ca_file: string | null; max_age_s: number }
   data_dir: string
   secrets_file: string | null
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'json' | 'pretty' | 'auto' }

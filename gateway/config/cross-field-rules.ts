@@ -7,6 +7,15 @@ import { RESERVED_POST } from '../../protocols/mqtt/topics.js'
 export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
   const out: Omit<ConfigProblem, 'line'>[] = []
   if (c.post === RESERVED_POST) out.push({ path: 'post', message: `"${RESERVED_POST}" is reserved (the group fan-out topics live under <site>/${RESERVED_POST}/)`, hint: 'choose another post id, e.g. "kiosk-017"' })
+  const g = c.group_fanout
+  if (g.peers.length && !c.group) out.push({ path: 'group_fanout.peers', message: 'peers are listed but the post has no group', hint: 'set group: <id> (the same on every post of the group), or remove the peers' })
+  if (g.peers.length && !g.username) out.push({ path: 'group_fanout.username', message: 'peers are listed but no login for their brokers', hint: 'set group_fanout.username to the neighbour account the peers created for this post (safehouse user add NAME --role neighbour on each peer)' })
+  const peerPosts = new Set<string>()
+  g.peers.forEach((p, i) => {
+    if (p.post === c.post) out.push({ path: `group_fanout.peers[${i}].post`, message: `"${p.post}" is this post itself`, hint: 'list only the other posts of the group' })
+    if (peerPosts.has(p.post)) out.push({ path: `group_fanout.peers[${i}].post`, message: `"${p.post}" is listed twice`, hint: 'list each peer once' })
+    peerPosts.add(p.post)
+  })
   const seen = new Map<string, number>()
   c.devices.forEach((d, i) => {
     if (d.id === 'gateway') out.push({ path: `devices[${i}].id`, message: '"gateway" is reserved for the gateway itself', hint: 'choose another id' })

@@ -21,6 +21,31 @@ export const configSchema = {
     post: level('This post\'s id, e.g. "kiosk-017".'),
     post_type: { enum: ['safety_house', 'lookout'], default: 'safety_house', description: 'Kind of post.' },
     group: { type: ['string', 'null'], pattern: TOPIC_LEVEL_PATTERN, default: null, description: 'Joint-defence group this post answers alarms with (issue 6), or null.' },
+    group_fanout: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Group fan-out (issue 6 §5): alerts go to the other posts of the group through the station broker, and directly to the peers listed here when the station is unreachable.',
+      properties: {
+        peers: {
+          type: 'array',
+          default: [],
+          description: 'The other posts of the group, reached directly on the local network (their embedded brokers).',
+          items: {
+            type: 'object',
+            required: ['post', 'url'],
+            additionalProperties: false,
+            properties: {
+              post: level('The peer post\'s id.'),
+              url: { type: 'string', pattern: '^mqtts?://', description: 'The peer\'s embedded broker, e.g. mqtt://10.20.0.12:1883.' },
+            },
+          },
+        },
+        username: { type: ['string', 'null'], default: null, description: 'Our login at the peers\' embedded brokers (role neighbour there). Password: group_password in the secrets file or SAFEHOUSE_GROUP_PASSWORD.' },
+        ca_file: { type: ['string', 'null'], default: null, description: 'PEM CA bundle to verify peers reached over mqtts.' },
+        max_age_s: { type: 'integer', minimum: 1, maximum: 3600, default: 60, description: 'A neighbour\'s alert sent longer ago than this is not relayed (a stale alarm must not light the lamp). Keep the posts\' clocks in sync (NTP).' },
+      },
+    },
     data_dir: { type: 'string', minLength: 1, default: '/var/lib/safehouse', description: 'Where the outbox, sequence and counters live (writable by the service user).' },
     secrets_file: { type: ['string', 'null'], default: null, description: 'YAML file (mode 0600) with passwords and keys; null = environment variables only.' },
     log: {

@@ -8,6 +8,7 @@
  *     panel-1: scrypt$16384$8$1$<salt>$<hash>
  *   ble_keys:                        # 16-byte AES keys, hex (BTHome v2 encryption)
  *     whistle-07: 231d39c1d7cc1ab1aee224cd096db932
+ *   group_password: ...              # our login at the group peers' brokers; or env SAFEHOUSE_GROUP_PASSWORD
  */
 import { readFileSync, statSync } from 'node:fs'
 import { writeFileAtomic } from './atomic-file.js'
@@ -17,6 +18,8 @@ export interface Secrets {
   station_password: string | null
   broker_passwords: Record<string, string>
   ble_keys: Record<string, string>
+  /** Our password at the group peers' embedded brokers (issue 6 §5). */
+  group_password?: string | null
 }
 
 export class SecretsError extends Error {
@@ -51,11 +54,15 @@ export function loadSecrets(file: string | null, env: NodeJS.ProcessEnv = proces
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new SecretsError(`secrets file ${file} must be a YAML mapping`)
     const d = data as Record<string, unknown>
     for (const k of Object.keys(d)) {
-      if (!['station_password', 'broker_passwords', 'ble_keys'].includes(k)) throw new SecretsError(`secrets file ${file}: unknown key "${k}" (known: station_password, broker_passwords, ble_keys)`)
+      if (!['station_password', 'broker_passwords', 'ble_keys', 'group_password'].includes(k)) throw new SecretsError(`secrets file ${file}: unknown key "${k}" (known: station_password, broker_passwords, ble_keys, group_password)`)
     }
     if (d.station_password != null) {
       if (typeof d.station_password !== 'string') throw new SecretsError(`secrets file ${file}: station_password must be a string`)
       s.station_password = d.station_password
+    }
+    if (d.group_password != null) {
+      if (typeof d.group_password !== 'string') throw new SecretsError(`secrets file ${file}: group_password must be a string`)
+      s.group_password = d.group_password
     }
     s.broker_passwords = stringMap(d.broker_passwords, 'broker_passwords', file)
     s.ble_keys = stringMap(d.ble_keys, 'ble_keys', file)
@@ -64,6 +71,7 @@ export function loadSecrets(file: string | null, env: NodeJS.ProcessEnv = proces
     }
   }
   if (env.SAFEHOUSE_STATION_PASSWORD) s.station_password = env.SAFEHOUSE_STATION_PASSWORD
+  if (env.SAFEHOUSE_GROUP_PASSWORD) s.group_password = env.SAFEHOUSE_GROUP_PASSWORD
   return s
 }
 

@@ -29,8 +29,6 @@ export interface CoreEvent {
   value: number
   hwTime: number
   rssi: number
-  /** -1 for this post's own event; else origin index of a neighbouring post. */
-  origin: number
   /** Alerts only: the sequence number (0 for state events). */
   seq: number
   sentTime: number
@@ -70,7 +68,6 @@ class EventView implements CoreEvent {
   value = 0
   hwTime = 0
   rssi = 0
-  origin = -1
   seq = 0
   sentTime = 0
   test = false
@@ -130,12 +127,7 @@ export class EventCore implements DeviceInputSink {
   }
 
   /** DeviceInputSink: the hot path. */
-  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number): void {
-    this.inject(device, kind, value, hwTime, rssi, dedupeKey, -1)
-  }
-
-  /** Like input(), for an alert relayed from a neighbouring post (origin = interned origin index). */
-  inject(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number, origin: number): boolean {
+  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number): boolean {
     // `(x | 0) === x` also refuses fractions, which the typed-array lanes would silently truncate.
     if (!(device >= 0 && device < this.opts.devices.size && (device | 0) === device) || !(kind >= 0 && kind < 64 && (kind | 0) === kind)) {
       this.counters.badInputs++
@@ -149,11 +141,11 @@ export class EventCore implements DeviceInputSink {
       return false
     }
     const lane = cls === EventClass.ALERT ? this.alerts : this.states
-    if (!lane.push(device, kind, value, hwTime, rssi, origin)) {
+    if (!lane.push(device, kind, value, hwTime, rssi)) {
       // Only reachable when sinks re-enter faster than we drain: drain now rather than lose it.
       this.counters.overflows++
       this.drain()
-      if (!lane.push(device, kind, value, hwTime, rssi, origin)) return false
+      if (!lane.push(device, kind, value, hwTime, rssi)) return false
     }
     this.counters.accepted++
     if (!this.draining) this.drain()
@@ -206,7 +198,6 @@ export class EventCore implements DeviceInputSink {
     v.value = lane.value[i]
     v.hwTime = lane.hwTime[i]
     v.rssi = lane.rssi[i]
-    v.origin = lane.origin[i]
     lane.shift()
     v.sentTime = v.hwTime
     v.test = this.testMode || v.kind === Kind.TEST

@@ -11,7 +11,6 @@ export class EventLane {
   readonly value: Float64Array
   readonly hwTime: Float64Array
   readonly rssi: Float32Array
-  readonly origin: Int16Array
   private head = 0 // next to read
   private tail = 0 // next to write
   /** Events refused because the lane was full (counted, never silent). */
@@ -28,7 +27,6 @@ export class EventLane {
     this.value = new Float64Array(capacityPow2)
     this.hwTime = new Float64Array(capacityPow2)
     this.rssi = new Float32Array(capacityPow2)
-    this.origin = new Int16Array(capacityPow2)
   }
 
   get size(): number {
@@ -36,7 +34,7 @@ export class EventLane {
   }
 
   /** Returns false (and counts) when full. */
-  push(device: number, kind: number, value: number, hwTime: number, rssi: number, origin: number): boolean {
+  push(device: number, kind: number, value: number, hwTime: number, rssi: number): boolean {
     if (this.tail - this.head >= this.capacity) {
       this.overflows++
       return false
@@ -47,7 +45,6 @@ export class EventLane {
     this.value[i] = value
     this.hwTime[i] = hwTime
     this.rssi[i] = rssi
-    this.origin[i] = origin
     this.tail++
     return true
   }

@@ -11,12 +11,22 @@ import { ALARM_KINDS, SILENT_KINDS } from '../state/fault-kinds.js'
 
 export class LampSink implements EventSink {
   readonly name = 'lamp'
+  private current: LampPattern | null = null
   constructor(private readonly lamp: LampActuator, private readonly onPattern: (p: LampPattern) => void = () => {}) {}
 
   onEvent(ev: CoreEvent): void {
     if (ev.cls !== EventClass.ALERT || !ALARM_KINDS.has(ev.kind) || SILENT_KINDS.has(ev.kind)) return
     if (ev.test) return this.set('test', 'walk test')
-    this.set(ev.origin >= 0 ? 'neighbour-alarm' : 'alarm', ev.origin >= 0 ? 'neighbour alert' : 'alert at this post')
+    this.set('alarm', 'alert at this post')
+  }
+
+  /**
+   * A group neighbour's alarm (issue 6 §5). It never covers this post's own
+   * alarm: the lamp says "alarm here" until the station acknowledges it.
+   */
+  neighbourAlarm(kind: number): void {
+    if (!ALARM_KINDS.has(kind) || SILENT_KINDS.has(kind) || this.current === 'alarm') return
+    this.set('neighbour-alarm', 'neighbour alert')
   }
 
   acknowledged(): void {
@@ -24,6 +34,7 @@ export class LampSink implements EventSink {
   }
 
   set(p: LampPattern, reason: string): void {
+    this.current = p
     this.lamp.setPattern(p, reason)
     this.onPattern(p)
   }

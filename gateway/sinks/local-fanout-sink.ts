@@ -9,12 +9,11 @@ import type { EmbeddedBroker } from '../broker/embedded-broker.js'
 
 export class LocalFanoutSink implements EventSink {
   readonly name = 'local-broker'
-  constructor(private readonly broker: EmbeddedBroker, private readonly alertTopics: readonly string[], private readonly relayTopics: readonly string[]) {}
+  constructor(private readonly broker: EmbeddedBroker, private readonly alertTopics: readonly string[]) {}
 
   onEvent(ev: CoreEvent): void {
     if (ev.cls !== EventClass.ALERT) return
     // aedes keeps the payload until every subscriber has it: hand it the event's stable copy.
-    const topic = ev.origin >= 0 ? this.relayTopics[ev.origin] : this.alertTopics[ev.device]
-    this.broker.publish(topic, ev.retainPayload(), 1, false)
+    this.broker.publish(this.alertTopics[ev.device], ev.retainPayload(), 1, false)
   }
 }

@@ -18,7 +18,7 @@ export class OutboxSink implements EventSink {
   ) {}
 
   onEvent(ev: CoreEvent): void {
-    if (ev.cls !== EventClass.ALERT || ev.origin >= 0) return
+    if (ev.cls !== EventClass.ALERT) return
     this.outbox.append({
       id: this.idOf(ev.seq),
       device: this.devices.get(ev.device).id,

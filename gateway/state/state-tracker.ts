@@ -57,7 +57,6 @@ export class StateTracker implements EventSink, DeviceHealthListener {
 
   onEvent(ev: CoreEvent): void {
     const d = ev.device
-    if (ev.origin >= 0) return // a neighbour's alert says nothing about our devices
     if (!Number.isNaN(ev.hwTime)) this.lastSeen[d] = ev.hwTime
     if (!Number.isNaN(ev.rssi)) this.rssi[d] = ev.rssi
     this.dirty[d] = 1

@@ -50,7 +50,7 @@ export class DeviceSupervisor implements EventSink, WheelTarget {
 
   onEvent(ev: CoreEvent): void {
     const d = ev.device
-    if (ev.origin >= 0 || this.timers[d] === null || ev.kind === Kind.MISSING) return
+    if (this.timers[d] === null || ev.kind === Kind.MISSING) return
     this.lastHeard[d] = ev.hwTime
     if (this.missing[d] === 1 && ev.kind !== Kind.RESTORED) {
       this.missing[d] = 0

@@ -30,8 +30,6 @@ export interface AlertFields {
   hwTime: number
   sentTime: number
   test: boolean
-  /** Index into the origin-post table, or -1 for this post's own alert. */
-  origin: number
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8')
@@ -41,7 +39,6 @@ export class AlertEncoder {
   private readonly idPrefix: Buffer
   private readonly devicePart: Buffer[] = []
   private readonly kindPart: Buffer[] = []
-  private readonly originPart: Buffer[] = []
   private readonly seqKey = b('","seq":')
   private readonly valueKey = b(',"value":')
   private readonly rssiKey = b(',"rssi":')
@@ -65,15 +62,9 @@ export class AlertEncoder {
         `,"device":${Q(d.id)},"device_kind":${Q(d.kind)},"label":${Q(d.label)},"location":${Q(d.location)},"kind":"`,
     )
     this.devicePart.push(part)
-    // id prefix + 16 seq digits + device part + kind + numbers (6 × 24) + origin.
+    // id prefix + 16 seq digits + device part + kind + numbers (6 × 24) + slack.
     this.maxLength = Math.max(this.maxLength, this.idPrefix.length + 16 + part.length + 32 + 6 * 24 + 80)
     return this.devicePart.length - 1
-  }
-
-  /** Pre-encode a neighbouring post id for relayed alerts; returns its origin index. */
-  internOrigin(post: string): number {
-    this.originPart.push(b(`,"origin_post":${Q(post)}`))
-    return this.originPart.length - 1
   }
 
   /** Write the alert into `out` from offset 0; returns its length. `out` must hold maxLength bytes. */
@@ -86,7 +77,6 @@ export class AlertEncoder {
     w.raw(this.hwKey).int(f.hwTime)
     w.raw(this.sentKey).int(f.sentTime)
     w.raw(this.testKey).bool(f.test)
-    if (f.origin >= 0) w.raw(this.originPart[f.origin])
     w.raw(this.close)
     return w.pos
   }

@@ -12,10 +12,11 @@ import gatewayState from './schemas/gateway-state.schema.json' with { type: 'jso
 import deviceState from './schemas/device-state.schema.json' with { type: 'json' }
 import commandRequest from './schemas/command-request.schema.json' with { type: 'json' }
 import commandResponse from './schemas/command-response.schema.json' with { type: 'json' }
+import walkTestReport from './schemas/walk-test-report.schema.json' with { type: 'json' }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false })
 
-export const schemas = { alert, ack, status, gatewayState, deviceState, commandRequest, commandResponse } as const
+export const schemas = { alert, ack, status, gatewayState, deviceState, commandRequest, commandResponse, walkTestReport } as const
 export type SchemaName = keyof typeof schemas
 
 const compiled = new Map<SchemaName, ValidateFunction>()

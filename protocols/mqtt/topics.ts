@@ -7,7 +7,9 @@
  *   safehouse/v1/<site>/<post>/state                   retained gateway state (JSON)
  *   safehouse/v1/<site>/<post>/alert/<device>          alerts, QoS 1, not retained
  *   safehouse/v1/<site>/<post>/device/<device>/state   retained device state
- *   safehouse/v1/<site>/<post>/test-report           periodic liveness report, QoS 1, not retained
+ *   safehouse/v1/<site>/<post>/neighbour-alert/<post2> a group neighbour's alert, relayed for local screens
+ *   safehouse/v1/<site>/<post>/test-report             periodic liveness report, QoS 1, not retained
+ *   safehouse/v1/<site>/<post>/walk-test/report        retained: the latest commissioning (walk-test) report
  *   safehouse/v1/<site>/<post>/ack                     station -> gateway: alert acknowledged
  *   safehouse/v1/<site>/<post>/cmd/<name>              station/technician -> gateway: command request
  *   safehouse/v1/<site>/<post>/cmd-reply/<client>      gateway -> requester (MQTT 3.1.1 fallback)
@@ -44,11 +46,13 @@ export class PostTopics {
   readonly state: string
   readonly ack: string
   readonly testReport: string
+  readonly walkTestReport: string
   readonly cmdPrefix: string
   readonly cmdFilter: string
   readonly cmdReplyPrefix: string
   readonly simFilter: string
   readonly alertFilter: string
+  readonly neighbourAlertFilter: string
 
   constructor(readonly site: string, readonly post: string) {
     for (const [what, v] of [['site', site], ['post', post]] as const) {
@@ -60,14 +64,17 @@ export class PostTopics {
     this.state = `${this.root}/state`
     this.ack = `${this.root}/ack`
     this.testReport = `${this.root}/test-report`
+    this.walkTestReport = `${this.root}/walk-test/report`
     this.cmdPrefix = `${this.root}/cmd/`
     this.cmdFilter = `${this.root}/cmd/+`
     this.cmdReplyPrefix = `${this.root}/cmd-reply/`
     this.simFilter = `${this.root}/sim/+/+`
     this.alertFilter = `${this.root}/alert/+`
+    this.neighbourAlertFilter = `${this.root}/neighbour-alert/+`
   }
 
   alert(device: string): string { return `${this.root}/alert/${device}` }
+  neighbourAlert(originPost: string): string { return `${this.root}/neighbour-alert/${originPost}` }
   deviceState(device: string): string { return `${this.root}/device/${device}/state` }
   cmd(name: string): string { return this.cmdPrefix + name }
   cmdReply(clientId: string): string { return this.cmdReplyPrefix + clientId }

@@ -31,6 +31,8 @@ export interface TestGatewayOptions {
   station?: Record<string, unknown>
   /** Secrets file ble_keys (key_ref -> 32 hex digits). */
   bleKeys?: Record<string, string>
+  /** Our password at group peers' brokers (secrets group_password). */
+  groupPassword?: string
 }
 
 export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
@@ -53,7 +55,7 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
     ...o.extra,
   })
   const config = parseConfig(yaml, 'test.yaml')
-  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys } }
+  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys }, group_password: o.groupPassword ?? null }
   for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, 1024)
   const gw = await Gateway.create(config, secrets, { log: pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
   return {

@@ -308,3 +308,22 @@ devices:
   - { id: w1, kind: ble-whistle, address: "AA:BB:CC:DD:EE:01" }
 `), 'a whistle with the default driver under ble.driver: bluez is fine')
 })
+
+t.test('cross-field rules for the group fan-out peers', async (t) => {
+  const problems = (text: string): string[] => {
+    try { parseConfig(text, 'g.yaml'); return [] } catch (e) { return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`) }
+  }
+  t.same(problems(`site: s
+post: p
+group_fanout:
+  peers: [{ post: p, url: "mqtt://10.0.0.2:1883" }, { post: q, url: "mqtt://10.0.0.3:1883" }, { post: q, url: "mqtt://10.0.0.4:1883" }]
+`).sort(), [
+    'group_fanout.peers: peers are listed but the post has no group',
+    'group_fanout.peers[0].post: "p" is this post itself',
+    'group_fanout.peers[2].post: "q" is listed twice',
+    'group_fanout.username: peers are listed but no login for their brokers',
+  ])
+  t.match(problems('site: s\npost: p\ngroup: g\ngroup_fanout: { peers: [{ post: q, url: "http://x" }] }\n')[0], /group_fanout\.peers\[0\]\.url/)
+  const c = parseConfig('site: s\npost: p\ngroup: g\ngroup_fanout: { username: p, peers: [{ post: q, url: "mqtt://10.0.0.3:1883" }] }\n')
+  t.same(c.group_fanout, { username: 'p', peers: [{ post: 'q', url: 'mqtt://10.0.0.3:1883' }], ca_file: null, max_age_s: 60 })
+})

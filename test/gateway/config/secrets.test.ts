@@ -124,3 +124,9 @@ t.test('hashPassword / verifyPassword', async (t) => {
     t.ok(Date.now() - started < 5000, `${name}: answered promptly`)
   }
 })
+
+t.test('group_password: from the file or SAFEHOUSE_GROUP_PASSWORD, must be a string', async (t) => {
+  t.equal(loadSecrets(secretsFile('group_password: peer-pw-1\n'), {}).group_password, 'peer-pw-1')
+  t.equal(loadSecrets(secretsFile('group_password: peer-pw-1\n'), { SAFEHOUSE_GROUP_PASSWORD: 'from-env' }).group_password, 'from-env')
+  t.throws(() => loadSecrets(secretsFile('group_password: [1]\n'), {}), /group_password must be a string/)
+})

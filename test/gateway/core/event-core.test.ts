@@ -12,14 +12,14 @@ import { FileSequence, MemorySequence } from '../../../gateway/core/sequence.js'
 import { AlertEncoder } from '../../../protocols/mqtt/alert-encoder.js'
 import { checkPayload } from '../../../protocols/mqtt/schemas.js'
 
-interface Seen { device: number; kind: string; cls: EventClass; seq: number; value: number; test: boolean; payload: string; origin: number }
+interface Seen { device: number; kind: string; cls: EventClass; seq: number; value: number; test: boolean; payload: string }
 
 /** A sink that records a copy of what it sees (the view is reused, so copy the fields). */
 class RecordingSink implements EventSink {
   readonly seen: Seen[] = []
   constructor(readonly name = 'rec', private readonly hook?: (ev: CoreEvent, n: number) => void) {}
   onEvent(ev: CoreEvent): void {
-    this.seen.push({ device: ev.device, kind: KIND_NAMES[ev.kind], cls: ev.cls, seq: ev.seq, value: ev.value, test: ev.test, payload: ev.payload.toString('utf8', 0, ev.payloadLength), origin: ev.origin })
+    this.seen.push({ device: ev.device, kind: KIND_NAMES[ev.kind], cls: ev.cls, seq: ev.seq, value: ev.value, test: ev.test, payload: ev.payload.toString('utf8', 0, ev.payloadLength) })
     this.hook?.(ev, this.seen.length)
   }
   kinds(): string[] { return this.seen.map((s) => s.kind) }
@@ -244,24 +244,13 @@ t.test('walk-test mode marks alerts test; the test kind is always test', async (
   t.same(s.seen.map((e) => [e.kind, e.test, JSON.parse(e.payload).test]), [['panic', false, false], ['test', true, true], ['duress', true, true], ['silent_holdup', false, false]])
 })
 
-t.test('relayed alerts (inject with an origin) carry origin_post', async (t) => {
-  const { core, encoder, btn } = makeCore()
-  const origin = encoder.internOrigin('kiosk-018')
-  const s = new RecordingSink()
-  core.addSink(s)
-  t.equal(core.inject(btn, Kind.PANIC, 1, 0, NaN, -1, origin), true)
-  t.equal(core.inject(btn, Kind.PANIC, 1, 0, NaN, -1, origin), false, 'deduped like a local input')
-  t.equal(s.seen[0].origin, origin)
-  t.equal(JSON.parse(s.seen[0].payload).origin_post, 'kiosk-018')
-})
-
 t.test('EventLane and Dedupe on their own', async (t) => {
   t.throws(() => new EventLane(3), RangeError)
   t.throws(() => new EventLane(1), RangeError)
   const lane = new EventLane(4)
   for (let round = 0; round < 3; round++) {
-    for (let i = 0; i < 4; i++) t.ok(lane.push(i, i, i, i, i, i))
-    t.notOk(lane.push(9, 9, 9, 9, 9, 9), 'full')
+    for (let i = 0; i < 4; i++) t.ok(lane.push(i, i, i, i, i))
+    t.notOk(lane.push(9, 9, 9, 9, 9), 'full')
     for (let i = 0; i < 4; i++) { t.equal(lane.value[lane.peek()], i); lane.shift() }
     t.equal(lane.size, 0)
   }

@@ -5,7 +5,7 @@ import type { CoreEvent } from '../../../gateway/core/event-core.js'
 import type { LampPattern } from '../../../devices/device-driver.js'
 
 const ev = (kind: number, o: Partial<CoreEvent> = {}): CoreEvent => ({
-  device: 1, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: 0, rssi: NaN, origin: -1, seq: 1,
+  device: 1, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: 0, rssi: NaN, seq: 1,
   sentTime: 0, test: false, payload: Buffer.alloc(0), payloadLength: 0, retainPayload: () => Buffer.alloc(0), ...o,
 })
 
@@ -13,13 +13,26 @@ t.test('which events drive which lamp pattern', async (t) => {
   const set: LampPattern[] = []
   const sink = new LampSink({ setPattern: (p) => { set.push(p) } })
   sink.onEvent(ev(Kind.PANIC))
-  sink.onEvent(ev(Kind.WHISTLE, { origin: 0 }))
   sink.onEvent(ev(Kind.SOS, { test: true }))
   sink.onEvent(ev(Kind.SILENT_HOLDUP))
   sink.onEvent(ev(Kind.DURESS))
   sink.onEvent(ev(Kind.WIRE_CUT))
   sink.onEvent(ev(Kind.BATTERY))
   sink.acknowledged()
-  t.same(set, ['alarm', 'neighbour-alarm', 'test', 'acknowledged'],
-    'own alarm, a neighbour\'s alarm, a walk test, the ack; silent hold-up, duress, trouble and telemetry never light the lamp')
+  t.same(set, ['alarm', 'test', 'acknowledged'],
+    'own alarm, a walk test, the ack; silent hold-up, duress, trouble and telemetry never light the lamp')
+})
+
+t.test('a neighbour\'s alarm never covers this post\'s own, and silent kinds stay dark', async (t) => {
+  const set: LampPattern[] = []
+  const sink = new LampSink({ setPattern: (p) => { set.push(p) } })
+  sink.neighbourAlarm(Kind.DURESS)
+  sink.neighbourAlarm(Kind.WIRE_CUT)
+  t.same(set, [], 'a neighbour\'s duress or trouble does not light the lamp')
+  sink.onEvent(ev(Kind.PANIC))
+  sink.neighbourAlarm(Kind.WHISTLE)
+  t.same(set, ['alarm'], 'own alarm stays on')
+  sink.acknowledged()
+  sink.neighbourAlarm(Kind.WHISTLE)
+  t.same(set, ['alarm', 'acknowledged', 'neighbour-alarm'], 'after the ack, a new neighbour alarm shows')
 })

@@ -21,7 +21,7 @@ function rig() {
   })
   wheel.start()
   sup.start()
-  const ev = (device: number, kind: number): CoreEvent => ({ device, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: clock.now(), rssi: NaN, origin: -1, seq: 0, sentTime: clock.now(), test: false, payload: Buffer.alloc(0), payloadLength: 0, retainPayload: () => Buffer.alloc(0) })
+  const ev = (device: number, kind: number): CoreEvent => ({ device, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: clock.now(), rssi: NaN, seq: 0, sentTime: clock.now(), test: false, payload: Buffer.alloc(0), payloadLength: 0, retainPayload: () => Buffer.alloc(0) })
   return { clock, sup, inputs, ev }
 }
 

@@ -8,7 +8,7 @@ import alertSchema from '../../../protocols/mqtt/schemas/alert.schema.json' with
 const HW = Date.UTC(2026, 10, 24, 8, 0, 0)
 
 function fields(over: Partial<AlertFields> = {}): AlertFields {
-  return { device: 0, kind: Kind.PANIC, seq: 1, value: NaN, rssi: NaN, hwTime: HW, sentTime: HW + 3, test: false, origin: -1, ...over }
+  return { device: 0, kind: Kind.PANIC, seq: 1, value: NaN, rssi: NaN, hwTime: HW, sentTime: HW + 3, test: false, ...over }
 }
 
 function setup(): { enc: AlertEncoder; dev: number; out: Buffer } {
@@ -115,10 +115,9 @@ t.test('numbers', async (t) => {
 t.test('the worst case still fits maxLength (a bad value cannot overrun the pooled buffer)', async (t) => {
   const enc = new AlertEncoder({ site: 'a'.repeat(32), post: 'b'.repeat(32), postType: 'safety_house' })
   const dev = enc.internDevice({ id: 'c'.repeat(32), kind: 'lamp-box', label: '"\\'.repeat(200), location: '安'.repeat(100) })
-  const origin = enc.internOrigin('d'.repeat(32))
   const out = Buffer.alloc(enc.maxLength)
   for (const x of [-Number.MAX_SAFE_INTEGER, -9007199254740.999, 1e300, -Infinity]) {
-    const n = enc.encode({ device: dev, kind: Kind.GATEWAY_TROUBLE, seq: Number.MAX_SAFE_INTEGER, value: x, rssi: x, hwTime: -Number.MAX_SAFE_INTEGER, sentTime: -Number.MAX_SAFE_INTEGER, test: true, origin }, out)
+    const n = enc.encode({ device: dev, kind: Kind.GATEWAY_TROUBLE, seq: Number.MAX_SAFE_INTEGER, value: x, rssi: x, hwTime: -Number.MAX_SAFE_INTEGER, sentTime: -Number.MAX_SAFE_INTEGER, test: true }, out)
     t.ok(n <= out.length, `${x}: ${n} <= ${out.length}`)
     t.doesNotThrow(() => JSON.parse(out.toString('utf8', 0, n)))
   }
@@ -132,15 +131,6 @@ t.test('rssi: null without a reading, an integer with one', async (t) => {
   t.equal(encodeValid(t, enc, fields({ device: dev, rssi: -67.8 })).rssi, -67, 'fractions truncated: the schema wants an integer')
 })
 
-t.test('origin_post only on relayed alerts', async (t) => {
-  const { enc, dev } = setup()
-  const o1 = enc.internOrigin('kiosk-018')
-  const o2 = enc.internOrigin('lookout-3')
-  t.notOk('origin_post' in encodeValid(t, enc, fields({ device: dev, origin: -1 })))
-  t.equal(encodeValid(t, enc, fields({ device: dev, origin: o1 })).origin_post, 'kiosk-018')
-  t.equal(encodeValid(t, enc, fields({ device: dev, origin: o2 })).origin_post, 'lookout-3')
-})
-
 t.test('test flag', async (t) => {
   const { enc, dev } = setup()
   t.equal(encodeValid(t, enc, fields({ device: dev, test: true })).test, true)
@@ -149,13 +139,12 @@ t.test('test flag', async (t) => {
 
 t.test('one buffer is reused: a shorter alert after a longer one is still exact', async (t) => {
   const { enc, dev, out } = setup()
-  const o = enc.internOrigin('kiosk-018')
-  const long = enc.encode(fields({ device: dev, seq: 123456789, value: -1234.567, rssi: -100, origin: o, test: true }), out)
+  const long = enc.encode(fields({ device: dev, seq: 123456789, value: -1234.567, rssi: -100, test: true }), out)
   const short = enc.encode(fields({ device: dev, seq: 1, value: 0 }), out)
   t.ok(short < long)
   const v = JSON.parse(out.toString('utf8', 0, short))
   t.equal(v.seq, 1)
-  t.notOk('origin_post' in v)
+  t.equal(v.rssi, null)
 })
 
 t.test('JsonBytes primitives', async (t) => {

@@ -1,0 +1,95 @@
+/**
+ * Group fan-out rules (issue 6 §5) without sockets: what goes out on which
+ * path, and which incoming group alerts are relayed (once) or refused.
+ * The real-broker proof is test/e2e/group-fanout.test.ts.
+ */
+import t from 'tap'
+import { pino } from 'pino'
+import { GroupFanout, type NeighbourAlert, type PeerPath } from '../../../gateway/group/group-fanout.js'
+import { RecentIds } from '../../../gateway/group/recent-ids.js'
+import { FakeClock } from '../../../gateway/clock.js'
+import { EventClass, Kind } from '../../../gateway/core/event-kinds.js'
+import type { CoreEvent } from '../../../gateway/core/event-core.js'
+
+const TOPIC = 'safehouse/v1/city/group/unit-1/alert'
+const NOW = 1_700_000_000_000
+
+function rig(o: { stationUp?: boolean; peersUp?: boolean[] } = {}) {
+  const clock = new FakeClock(NOW)
+  const station = { connected: o.stationUp ?? true, sent: [] as string[], publish(topic: string, p: Buffer) { this.sent.push(topic + ' ' + p) } }
+  const peers = (o.peersUp ?? [true, false]).map((up, i): PeerPath & { sent: string[] } => ({
+    post: `kiosk-00${i + 2}`, state: up ? 'connected' : 'disconnected', connected: up, sent: [],
+    publish(topic: string, p: Buffer) { if (!up) return false; this.sent.push(topic + ' ' + p); return true },
+  }))
+  const relayed: NeighbourAlert[] = []
+  const g = new GroupFanout({ site: 'city', post: 'kiosk-001', topic: TOPIC, maxAgeMs: 60_000, clock, log: pino({ level: 'silent' }), station, peers, relay: (a) => relayed.push(a) })
+  return { g, clock, station, peers, relayed }
+}
+
+const ev = (kind: number, o: Partial<CoreEvent> = {}): CoreEvent => ({
+  device: 1, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: 0, rssi: NaN, seq: 1,
+  sentTime: 0, test: false, payload: Buffer.alloc(0), payloadLength: 0, retainPayload: () => Buffer.from('{"x":1}'), ...o,
+})
+
+const alert = (o: Record<string, unknown> = {}): Buffer => Buffer.from(JSON.stringify({
+  v: 1, id: 'city:kiosk-002:7', seq: 7, site: 'city', post: 'kiosk-002', post_type: 'safety_house', device: 'counter-button', device_kind: 'panic-button',
+  label: 'Counter', location: 'front', kind: 'panic', value: 1, rssi: null, hw_time: NOW - 5, sent_time: NOW - 3, test: false, ...o,
+}))
+
+t.test('own alarms go to the station and every linked peer; nothing is queued for a peer that is down', async (t) => {
+  const { g, station, peers } = rig()
+  g.onEvent(ev(Kind.PANIC))
+  t.same(station.sent, [`${TOPIC} {"x":1}`])
+  t.same(peers[0].sent, [`${TOPIC} {"x":1}`])
+  t.same(peers[1].sent, [])
+  t.same(g.counters, { sent: 1, peerSkipped: 1, relayed: 0, repeats: 0, echoes: 0, refused: 0, stale: 0 })
+  t.same(g.peerStates(), [{ post: 'kiosk-002', state: 'connected' }, { post: 'kiosk-003', state: 'disconnected' }])
+})
+
+t.test('trouble, telemetry and walk-test alerts stay at the post; the station path is skipped while down', async (t) => {
+  const { g, station, peers } = rig({ stationUp: false, peersUp: [true] })
+  g.onEvent(ev(Kind.WIRE_CUT))
+  g.onEvent(ev(Kind.BATTERY))
+  g.onEvent(ev(Kind.PANIC, { test: true }))
+  t.same(peers[0].sent, [])
+  g.onEvent(ev(Kind.WHISTLE))
+  t.same(station.sent, [], 'not handed to the uplink queue while the station is down: it would arrive stale')
+  t.equal(peers[0].sent.length, 1)
+})
+
+t.test('a neighbour alert is relayed once, marked with origin_post, whichever path brings it first', async (t) => {
+  const { g, relayed } = rig()
+  g.receive(alert(), 'peer')
+  g.receive(alert(), 'station')
+  t.equal(relayed.length, 1)
+  t.match(relayed[0], { id: 'city:kiosk-002:7', post: 'kiosk-002', device: 'counter-button', kind: 'panic' })
+  t.equal(JSON.parse(relayed[0].payload.toString()).origin_post, 'kiosk-002')
+  t.equal(g.counters.repeats, 1)
+})
+
+t.test('refused: malformed, other site, relayed copies, walk tests; ignored: own echo; stale: old or skewed clocks', async (t) => {
+  const { g, clock, relayed } = rig()
+  g.receive(Buffer.from('not json'), 'peer')
+  g.receive(Buffer.from('{"v":1}'), 'peer')
+  g.receive(alert({ site: 'other' }), 'station')
+  g.receive(alert({ origin_post: 'kiosk-002' }), 'peer')
+  g.receive(alert({ test: true }), 'peer')
+  t.equal(g.counters.refused, 5)
+  g.receive(alert({ post: 'kiosk-001', id: 'city:kiosk-001:1' }), 'station')
+  t.equal(g.counters.echoes, 1)
+  g.receive(alert({ id: 'city:kiosk-002:8', sent_time: NOW - 61_000 }), 'peer')
+  g.receive(alert({ id: 'city:kiosk-002:9', sent_time: NOW + 61_000 }), 'peer')
+  t.equal(g.counters.stale, 2)
+  clock.advance(1000)
+  g.receive(alert({ id: 'city:kiosk-002:10' }), 'peer')
+  t.equal(relayed.length, 1, 'a fresh one still passes')
+})
+
+t.test('RecentIds forgets the oldest first', async (t) => {
+  const r = new RecentIds(3)
+  t.ok(r.add('a'))
+  t.notOk(r.add('a'))
+  r.add('b'); r.add('c'); r.add('d')
+  t.ok(r.add('a'), 'a was evicted by d')
+  t.notOk(r.add('d'))
+})
