@@ -8,6 +8,7 @@
  */
 import { createInterface, type Interface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 
 export class PromptError extends Error {}
 
@@ -44,7 +45,7 @@ export class Prompter {
       const answer = raw.trim() === '' && o.default !== undefined ? o.default : raw.trim()
       const problem = o.validate?.(answer) ?? null
       if (problem === null) return answer
-      if (!this.tty) throw new PromptError(`answer "${answer}" for "${question}": ${problem}`)
+      if (!this.tty) throw new PromptError(`answer "${maskUrlPassword(answer)}" for "${question}": ${problem}`)
       this.io.output.write(`  ${problem}\n`)
     }
   }
@@ -113,26 +114,53 @@ export class Prompter {
     return new Promise((resolve) => this.waiting.push(resolve))
   }
 
-  private async readHidden(shown: string): Promise<string> {
+  /**
+   * Raw-mode read without echo. A 'data' listener, not `for await`: leaving a
+   * `for await` over a stream destroys it, and every later question (and the
+   * process's stdin) would be gone. Bytes typed after Enter are put back.
+   */
+  private readHidden(shown: string): Promise<string | null> {
     const input = this.io.input
     this.io.output.write(shown)
-    input.setRawMode?.(true)
-    input.resume()
-    let value = ''
-    try {
-      for await (const chunk of input) {
-        for (const ch of (chunk as Buffer).toString('utf8')) {
-          if (ch === '\r' || ch === '\n') return value
-          if (ch === '\u0003') throw new PromptError('cancelled')
-          if (ch === '\u007f') value = value.slice(0, -1)
+    return new Promise((resolve, reject) => {
+      const decoder = new StringDecoder('utf8')
+      let value = ''
+      const finish = (err: Error | null, result: string | null, rest = '') => {
+        input.off('data', onData)
+        input.off('end', onEnd)
+        input.setRawMode?.(false)
+        input.pause()
+        if (rest) input.unshift(Buffer.from(rest, 'utf8'))
+        this.io.output.write('\n')
+        if (err) reject(err)
+        else resolve(result)
+      }
+      const onData = (chunk: Buffer | string) => {
+        const s = typeof chunk === 'string' ? chunk : decoder.write(chunk)
+        let i = 0
+        for (const ch of s) {
+          i += ch.length
+          if (ch === '\r' || ch === '\n') {
+            // "\r\n" from a terminal in raw mode is one Enter.
+            const rest = s.slice(ch === '\r' && s[i] === '\n' ? i + 1 : i)
+            return finish(null, value, rest)
+          }
+          if (ch === '\u0003') return finish(new PromptError('cancelled'), null)
+          if (ch === '\u0004') return finish(null, value === '' ? null : value)
+          if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1)
           else value += ch
         }
       }
-    } finally {
-      input.setRawMode?.(false)
-      input.pause()
-      this.io.output.write('\n')
-    }
-    return value
+      const onEnd = () => finish(null, value === '' ? null : value)
+      input.setRawMode?.(true)
+      input.on('data', onData)
+      input.once('end', onEnd)
+      input.resume()
+    })
   }
+}
+
+/** A bad answer is quoted back in the error, but never a password written into a URL. */
+export function maskUrlPassword(answer: string): string {
+  return answer.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s]*@/i, '$1:***@')
 }

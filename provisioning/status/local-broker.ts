@@ -1,0 +1,42 @@
+/**
+ * Where the gateway's embedded broker is, and who logs in to it, from the
+ * post's config file (status and walk-test run on the post or next to it).
+ * The password never comes from the command line (shell history, `ps`).
+ */
+import type { Config } from '../../gateway/config/config-types.js'
+import type { Prompter } from '../shared/prompter.js'
+import { UsageError } from '../commands/usage-error.js'
+
+export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
+export const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD'
+
+/** mqtt://host:port of the embedded broker; --broker URL overrides (e.g. a post's LAN address). */
+export function localBrokerUrl(config: Readonly<Config>, file: string, override?: string): string {
+  if (override) {
+    if (!/^mqtts?:\/\//.test(override)) throw new UsageError(`--broker must be mqtt://host:port (got "${override}")`)
+    return override
+  }
+  if (!config.broker.enabled) throw new UsageError(`the embedded broker is disabled in ${file} (broker.enabled: false): enable it, or read the station with --station URL`)
+  // A broker listening on every address is reached on loopback from the post itself.
+  const host = config.broker.host === '0.0.0.0' || config.broker.host === '::' ? '127.0.0.1' : config.broker.host
+  return `mqtt://${host.includes(':') ? `[${host}]` : host}:${config.broker.port}`
+}
+
+/** --user, or the config's only technician user. */
+export function localUser(config: Readonly<Config>, file: string, user?: string): string {
+  if (user) return user
+  const techs = config.broker.users.filter((u) => u.role === 'technician').map((u) => u.username)
+  if (techs.length === 1) return techs[0]
+  throw new UsageError(techs.length
+    ? `give --user NAME: ${file} has several technician users (${techs.join(', ')})`
+    : `give --user NAME: ${file} has no technician user under broker.users (add one with \`safehouse user add NAME --role technician\`)`)
+}
+
+/** --password-stdin (one line), else $SAFEHOUSE_PASSWORD, else a prompt that does not echo. */
+export async function brokerPassword(user: string, fromStdin: boolean, prompter: Prompter): Promise<string> {
+  if (!fromStdin) {
+    const env = process.env[PASSWORD_ENV]
+    if (env) return env
+  }
+  return prompter.secret(`Password for ${user}`, { validate: (s) => (s === '' ? 'the password is empty' : null) })
+}

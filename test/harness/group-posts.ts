@@ -1,0 +1,63 @@
+/**
+ * Posts of one group for the fan-out tests and bench (issue 6 §5): in-process
+ * gateways with their own embedded brokers on loopback ports, optionally
+ * linked directly to each other, all on one station, and a local screen (panel
+ * role) at each post that records the neighbour alerts it is shown.
+ */
+import mqtt, { type MqttClient } from 'mqtt'
+import { freePort } from './mosquitto.js'
+import { testGateway, until, USERS } from './test-gateway.js'
+import { checkPayload } from '../../protocols/mqtt/schemas.js'
+import type { Gateway } from '../../gateway/gateway.js'
+
+export interface GroupPost {
+  post: string
+  gw: Gateway
+  /** Neighbour alerts the post's local screen received. */
+  seen: { origin: string; id: string; at: bigint }[]
+  screen: MqttClient
+}
+
+export interface GroupOptions {
+  posts?: string[]
+  /** Link the posts directly (group_fanout.peers); false = station broker only. */
+  linked?: boolean
+  /** Extra config for every post (e.g. core: { dedupe_ms: 0 }). */
+  extra?: Record<string, unknown>
+}
+
+export async function startGroup(owner: { teardown: (f: () => unknown) => void }, stationUrl: string, o: GroupOptions = {}): Promise<GroupPost[]> {
+  const names = o.posts ?? ['kiosk-001', 'kiosk-003', 'kiosk-004']
+  const linked = o.linked ?? true
+  const ports = await Promise.all(names.map(() => freePort()))
+  const users = Object.values(USERS).map(({ username, role }) => ({ username, role }))
+  const out: GroupPost[] = []
+  for (const [i, post] of names.entries()) {
+    const peers = linked ? names.flatMap((p, j) => (j === i ? [] : [{ post: p, url: `mqtt://127.0.0.1:${ports[j]}` }])) : []
+    const { gw, cleanup } = await testGateway({
+      post,
+      stationUrl,
+      // Every post has the neighbour account USERS.neighbour; each logs in to the others with it.
+      groupPassword: USERS.neighbour.password,
+      extra: { broker: { port: ports[i], users }, group_fanout: { peers, username: linked ? USERS.neighbour.username : null }, ...o.extra },
+    })
+    owner.teardown(cleanup)
+    out.push({ post, gw, seen: [], screen: null as unknown as MqttClient })
+  }
+  for (const p of out) await p.gw.start()
+  for (const [i, p] of out.entries()) {
+    p.screen = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports[i]}`, { username: USERS.panel.username, password: USERS.panel.password })
+    owner.teardown(() => p.screen.endAsync())
+    p.screen.on('message', (_topic, payload) => {
+      const at = process.hrtime.bigint()
+      const r = checkPayload<{ id: string; origin_post: string }>('alert', payload)
+      if (r.ok) p.seen.push({ origin: r.value.origin_post, id: r.value.id, at })
+    })
+    await p.screen.subscribeAsync(`safehouse/v1/test-city/${p.post}/neighbour-alert/+`, { qos: 1 })
+  }
+  for (const p of out) {
+    await until(() => p.gw.uplink.connected, `${p.post} connected to the station`)
+    if (linked) await until(() => (p.gw.group?.peers ?? []).every((l) => l.connected), `${p.post} linked to its peers`)
+  }
+  return out
+}
