@@ -264,15 +264,20 @@ export class Gateway {
    * Replies to local requesters go out in process, past the ACL, so the requester may only
    * name a topic under this post's cmd-reply/ tree, one plain level deep: otherwise a
    * technician could make the gateway publish a fake alert or ack for them.
+   * validateInbound() already refused such requests before they ran; this is the last guard.
    */
   private localReply(topic: string, payload: Buffer): void {
-    const rest = topic.startsWith(this.topics.cmdReplyPrefix) ? topic.slice(this.topics.cmdReplyPrefix.length) : ''
-    if (!rest || /[/+#]/.test(rest)) {
+    if (!this.isLocalReplyTopic(topic)) {
       this.counters.refusedReplyTopics++
       this.log.warn({ topic }, 'command reply topic refused: use <post>/cmd-reply/<your client id>')
       return
     }
     this.broker.publish(topic, payload, 1, false)
+  }
+
+  private isLocalReplyTopic(topic: string): boolean {
+    const rest = topic.startsWith(this.topics.cmdReplyPrefix) ? topic.slice(this.topics.cmdReplyPrefix.length) : ''
+    return rest !== '' && !/[/+#]/.test(rest)
   }
 
   private onStationMessage(m: InboundMessage): void {
@@ -309,8 +314,15 @@ export class Gateway {
       return r.ok ? null : r.error
     }
     if (topic.startsWith(this.topics.cmdPrefix) && payload.length) {
-      const r = checkPayload('commandRequest', payload)
-      return r.ok ? null : r.error
+      const r = checkPayload<{ response_topic?: string }>('commandRequest', payload)
+      if (!r.ok) return r.error
+      // Refused before the command runs: a lamp-test with a forged reply topic must not light the lamp.
+      const reply = r.value.response_topic
+      if (reply !== undefined && !this.isLocalReplyTopic(reply)) {
+        this.counters.refusedReplyTopics++
+        return `response_topic must be ${this.topics.cmdReplyPrefix}<your client id>`
+      }
+      return null
     }
     if (topic.includes('/sim/') && payload.length && !/^-?\d+(\.\d+)?$/.test(payload.toString())) return 'a simulator argument is a number or empty'
     return null

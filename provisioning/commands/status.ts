@@ -1,4 +1,141 @@
-/** `safehouse status` (issue 7): placeholder until it lands. */
-export async function status(_argv: string[]): Promise<number> {
-  throw new Error('safehouse status is not built yet (issue 7)')
+/**
+ * `safehouse status` (issue 7 §4): every post and device with status, last
+ * seen, battery, RSSI and faults, problems first; `--json` for scripts; exit 3
+ * when anything is offline, overdue, missing or faulty (monitoring). Reads
+ * only retained messages: locally from the gateway's embedded broker, or for a
+ * whole site from the station broker.
+ */
+import { parseArgs } from 'node:util'
+import { PassThrough } from 'node:stream'
+import { PROTOCOL_ROOT, isTopicLevel } from '../../protocols/mqtt/topics.js'
+import { urlForLog } from '../../gateway/logging.js'
+import { Prompter } from '../shared/prompter.js'
+import { BrokerConnectError, connectBroker, toolClientId, type BrokerTarget } from '../status/broker-connect.js'
+import { brokerPassword, DEFAULT_CONFIG, loadPostConfig, localBrokerUrl, localUser, PASSWORD_ENV } from '../status/local-broker.js'
+import { collectRetained, RetainedReadError } from '../status/retained-collector.js'
+import { buildStatus, type ExpectedPost } from '../status/post-status.js'
+import { renderStatusTable } from '../status/status-table.js'
+import { UsageError } from './usage-error.js'
+
+const USAGE = `usage: safehouse status [--config FILE] [--broker URL] [--user NAME] [--password-stdin] [--json] [--wait MS]
+       safehouse status --station URL [--site SITE] [--user NAME] [--password-stdin] [--ca-file F] [--json] [--wait MS]
+
+Every post and device: status, last seen, battery, RSSI, faults, problems first.
+
+  (default)          this post: the gateway's embedded broker, found in --config
+                     (default ${DEFAULT_CONFIG}); log in as a technician user
+  --station URL      every post of --site (default: all sites) on the station broker
+                     (mqtt://host:1883 or mqtts://host:8883)
+  --broker URL       the embedded broker at another address (e.g. the post's LAN address)
+  --user NAME        broker user (local default: the config's only technician user;
+                     station default: anonymous)
+  --password-stdin   read the password from stdin (else $${PASSWORD_ENV}, else a hidden prompt)
+  --ca-file F        CA certificate for an mqtts:// broker with a private CA
+  --json             one JSON document on stdout, for scripts
+  --wait MS          longest time to wait for the broker and its retained messages (default 5000)
+  --stale-after S    a post whose state is older than this is overdue
+                     (default: 3 x core.state_interval_s locally, 180 s at the station)
+
+Exit codes: 0 all fine; 3 a post offline, overdue or with its station link down, or a device
+missing, faulty or offline (docs/operations.md "Reading safehouse status"); 1 the broker
+cannot be reached or refused the login; 2 usage or an unreadable config file.
+
+Examples:
+  safehouse status
+  safehouse status --json | jq '.posts[].devices[] | select(.problems != [])'
+  echo "$PW" | safehouse status --station mqtts://station.example:8883 --site sh-huangpu \\
+      --user maint-1 --password-stdin --ca-file /etc/safehouse/station-ca.pem`
+
+export async function status(argv: string[]): Promise<number> {
+  let values
+  try {
+    ({ values } = parseArgs({ args: argv, options: {
+      config: { type: 'string', short: 'c' }, broker: { type: 'string' }, station: { type: 'string' }, site: { type: 'string' },
+      user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'ca-file': { type: 'string' }, json: { type: 'boolean' },
+      wait: { type: 'string' }, 'stale-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    } }))
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${USAGE}`)
+  }
+  if (values.help) {
+    console.log(USAGE)
+    return 0
+  }
+  const waitMs = positive(values.wait, 'wait', 5000)
+  if (waitMs < 200) throw new UsageError('--wait must be at least 200 ms')
+  const staleFlag = values['stale-after'] === undefined ? null : positive(values['stale-after'], 'stale-after', 0) * 1000
+  const fromStdin = !!values['password-stdin']
+  const prompter = new Prompter({ input: process.stdin, output: fromStdin ? new PassThrough() : process.stderr }, { script: fromStdin })
+
+  let target: BrokerTarget
+  let filters: string[]
+  let expected: ExpectedPost | undefined
+  let staleAfterMs: number
+  try {
+    if (values.station) {
+      if (values.broker) throw new UsageError('give either --station URL or --broker URL, not both')
+      if (!/^mqtts?:\/\//.test(values.station)) throw new UsageError(`--station must be mqtt://host:port or mqtts://host:port (got "${values.station}")`)
+      const site = values.site ?? '+'
+      if (values.site !== undefined && !isTopicLevel(values.site)) throw new UsageError(`--site "${values.site}" is not a site id (lower-case letters, digits, dashes)`)
+      const base = `${PROTOCOL_ROOT}/${site}/+`
+      filters = [`${base}/status`, `${base}/state`, `${base}/device/+/state`]
+      staleAfterMs = staleFlag ?? 180_000
+      target = {
+        url: values.station,
+        what: 'the station broker',
+        hint: `Check the URL, the network and firewall${values.station.startsWith('mqtts') ? ', and --ca-file' : ''}`,
+        username: values.user,
+        password: values.user ? await brokerPassword(values.user, fromStdin, prompter) : undefined,
+        caFile: values['ca-file'],
+        clientId: toolClientId('status'),
+      }
+    } else {
+      if (values.site) throw new UsageError('--site applies with --station; locally the post comes from --config')
+      const file = values.config ?? DEFAULT_CONFIG
+      const config = loadPostConfig(file)
+      const username = localUser(config, file, values.user)
+      const R = `${PROTOCOL_ROOT}/${config.site}/${config.post}`
+      filters = [`${R}/status`, `${R}/state`, `${R}/device/+/state`]
+      staleAfterMs = staleFlag ?? 3 * config.core.state_interval_s * 1000
+      expected = { site: config.site, post: config.post, file, devices: config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location })) }
+      target = {
+        url: localBrokerUrl(config, file, values.broker),
+        what: 'the gateway\'s embedded broker',
+        hint: `Is the gateway running (systemctl status safehouse)? Check broker.host and broker.port in ${file}`,
+        username,
+        password: await brokerPassword(username, fromStdin, prompter),
+        caFile: values['ca-file'],
+        clientId: toolClientId('status'),
+      }
+    }
+  } finally {
+    prompter.close()
+  }
+
+  let messages: Map<string, Buffer>
+  try {
+    const client = await connectBroker(target, { timeoutMs: waitMs })
+    try {
+      messages = await collectRetained(client, filters, { settleMs: Math.min(500, waitMs / 4), waitMs })
+    } finally {
+      await client.endAsync(true).catch(() => {})
+    }
+  } catch (e) {
+    if (!(e instanceof BrokerConnectError) && !(e instanceof RetainedReadError)) throw e
+    const message = (e as Error).message
+    if (values.json) console.log(JSON.stringify({ v: 1, ok: false, exit_code: 1, error: message }))
+    console.error(`safehouse status: ${message}`)
+    return 1
+  }
+  const report = buildStatus(messages, { now: Date.now(), staleAfterMs, source: { kind: values.station ? 'station' : 'local', url: urlForLog(target.url) ?? target.url }, expected })
+  console.log(values.json ? JSON.stringify(report, null, 2) : renderStatusTable(report))
+  return report.exit_code
 }
+
+function positive(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number (got "${v}")`)
+  return n
+}
+

@@ -26,7 +26,7 @@ export function renderDbusPolicy(user: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<!-- Written by \`safehouse install\`: the safehouse gateway (user ${xmlAttr(user)}) scans for BLE
+<!-- Written by \`safehouse install\`: the safehouse gateway scans for BLE
      whistles and SOS buttons through BlueZ. A re-run overwrites this file. -->
 <busconfig>
   <policy user="${xmlAttr(user)}">

@@ -82,6 +82,8 @@ export function buttonName(ev: number): string {
 export class CandidateTable implements AdvertHandler {
   readonly byAddress = new Map<string, Candidate>()
   events: CandidateEvents = {}
+  /** Called once per new address (the CLI looks its name up). */
+  onNewAddress: ((address: string) => void) | null = null
   private readonly view: PairingAdvert = {
     address: '', rssi: NaN, time: 0, format: 'bthome', encrypted: false, counter: -1,
     buttonEvent: -1, battery: -1, ibeaconUuid: '', ibeaconMajor: -1, ibeaconMinor: -1,
@@ -100,6 +102,7 @@ export class CandidateTable implements AdvertHandler {
     if (c === undefined) {
       c = blank(a.address, this.configured.get(a.address) ?? null)
       this.byAddress.set(a.address, c)
+      this.onNewAddress?.(a.address)
     }
     if (Number.isFinite(a.rssi)) c.rssi = a.rssi
     c.lastSeen = a.time

@@ -4,11 +4,23 @@
  * The password never comes from the command line (shell history, `ps`).
  */
 import type { Config } from '../../gateway/config/config-types.js'
+import { ConfigError } from '../../gateway/config/config-error.js'
+import { loadConfig } from '../../gateway/config/load-config.js'
 import type { Prompter } from '../shared/prompter.js'
 import { UsageError } from '../commands/usage-error.js'
 
 export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
 export const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD'
+
+/** The post's config, validated as the gateway does; a missing or invalid file is a usage error (exit 2). */
+export function loadPostConfig(file: string): Readonly<Config> {
+  try {
+    return loadConfig(file)
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`${e.message}\n(the post's config file is needed to find its broker and devices; pass --config FILE)`)
+    throw e
+  }
+}
 
 /** mqtt://host:port of the embedded broker; --broker URL overrides (e.g. a post's LAN address). */
 export function localBrokerUrl(config: Readonly<Config>, file: string, override?: string): string {

@@ -129,7 +129,7 @@ function postRow(p: { site: string; post: string; status?: Json | null; state?: 
   else if (st === null) problems.push('unreadable gateway state message')
   const stateTime = st ? num(st.time) : null
   if (stateTime !== null && status !== 'offline' && o.now - stateTime > o.staleAfterMs) {
-    problems.push(`overdue: its state was last published ${formatAgo(stateTime, o.now)} (expected at least every ${Math.round(o.staleAfterMs / 3000)} s; check the post's network, or this computer's clock)`)
+    problems.push(`overdue: its state was last published ${formatAgo(stateTime, o.now)} (limit ${Math.round(o.staleAfterMs / 1000)} s): the gateway hangs or its network is down (or this computer's clock is wrong)`)
   }
   const station = st ? str(st.station) : null
   if (local && (station === 'disconnected' || station === 'connecting')) problems.push(`station link ${station}: alerts wait in the outbox (check the network and station.url)`)

@@ -12,7 +12,8 @@ export interface CollectOptions {
   waitMs: number
 }
 
-export class SubscribeRefused extends Error {}
+/** The broker refused or did not answer the subscription. */
+export class RetainedReadError extends Error {}
 
 export async function collectRetained(client: MqttClient, filters: string[], o: CollectOptions): Promise<Map<string, Buffer>> {
   const got = new Map<string, Buffer>()
@@ -27,7 +28,7 @@ export async function collectRetained(client: MqttClient, filters: string[], o: 
   try {
     const granted = await withTimeout(client.subscribeAsync(filters, { qos: 0 }), o.waitMs, 'the broker did not answer the subscription')
     const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic)
-    if (refused.length) throw new SubscribeRefused(`the broker refused to let this user read ${refused.join(', ')}: it needs the technician or station role (broker.users in the gateway config; on a station broker, its ACL)`)
+    if (refused.length) throw new RetainedReadError(`the broker refused to let this user read ${refused.join(', ')}: it needs the technician or station role (broker.users in the gateway config; on a station broker, its ACL)`)
     last = Math.max(last, Date.now())
     for (;;) {
       const now = Date.now()
@@ -46,6 +47,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms) }),
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new RetainedReadError(`${what} within ${ms} ms`)), ms) }),
   ])
 }

@@ -83,13 +83,20 @@ t.test('a technician may send commands but not acknowledge alerts', async (t) =>
   await until(() => replies.length === 1, 'the command reply')
   t.match(replies[0], { command: 'lamp-test', correlation_id: 'c-1', ok: true })
   t.equal(gw.state.lampPattern, 'test')
-  // The reply goes out in process, past the ACL: it must not be aimed at an alert topic.
+  // The reply goes out in process, past the ACL: a request naming any other reply topic (here an
+  // alert topic, to fake an alert) is refused before the command runs, and the client dropped.
   const watcher = await login(USERS.panel, 'panel-watch')
   const fake: string[] = []
   watcher.on('message', (topic) => fake.push(topic))
   await watcher.subscribeAsync(`${ROOT}/alert/+`, { qos: 1 })
-  await tech.publishAsync(`${ROOT}/cmd/status`, JSON.stringify({ correlation_id: 'c-2', response_topic: `${ROOT}/alert/counter-button` }), { qos: 1 })
-  await until(() => gw.counters.refusedReplyTopics === 1, 'the reply topic to be refused')
+  const forger = await login(USERS.technician, 'tech-forger')
+  gw.lamp!.set('normal', 'test reset')
+  const forgerClosed = new Promise<void>((r) => forger.once('close', () => r()))
+  forger.publish(`${ROOT}/cmd/lamp-test`, JSON.stringify({ correlation_id: 'c-2', response_topic: `${ROOT}/alert/counter-button` }), { qos: 1 })
+  await forgerClosed
+  t.equal(gw.counters.refusedReplyTopics, 1)
+  t.equal(gw.broker.counters.rejectedPayload, 1)
+  t.equal(gw.state.lampPattern, 'normal', 'the lamp test did not run')
   t.same(fake, [], 'no reply published on an alert topic')
   const closed = new Promise<void>((r) => tech.once('close', () => r()))
   tech.publish(`${ROOT}/ack`, JSON.stringify({ id: 'x', by: 'tech' }), { qos: 1 })
