@@ -9,8 +9,9 @@
 import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../clock.js'
-import { Backoff } from '../backoff.js'
+import type { Clock } from '../clock.js'
+import type { Backoff } from '../backoff.js'
+import { ReconnectTimer, retireClient } from '../reconnect.js'
 import { urlForLog } from '../logging.js'
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected'
@@ -31,10 +32,12 @@ export interface PeerLinkOptions {
 export class PeerLink {
   state: PeerState = 'disconnected'
   private client: MqttClient | null = null
-  private retry: TimerHandle | null = null
+  private readonly reconnect: ReconnectTimer
   private stopped = true
 
-  constructor(private readonly o: PeerLinkOptions) {}
+  constructor(private readonly o: PeerLinkOptions) {
+    this.reconnect = new ReconnectTimer(o.clock, o.backoff)
+  }
 
   get post(): string {
     return this.o.post
@@ -79,7 +82,7 @@ export class PeerLink {
     this.client = client
     client.on('connect', () => {
       if (client !== this.client) return
-      this.o.backoff.reset()
+      this.reconnect.backoff.reset()
       this.state = 'connected'
       this.o.log.info({ peer: this.o.post, url: urlForLog(this.o.url) }, 'group peer connected')
     })
@@ -93,25 +96,18 @@ export class PeerLink {
 
   private onClose(client: MqttClient): void {
     if (client !== this.client) return
-    client.removeAllListeners()
-    client.on('error', () => {})
-    client.end(true)
+    retireClient(client)
     this.client = null
     const was = this.state
     this.state = 'disconnected'
     if (this.stopped) return
-    const delay = this.o.backoff.next()
+    const delay = this.reconnect.schedule(() => this.connectNow())
     if (was === 'connected') this.o.log.warn({ peer: this.o.post, retry_ms: delay }, 'group peer connection lost')
-    this.retry = this.o.clock.setTimeout(() => {
-      this.retry = null
-      if (!this.stopped) this.connectNow()
-    }, delay)
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    if (this.retry) this.o.clock.clearTimeout(this.retry)
-    this.retry = null
+    this.reconnect.cancel()
     const client = this.client
     this.client = null
     this.state = 'disconnected'

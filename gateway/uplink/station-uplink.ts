@@ -13,11 +13,12 @@
 import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient, type IClientPublishOptions } from 'mqtt'
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock } from '../clock.js'
 import type { Config } from '../config/config-types.js'
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { PostTopics } from '../../protocols/mqtt/topics.js'
 import { Backoff } from '../backoff.js'
+import { ReconnectTimer, retireClient } from '../reconnect.js'
 import { urlForLog } from '../logging.js'
 import { BoundedQueue } from './bounded-queue.js'
 
@@ -68,14 +69,13 @@ export class StationUplink {
   /** MQTT protocol level in use: 5 or 4 (3.1.1). */
   protocolVersion: 5 | 4
   private client: MqttClient | null = null
-  private readonly backoff: Backoff
+  private readonly reconnect: ReconnectTimer
   private readonly queue: BoundedQueue
-  private retry: TimerHandle | null = null
   private stopped = true
 
   constructor(private readonly o: StationUplinkOptions) {
     this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
-    this.backoff = new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms)
+    this.reconnect = new ReconnectTimer(o.clock, new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms))
     this.queue = new BoundedQueue(o.station.queue_limit)
     o.outbox.onCommitted((batch) => this.sendAlerts(batch, false))
   }
@@ -143,7 +143,7 @@ export class StationUplink {
   private onConnect(client: MqttClient): void {
     if (client !== this.client) return
     this.counters.connects++
-    this.backoff.reset()
+    this.reconnect.backoff.reset()
     this.setState('connected')
     const t = this.o.topics
     this.o.log.info({ url: urlForLog(this.o.station.url), protocol: this.protocolVersion }, 'station connected')
@@ -161,20 +161,14 @@ export class StationUplink {
 
   private onClose(client: MqttClient): void {
     if (client !== this.client) return
-    client.removeAllListeners()
-    client.on('error', () => {})
-    client.end(true)
+    retireClient(client)
     this.client = null
     if (this.stopped) return
     const wasConnected = this.state === 'connected'
     this.setState('disconnected')
-    const delay = this.backoff.next()
+    const delay = this.reconnect.schedule(() => this.connectNow())
     if (wasConnected) this.o.log.warn({ retry_ms: delay }, 'station connection lost')
-    else this.o.log.debug({ retry_ms: delay, attempt: this.backoff.attempts }, 'station unreachable; retrying')
-    this.retry = this.o.clock.setTimeout(() => {
-      this.retry = null
-      if (!this.stopped) this.connectNow()
-    }, delay)
+    else this.o.log.debug({ retry_ms: delay, attempt: this.reconnect.backoff.attempts }, 'station unreachable; retrying')
   }
 
   private sendAlerts(batch: readonly OutboxEntry[], replay: boolean): void {
@@ -233,8 +227,7 @@ export class StationUplink {
   /** Clean stop: publish retained "offline" (the will is not sent on a clean disconnect), then close. */
   async stop(): Promise<void> {
     this.stopped = true
-    if (this.retry) this.o.clock.clearTimeout(this.retry)
-    this.retry = null
+    this.reconnect.cancel()
     const client = this.client
     this.client = null
     if (!client) return

@@ -1,0 +1,38 @@
+/**
+ * Reconnecting an mqtt.js client ourselves (the station uplink, group peer
+ * links): mqtt.js's own reconnect runs at a fixed period, which makes a whole
+ * city's posts hammer a restarted broker in lockstep; we wait a jittered
+ * backoff instead (gateway/backoff.ts) and start a fresh client each time.
+ */
+import type { MqttClient } from 'mqtt'
+import type { Clock, TimerHandle } from './clock.js'
+import type { Backoff } from './backoff.js'
+
+/** Drop a closed client for good: no more events reach us, a late error cannot crash the process. */
+export function retireClient(client: MqttClient): void {
+  client.removeAllListeners()
+  client.on('error', () => {})
+  client.end(true)
+}
+
+export class ReconnectTimer {
+  private retry: TimerHandle | null = null
+
+  constructor(private readonly clock: Clock, readonly backoff: Backoff) {}
+
+  /** Run `connect` after the next backoff delay; returns the delay (ms) for the log. */
+  schedule(connect: () => void): number {
+    this.cancel()
+    const delay = this.backoff.next()
+    this.retry = this.clock.setTimeout(() => {
+      this.retry = null
+      connect()
+    }, delay)
+    return delay
+  }
+
+  cancel(): void {
+    if (this.retry) this.clock.clearTimeout(this.retry)
+    this.retry = null
+  }
+}
