@@ -33,11 +33,13 @@ import { registerCommands } from './inbound/commands.js'
 import { createGroupFanout, type GroupParts } from './group/create-group-fanout.js'
 import type { NeighbourAlert } from './group/group-fanout.js'
 import { kindFromName } from './core/event-kinds.js'
+import { gatewayStatePayload } from './state/gateway-state-payload.js'
+import { VERSION } from './version.js'
 import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
 
-export const VERSION = '0.1.0'
+export { VERSION }
 
 export interface GatewayDeps {
   log: Logger
@@ -351,59 +353,7 @@ export class Gateway {
 
   /** The retained gateway-state payload (gateway-state.schema.json). */
   gatewayState(): object {
-    const ob = this.outbox.stats()
-    const oldest = this.outbox.oldest(1)
-    const outboxProblem = this.outbox.problem?.() ?? null
-    const counters: Record<string, number> = {
-      duplicates: this.core.counters.duplicates,
-      overflows: this.core.counters.overflows,
-      sink_errors: this.core.counters.sinkErrors,
-      bad_inputs: this.core.counters.badInputs,
-      unknown_acks: this.counters.unknownAcks,
-      bad_acks: this.counters.badAcks,
-      outbox_write_errors: ob.writeErrors,
-      uplink_queue_dropped: this.uplink.counters.queueDropped,
-      uplink_publish_errors: this.uplink.counters.publishErrors,
-      broker_refused_anonymous: this.broker.counters.refusedAnonymous,
-      broker_refused_bad_login: this.broker.counters.refusedBadLogin,
-      broker_denied_publish: this.broker.counters.deniedPublish,
-      broker_denied_subscribe: this.broker.counters.deniedSubscribe,
-      broker_rejected_payload: this.broker.counters.rejectedPayload,
-      broker_oversized: this.broker.counters.oversized,
-      driver_start_failures: this.counters.driverStartFailures,
-      refused_reply_topics: this.counters.refusedReplyTopics,
-    }
-    const g = this.group?.fanout
-    if (g) {
-      counters.group_sent = g.counters.sent
-      counters.group_peer_skipped = g.counters.peerSkipped
-      counters.group_relayed = g.counters.relayed
-      counters.group_repeats = g.counters.repeats
-      counters.group_refused = g.counters.refused
-      counters.group_stale = g.counters.stale
-    }
-    return {
-      v: 1,
-      site: this.config.site,
-      post: this.config.post,
-      post_type: this.config.post_type,
-      group: this.config.group,
-      ...(g ? { group_peers: g.peerStates() } : {}),
-      version: VERSION,
-      time: this.clock.now(),
-      uptime_s: Math.floor((this.clock.now() - this.startedAt) / 1000),
-      mode: this.core.testMode ? 'walk_test' : 'normal',
-      station: this.uplink.state,
-      protocol: this.uplink.connected ? this.uplink.protocolVersion : null,
-      outbox: { depth: ob.depth, oldest_ms: oldest.length ? oldest[0].acceptedAt : null },
-      counters,
-      cpu_temp_c: null,
-      disk_free_mb: null,
-      last_ack: this.state.lastAck,
-      ...(outboxProblem ? { outbox_problem: outboxProblem } : {}),
-      open_alerts: [...this.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
-      recent_acks: this.state.recentAcks,
-    }
+    return gatewayStatePayload(this)
   }
 }
 

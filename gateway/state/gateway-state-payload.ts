@@ -1,0 +1,64 @@
+/**
+ * The retained gateway state for maintainers (issue 6 §4,
+ * protocols/mqtt/schemas/gateway-state.schema.json): version, uptime, station
+ * link, outbox depth, drops by name, host health, open alerts and acks.
+ * Latest value only: published on change and periodically, never queued.
+ */
+import type { Gateway } from '../gateway.js'
+import { VERSION } from '../version.js'
+
+export function gatewayStatePayload(gw: Gateway): object {
+  const ob = gw.outbox.stats()
+  const oldest = gw.outbox.oldest(1)
+  const outboxProblem = gw.outbox.problem?.() ?? null
+  const counters: Record<string, number> = {
+    duplicates: gw.core.counters.duplicates,
+    overflows: gw.core.counters.overflows,
+    sink_errors: gw.core.counters.sinkErrors,
+    bad_inputs: gw.core.counters.badInputs,
+    unknown_acks: gw.counters.unknownAcks,
+    bad_acks: gw.counters.badAcks,
+    outbox_write_errors: ob.writeErrors,
+    uplink_queue_dropped: gw.uplink.counters.queueDropped,
+    uplink_publish_errors: gw.uplink.counters.publishErrors,
+    broker_refused_anonymous: gw.broker.counters.refusedAnonymous,
+    broker_refused_bad_login: gw.broker.counters.refusedBadLogin,
+    broker_denied_publish: gw.broker.counters.deniedPublish,
+    broker_denied_subscribe: gw.broker.counters.deniedSubscribe,
+    broker_rejected_payload: gw.broker.counters.rejectedPayload,
+    broker_oversized: gw.broker.counters.oversized,
+    driver_start_failures: gw.counters.driverStartFailures,
+    refused_reply_topics: gw.counters.refusedReplyTopics,
+  }
+  const g = gw.group?.fanout
+  if (g) {
+    counters.group_sent = g.counters.sent
+    counters.group_peer_skipped = g.counters.peerSkipped
+    counters.group_relayed = g.counters.relayed
+    counters.group_repeats = g.counters.repeats
+    counters.group_refused = g.counters.refused
+    counters.group_stale = g.counters.stale
+  }
+  return {
+    v: 1,
+    site: gw.config.site,
+    post: gw.config.post,
+    post_type: gw.config.post_type,
+    group: gw.config.group,
+    ...(g ? { group_peers: g.peerStates() } : {}),
+    version: VERSION,
+    time: gw.clock.now(),
+    uptime_s: Math.floor((gw.clock.now() - gw.startedAt) / 1000),
+    mode: gw.core.testMode ? 'walk_test' : 'normal',
+    station: gw.uplink.state,
+    protocol: gw.uplink.connected ? gw.uplink.protocolVersion : null,
+    outbox: { depth: ob.depth, oldest_ms: oldest.length ? oldest[0].acceptedAt : null },
+    counters,
+    cpu_temp_c: null,
+    disk_free_mb: null,
+    last_ack: gw.state.lastAck,
+    ...(outboxProblem ? { outbox_problem: outboxProblem } : {}),
+    open_alerts: [...gw.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
+    recent_acks: gw.state.recentAcks,
+  }
+}
