@@ -11,7 +11,10 @@
  *    different bytes.
  *  - BTHome encrypted: the encryption counter changed. The content cannot be
  *    read without the key, but a trigger device sends a new counter only for a
- *    new event (the repeats of a burst are the same bytes).
+ *    new event (the repeats of a burst are the same bytes). A device that is not
+ *    trigger-based and changes its counter within PERIODIC_MS of its previous
+ *    change (or of being first heard) is a sensor advertising on a timer, not a
+ *    press. A wrong pick of an encrypted device is still caught: its key check fails.
  *  - iBeacon button tags: the minor moved away from the tag's normal minor
  *    (the tag advertises a "press" minor while pressed); going back is not a press.
  *  - The first packet ever heard from a device counts only when the device
@@ -26,6 +29,9 @@ import { EddystoneReading } from '../../protocols/ble/eddystone.js'
 import { IBeaconReading } from '../../protocols/ble/ibeacon.js'
 import { BTHOME_UUID, type AdvertHandler, type RawAdvert } from '../../devices/ble-whistle/raw-advert.js'
 import { describeForPairing, type PairingAdvert } from '../../devices/ble-whistle/whistle-receiver-pairing.js'
+
+/** Encrypted, not trigger-based: counter changes closer together than this are a timer, not a press. */
+export const PERIODIC_MS = 10_000
 
 export type AdvertFormat = 'bthome' | 'ibeacon' | 'eddystone' | 'raw'
 
@@ -51,6 +57,8 @@ export interface Candidate {
   normalMinor: number
   /** iBeacon: the minor seen at the last press, -1 none. */
   pressMinor: number
+  /** Wall ms of the last encryption counter change (or of the first encrypted packet). */
+  counterChangedAt: number
   /** Copy of the last BTHome service data (key check for encrypted devices). */
   bthome: Buffer | null
   /** Heard over the air since we started (not only from BlueZ's cache). */
@@ -138,8 +146,14 @@ export class CandidateTable implements AdvertHandler {
       c.packetId = v.encrypted ? -1 : this.bt.packetId
       c.buttonEvent = v.buttonEvent
       if (v.encrypted) {
-        if (first) return trigger ? 'sent (a trigger device)' : ''
-        return v.counter !== prevCounter ? 'counter changed' : ''
+        if (first) {
+          c.counterChangedAt = a.time
+          return trigger ? 'sent (a trigger device)' : ''
+        }
+        if (v.counter === prevCounter) return ''
+        const periodic = !trigger && a.time - c.counterChangedAt < PERIODIC_MS
+        c.counterChangedAt = a.time
+        return periodic ? '' : 'counter changed'
       }
       if (v.buttonEvent <= 0) return ''
       if (first) return trigger ? buttonName(v.buttonEvent) : ''
@@ -177,7 +191,7 @@ function blank(address: string, configuredAs: string | null): Candidate {
     address, name: '', rssi: NaN, format: 'raw', encrypted: false, triggerBased: false,
     packetId: -1, counter: -1, buttonEvent: -1, battery: -1,
     ibeaconUuid: '', ibeaconMajor: -1, ibeaconMinor: -1, normalMinor: -1, pressMinor: -1,
-    bthome: null, live: false, lastSeen: 0, pressedAt: 0, pressWhy: '', configuredAs,
+    counterChangedAt: 0, bthome: null, live: false, lastSeen: 0, pressedAt: 0, pressWhy: '', configuredAs,
   }
 }
 
@@ -187,7 +201,7 @@ export function formatLabel(c: Candidate): string {
     case 'bthome': return c.encrypted ? 'BTHome v2 encrypted' : 'BTHome v2'
     case 'ibeacon': return 'iBeacon'
     case 'eddystone': return 'Eddystone'
-    default: return 'raw (not a known format)'
+    default: return 'raw'
   }
 }
 

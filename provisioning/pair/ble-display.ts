@@ -32,10 +32,6 @@ export class LiveList {
     private readonly rows: () => Iterable<Candidate>,
   ) {}
 
-  header(text: string): void {
-    this.out.write(text + '\n')
-  }
-
   /** A device changed; `isNew` when first heard live. */
   changed(c: Candidate, isNew: boolean): void {
     if (this.stopped) return

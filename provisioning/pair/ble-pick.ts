@@ -48,11 +48,12 @@ export function waitForPick(table: CandidateTable, list: LiveList, o: PickOption
       if (o.address !== null) {
         const c = table.byAddress.get(o.address)
         return done(new PickError(c
-          ? `${o.address} was heard, but none of its advertisements is BTHome v2, iBeacon or Eddystone (${formatLabel(c)}): the gateway cannot use it`
+          ? `${o.address} was heard, but none of its advertisements is BTHome v2, iBeacon or Eddystone (only ${formatLabel(c)} data): the gateway cannot use it`
           : `${o.address} was not heard within ${o.seconds} s: check the address (bluetoothctl devices), that the device is on and near, and press its button (a button advertises only when pressed)`))
       }
       done(new PickError(`nothing was pressed within ${o.seconds} s. Press the device's button while the list is shown (hold it near the gateway), give more time with --seconds, or pick it with --address AA:BB:CC:DD:EE:FF`))
     }, o.seconds * 1000)
+    if (o.cancel.aborted) return onAbort()
     o.cancel.addEventListener('abort', onAbort)
 
     const addressReady = (c: Candidate): boolean => c.address === o.address && c.format !== 'raw'

@@ -99,7 +99,8 @@ export async function saveBleDevice(file: string, d: PairedBle, replace: boolean
     for (let n = 2; used.has(keyRef); n++) keyRef = `${base}-${n}`
   }
   addDevice(doc, deviceEntry(d, previous, keyRef), replace)
-  const text = doc.toString()
+  // No line folding: the yaml default (80 columns) would re-wrap long values elsewhere in the file.
+  const text = doc.toString({ lineWidth: 0 })
   const config = parseConfig(text, file) // throws ConfigError listing every problem; nothing written yet
   const configStat = statSync(file)
 

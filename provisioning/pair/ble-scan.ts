@@ -108,9 +108,9 @@ export function explain(reason: string, t: BleTransportConfig): string {
     `cannot scan for BLE devices: ${reason}`,
     'Check:',
     '  - bluetoothd is running: systemctl status bluetooth (start it: sudo systemctl enable --now bluetooth)',
-    '  - you may talk to org.bluez: the D-Bus policy that `safehouse install` writes (/etc/dbus-1/system.d/safehouse-bluez.conf) covers the',
-    '    service user only, so run this as that user (sudo -u safehouse safehouse pair ble ...) or as root, or add yourself to group',
-    '    bluetooth (sudo usermod -aG bluetooth $USER, then log in again)',
+    '  - you may talk to org.bluez: the D-Bus policy that `safehouse install` writes (/etc/dbus-1/system.d/safehouse-bluez.conf)',
+    '    covers the service user only; run this as root (sudo safehouse pair ble ...), or join group bluetooth',
+    '    (sudo usermod -aG bluetooth $USER, then log in again)',
     `  - the adapter: bluetoothctl list must show ${t.adapter} (ble.adapter in the config); rfkill list shows no block`,
     `  - the bus: ${t.bus_address ? `ble.bus_address is ${t.bus_address}` : 'the system bus (/run/dbus/system_bus_socket) must be reachable'}`,
   ].join('\n')
