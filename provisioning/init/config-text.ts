@@ -32,6 +32,7 @@ export function renderConfig(a: InitAnswers, m: ConfigTextMeta): string {
     `post: ${y(a.post)}`,
     `post_type: ${y(a.post_type)}    # safety_house | lookout`,
     '# Joint-defence group: the posts that answer each other\'s alarms (null = none).',
+    '# Direct links to the other posts for when the station is down: group_fanout (docs/group-fanout.md).',
     `group: ${y(a.group)}`,
     '# Outbox, sequence numbers and counters; the service user must be able to write here.',
     `data_dir: ${y(a.data_dir)}`,

@@ -106,7 +106,7 @@ export function buildInstallPlan(i: PlanInput): InstallPlan {
   const files: PlannedFile[] = [
     { path: UNIT_FILE, content: unit, mode: 0o644, what: 'systemd unit' },
     { path: UDEV_RULES_FILE, content: renderUdevRules(items, i.configFile), mode: 0o644, what: 'udev rules' },
-    { path: DBUS_POLICY_FILE, content: renderDbusPolicy(user), mode: 0o644, what: 'D-Bus policy (BlueZ)' },
+    { path: DBUS_POLICY_FILE, content: renderDbusPolicy(user), mode: 0o644, what: 'D-Bus policy for BlueZ' },
   ]
 
   commands.push({ argv: ['install', '-d', '-m', '0700', '-o', user, c.data_dir], why: 'data directory, writable by the service user only' })

@@ -50,7 +50,7 @@ export function identityFromProperties(props: Map<string, string>, source: strin
 
 /** Ask udev about `port` (a device node or a symlink to one). Never throws. */
 export function readUsbIdentity(port: string): IdentityLookup {
-  if (!existsSync(port)) return { ok: false, notUsb: false, error: `${port} is not there now (plugged in?)` }
+  if (!existsSync(port)) return { ok: false, notUsb: false, error: `${port} is not plugged in now` }
   const r = spawnSync('udevadm', ['info', '--query=property', `--name=${port}`], { encoding: 'utf8', timeout: 10_000 })
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code
