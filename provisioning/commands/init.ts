@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Prompter } from '../shared/prompter.js'
-import { writeConfigText } from '../shared/config-file.js'
+import { DEFAULT_CONFIG, writeConfigText } from '../shared/config-file.js'
 import { parseConfig } from '../../gateway/config/load-config.js'
 import { ConfigError } from '../../gateway/config/config-error.js'
 import { hashPassword } from '../../gateway/config/password-hash.js'
@@ -19,7 +19,6 @@ import { collectAnswers, flagsNeedPasswords, type InitFlags } from '../init/init
 import { renderConfig } from '../init/config-text.js'
 import { UsageError } from './usage-error.js'
 
-export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
 
 const HELP = `usage: safehouse init [--config FILE] [--secrets FILE] [--force] [answers as flags]
 

@@ -15,7 +15,7 @@ import { buildInstallPlan } from '../install/install-plan.js'
 import { renderDryRun, runPlannedCommands, shellLine, writePlannedFiles } from '../install/apply-plan.js'
 import { cliExecStart } from '../install/exec-start.js'
 import { readUsbIdentity, UDEV_VALUE } from '../install/usb-identity.js'
-import { DEFAULT_CONFIG } from './init.js'
+import { DEFAULT_CONFIG } from '../shared/config-file.js'
 import { UsageError } from './usage-error.js'
 
 const HELP = `usage: safehouse install [--config FILE] [--user NAME] [--prefix DIR] [--dry-run] [--no-start]

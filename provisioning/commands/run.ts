@@ -35,5 +35,8 @@ export async function runGateway(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve)
   })
   await gw.stop()
-  return 0
+  // Everything is closed and flushed. Exit now rather than wait for the event loop to empty: a
+  // GPIO button's read of /dev/input blocks a libuv pool thread until the next key event, which
+  // would hold the process until systemd's stop timeout kills it.
+  process.exit(0)
 }

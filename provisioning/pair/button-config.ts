@@ -3,32 +3,14 @@
  * open, whether an id or an input is already taken, and the device entry
  * written back with editConfigFile/addDevice (validated, atomic).
  */
-import { existsSync } from 'node:fs'
 import { isSeq, type Document } from 'yaml'
 import { SerialPort } from 'serialport'
 import type { Config, DeviceConfig } from '../../gateway/config/config-types.js'
-import { ConfigError } from '../../gateway/config/config-error.js'
-import { loadConfig } from '../../gateway/config/load-config.js'
 import { isTopicLevel } from '../../protocols/mqtt/topics.js'
 import { firmataBoardDefaults, type FirmataBoardConfig } from '../../devices/panic-button/board-config.js'
 import { panicButtonDefaults, type PanicButtonConfig } from '../../devices/panic-button/config.js'
 import { addDevice, editConfigFile } from '../shared/config-file.js'
 import { UsageError } from '../commands/usage-error.js'
-import { UDEV_FIRMATA } from './button-firmata-board.js'
-
-export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
-
-/** The validated config (defaults applied); a broken file is reported with every problem before any hardware is touched. */
-export function loadPairConfig(file: string): Readonly<Config> {
-  try {
-    return loadConfig(file)
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      throw new Error(`${e.message}\nFix the config first (safehouse config check ${file}), or create it with \`safehouse init --config ${file}\`.`)
-    }
-    throw e
-  }
-}
 
 /** What is wrong with `id` as a new device id, or null. */
 export function idProblem(config: Readonly<Config>, id: string, replace: boolean): string | null {
@@ -48,17 +30,22 @@ function freeBoardId(config: Readonly<Config>): string {
   for (let n = 2; ; n++) if (!config.boards.some((b) => b.id === `board-${n}`)) return `board-${n}`
 }
 
-/** The board to open: --board, --port, the only configured board, or the udev name. */
+/** The board to open: --board, --port, or the only configured board. */
 export async function chooseBoard(config: Readonly<Config>, o: { board?: string; port?: string }): Promise<BoardChoice> {
   const known = config.boards.map((b) => `${b.id} (${b.port})`).join(', ') || 'none'
   if (o.board !== undefined && !isTopicLevel(o.board)) throw new UsageError(`--board "${o.board}": use lower-case letters, digits and dashes`)
   if (o.port !== undefined) {
     const byId = o.board !== undefined ? config.boards.find((b) => b.id === o.board) : undefined
-    if (byId && byId.port !== o.port) {
-      throw new UsageError(`board "${byId.id}" is on ${byId.port} in the config, not ${o.port}: drop --port to use it, or fix boards[].port in the config`)
+    if (byId) {
+      if (byId.port !== o.port) throw new UsageError(`board "${byId.id}" is on ${byId.port} in the config, not ${o.port}: drop --port to use it, or fix boards[].port in the config`)
+      return { board: byId, isNew: false }
     }
-    const byPort = byId ?? config.boards.find((b) => b.port === o.port && (o.board === undefined || b.id === o.board))
-    if (byPort) return { board: byPort, isNew: false }
+    const byPort = config.boards.find((b) => b.port === o.port)
+    if (byPort) {
+      // one port, one board: the gateway would otherwise open it twice
+      if (o.board !== undefined) throw new UsageError(`${o.port} is board "${byPort.id}" in the config: use --board ${byPort.id}`)
+      return { board: byPort, isNew: false }
+    }
     return { board: firmataBoardDefaults(o.board ?? freeBoardId(config), o.port), isNew: true }
   }
   if (o.board !== undefined) {
@@ -68,10 +55,9 @@ export async function chooseBoard(config: Readonly<Config>, o: { board?: string;
   }
   if (config.boards.length === 1) return { board: config.boards[0], isNew: false }
   if (config.boards.length > 1) throw new UsageError(`the config has several boards (${known}): pick one with --board ID`)
-  if (existsSync(UDEV_FIRMATA)) return { board: firmataBoardDefaults(freeBoardId(config), UDEV_FIRMATA), isNew: true }
   const ports = await SerialPort.list().then((l) => l.map((p) => p.path).join(', '), () => '')
-  throw new UsageError(`no Firmata board in the config and ${UDEV_FIRMATA} does not exist: give the board's port with --port ` +
-    `(serial ports present: ${ports || 'none'}; prefer a /dev/serial/by-id/... name)`)
+  throw new UsageError('no Firmata board in the config: give the board\'s port with --port ' +
+    `(serial ports present: ${ports || 'none'}; prefer its /dev/serial/by-id/... name)`)
 }
 
 /** Fields pairing decides; everything else of an entry being replaced (alert_kind, hold_ms, resistor values...) is kept. */

@@ -39,12 +39,12 @@ const { Firmata } = require('firmata-io') as { Firmata: new (transport: EventEmi
 /** Firmata REPORT_VERSION: every firmware answers it, so it doubles as a ping (as in the driver). */
 const PING = Buffer.from([0xf9])
 
-/** Where the board should be, for error messages. */
-export const UDEV_FIRMATA = '/dev/safehouse-firmata'
+/** The board's stable name once `safehouse install` has written its udev rule (provisioning/install/udev-rules.ts). */
+export const udevFirmata = (boardId: string): string => `/dev/safehouse-firmata-${boardId}`
 
 const CHECKS = (cfg: FirmataBoardConfig): string =>
   `Check: the USB cable (a charge-only cable carries no data); that ${cfg.port} is the board ` +
-  `(after \`safehouse install\` its stable name is ${UDEV_FIRMATA}; \`ls -l /dev/serial/by-id/\` lists the others); ` +
+  `(after \`safehouse install\` its stable name is ${udevFirmata(cfg.id)}; \`ls -l /dev/serial/by-id/\` lists the ports by device); ` +
   'that your user is in the "dialout" group; and that the board runs StandardFirmata ' +
   `at ${cfg.baud} baud (docs/devices/panic-button.md §3).`
 
@@ -73,7 +73,7 @@ export class FirmataPairBoard {
     const path = cfg.port
     if (!existsSync(path)) {
       const ports = await SerialPort.list().catch(() => [])
-      throw new Error(`${describeMissingPort(path, ports)} After \`safehouse install\` the board is ${UDEV_FIRMATA}.`)
+      throw new Error(`${describeMissingPort(path, ports)} After \`safehouse install\` the board is ${udevFirmata(cfg.id)}.`)
     }
     const port = new SerialPort({ path, baudRate: cfg.baud, autoOpen: false })
     const filter = new FirmataFrameFilter()

@@ -9,7 +9,7 @@ import { LoopZone } from '../../devices/panic-button/loop-supervisor.js'
 import type { PanicWiring } from '../../devices/panic-button/config.js'
 import type { FirmataPairBoard } from './button-firmata-board.js'
 import { DEFAULT_LEARN, PressLearner, type WatchedInput } from './button-learn.js'
-import { describeLoopReport, reportLoop, thresholdsFor, type LoopReport, type LoopSettings } from './button-loop-check.js'
+import { describeLoopReport, formatOhms, reportLoop, thresholdsFor, type LoopReport, type LoopSettings } from './button-loop-check.js'
 
 export type FirmataLearned =
   | { type: 'digital'; pin: number; wiring: Exclude<PanicWiring, 'eol_supervised'>; how: string }
@@ -144,9 +144,17 @@ export async function learnOnBoard(board: FirmataPairBoard, o: FirmataLearnOptio
       o.say('  ' + s.learner.inputs.filter((w) => !w.analog).map((w) => `${w.name} ${levelName(w.state)}`).join('  '))
     }
     const loops = s.learner.inputs.filter((w) => w.analog)
-    if (loops.length > 0) {
-      o.say(o.loopChannel === undefined ? 'Analog inputs now, read as supervised loops:' : 'Supervised loop:')
-      for (const w of loops) o.say(`  ${w.reading < 0 ? `${w.name}: no reading` : describeLoopReport(w.name, reportLoop(w.reading, settings, th))}`)
+    if (loops.length > 0 && o.loopChannel !== undefined) {
+      const w = loops[0]
+      o.say(`Supervised loop: ${w.reading < 0 ? `${w.name}: no reading` : describeLoopReport(w.name, reportLoop(w.reading, settings, th))}`)
+    } else if (loops.length > 0) {
+      // Unused analog inputs float or read 0: one compact line; --loop N explains a loop in full.
+      o.say('Analog inputs now, read as supervised loops (check one in detail with --loop N):')
+      o.say('  ' + loops.map((w) => {
+        if (w.reading < 0) return `${w.name} no reading`
+        const r = reportLoop(w.reading, settings, th)
+        return `${w.name} ${w.reading} (${formatOhms(r.ohms)}) ${r.zone}`
+      }).join('  '))
     }
     for (const w of s.learner.ignoredInputs()) o.say(`  ignoring ${w.name}: ${w.ignored}`)
 
@@ -165,8 +173,8 @@ export async function learnOnBoard(board: FirmataPairBoard, o: FirmataLearnOptio
       return { type: 'loop', channel: o.loopChannel, report, verified: true, adcMax: pins.adcMax }
     }
 
-    const watching = [nameRange('D', digital), loops.some((w) => w.rest === LoopZone.NORMAL) ? `loops reading normal on ${loops.filter((w) => w.rest === LoopZone.NORMAL).map((w) => w.name).join(', ')}` : '']
-      .filter(Boolean).join(' and ')
+    const normalLoops = loops.filter((w) => w.rest === LoopZone.NORMAL && !w.ignored).map((w) => w.name)
+    const watching = [nameRange('D', digital), normalLoops.length ? `the loops reading normal on ${normalLoops.join(', ')}` : ''].filter(Boolean).join(' and ')
     o.say(`Press the button you are pairing, then release it (waiting up to ${o.seconds} s)...`)
     const got = await s.press(o.seconds, o.say, watching)
     const n = watches.get(got.input)!

@@ -1,53 +1,84 @@
 /**
- * Press-to-learn on the Pi's own GPIO (issue 7 §2, `pair button --gpio`),
- * through the gateway's own driver (devices/panic-button/hw-gpio.ts): it is
- * started with one button per possible key code on the input device, so
- * whichever key the press produces is reported by the same read path, event
- * decoding and debounce the gateway will use. The kernel's gpio-keys driver
- * reports no initial state, so every key rests "released".
+ * Press-to-learn on the Pi's own GPIO (issue 7 §2, `pair button --gpio`): the
+ * kernel's gpio-keys driver turns each button into a key on a Linux input
+ * device; the press tells which key code (and, from the dtoverlay line in the
+ * boot config, which GPIO line) the button is.
  *
- * The GPIO line itself is not in the key event: it is looked up in the
- * dtoverlay=gpio-key lines of the boot config (docs/devices/panic-button.md §5).
+ * The events are decoded exactly as the gateway's driver does
+ * (devices/panic-button/hw-gpio.ts: struct input_event, EV_KEY, value 1/0,
+ * autorepeat 2 ignored), but read with O_NONBLOCK and polled instead of the
+ * driver's blocking read: a blocking read of /dev/input holds a libuv
+ * threadpool thread until the next key event, and Node cannot exit while one
+ * is blocked (libuv joins its threads at exit), so the command would hang
+ * after learning until someone pressed a key again. The kernel reports no
+ * initial key state, so every key rests "released".
  */
-import { readFileSync } from 'node:fs'
-import pino from 'pino'
+import { readFileSync, open, read, close, constants } from 'node:fs'
 import { systemClock } from '../../gateway/clock.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
-import type { DeviceInputSink, DeviceLinkStatus } from '../../devices/device-driver.js'
-import { GpioPanicButtonDriver } from '../../devices/panic-button/hw-gpio.js'
-import { panicButtonDefaults } from '../../devices/panic-button/config.js'
+import { EV_KEY, INPUT_EVENT_SIZE } from '../../devices/panic-button/hw-gpio.js'
 import { PressLearner, type DigitalWatch, type LearnOptions } from './button-learn.js'
-
-/** Key codes the gpio-keys overlay can give (the config schema's key_code range). */
-const KEY_CODES = 768
 
 export interface GpioLearned { keyCode: number; how: string }
 
-/** Sink for the learning driver: key presses and releases go to the learner, faults are kept. */
-class LearnSink implements DeviceInputSink {
-  fault = ''
-  online = false
-  private readonly watches = new Map<number, DigitalWatch>()
-  constructor(private readonly learner: PressLearner) {}
+const POLL_MS = 20
+const TYPE_OFFSET = INPUT_EVENT_SIZE - 8
 
-  input(device: number, kind: number): void {
-    if (kind !== Kind.PANIC && kind !== Kind.RELEASE) return
-    let w = this.watches.get(device)
-    if (!w) {
-      w = this.learner.digital(`key ${device}`)
-      w.sample(0) // released at rest: the kernel does not report it
-      w.rest = 0
+/** Non-blocking reader of input_event records; calls onKey(code, pressed) per EV_KEY press/release. */
+class KeyEventReader {
+  private fd = -1
+  private fill = 0
+  private stopped = false
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private readonly buf = Buffer.alloc(INPUT_EVENT_SIZE * 64)
+  error = ''
+
+  constructor(private readonly path: string, private readonly onKey: (code: number, pressed: boolean) => void) {}
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => open(this.path, constants.O_RDONLY | constants.O_NONBLOCK, (err, fd) => {
+      if (err) {
+        const hint = err.code === 'ENOENT'
+          ? 'is the gpio-keys overlay in /boot/firmware/config.txt (dtoverlay=gpio-key,...) and is this the right device? `ls -l /dev/input/by-path/` or `cat /proc/bus/input/devices` lists them; pass it with --input-device'
+          : err.code === 'EACCES' ? 'add your user to the "input" group (sudo usermod -aG input $USER, then log in again), or run with sudo' : 'see docs/devices/panic-button.md §5'
+        reject(new Error(`cannot open input device ${this.path}: ${err.message}: ${hint}`))
+        return
+      }
+      this.fd = fd
+      this.poll()
+      resolve()
+    }))
+  }
+
+  private poll(): void {
+    if (this.stopped) return
+    read(this.fd, this.buf, this.fill, this.buf.length - this.fill, null, (err, n) => {
+      if (this.stopped) return
+      if (err && err.code !== 'EAGAIN') { this.error = `input device ${this.path} failed: ${err.message}`; return }
+      // EAGAIN: no event yet; 0: a FIFO (tests) with no writer yet
+      if (!err && n > 0) this.decode(n)
+      this.timer = setTimeout(() => this.poll(), err || n === 0 ? POLL_MS : 0)
+    })
+  }
+
+  private decode(n: number): void {
+    const total = this.fill + n
+    const buf = this.buf
+    let off = 0
+    for (; off + INPUT_EVENT_SIZE <= total; off += INPUT_EVENT_SIZE) {
+      if (buf.readUInt16LE(off + TYPE_OFFSET) !== EV_KEY) continue
+      const value = buf.readInt32LE(off + TYPE_OFFSET + 4)
+      if (value === 0 || value === 1) this.onKey(buf.readUInt16LE(off + TYPE_OFFSET + 2), value === 1)
     }
-    this.watches.set(device, w)
-    w.sample(kind === Kind.PANIC ? 1 : 0)
+    this.fill = total - off
+    if (this.fill > 0) buf.copyWithin(0, off, total)
   }
 
-  linkStatus(_device: number, status: DeviceLinkStatus, reason: string): void {
-    if (status === 'fault') this.fault = reason
-    if (status === 'online') { this.online = true; this.fault = '' }
+  close(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    if (this.fd >= 0) close(this.fd, () => {})
+    this.fd = -1
   }
-
-  count(): void {}
 }
 
 /**
@@ -60,22 +91,25 @@ export async function learnGpioKey(o: {
   say: (s: string) => void
   learn: LearnOptions
 }): Promise<GpioLearned> {
-  const learner = new PressLearner(systemClock, { ...o.learn, settleMs: 0 }) // the driver has debounced already
-  const sink = new LearnSink(learner)
-  const driver = new GpioPanicButtonDriver({
-    buttons: Array.from({ length: KEY_CODES }, (_, code) => ({
-      index: code,
-      config: panicButtonDefaults(`key-${code}`, { driver: 'gpio', key_code: code, input_device: o.inputDevice, stuck_s: 86400 }),
-    })),
-    reconnectMinMs: 60_000, // one attempt: a missing device is reported, not retried
-  }, { clock: systemClock, log: pino({ level: 'silent' }), sink })
-  await driver.start(new AbortController().signal)
+  const learner = new PressLearner(systemClock, o.learn)
+  const watches = new Map<number, DigitalWatch>()
+  const reader = new KeyEventReader(o.inputDevice, (code, pressed) => {
+    let w = watches.get(code)
+    if (!w) {
+      w = learner.digital(`key ${code}`)
+      w.sample(0) // released at rest: the kernel does not report it
+      w.rest = 0
+      watches.set(code, w)
+    }
+    w.sample(pressed ? 1 : 0)
+  })
+  await reader.open()
   try {
     o.say(`Press the button you are pairing, then release it (waiting up to ${o.seconds} s on ${o.inputDevice})...`)
     const deadline = performance.now() + o.seconds * 1000
     for (;;) {
       await new Promise((r) => setTimeout(r, 50))
-      if (sink.fault) throw new Error(`${sink.fault}. Run \`sudo evtest\` to see which input devices exist; pass the right one with --input-device`)
+      if (reader.error) throw new Error(`${reader.error}: check the device with \`sudo evtest ${o.inputDevice}\``)
       const v = learner.verdict()
       if (v.kind === 'learned') return { keyCode: Number(v.input.name.slice(4)), how: v.how }
       if (v.kind === 'several') {
@@ -83,13 +117,12 @@ export async function learnGpioKey(o: {
         learner.arm()
       }
       if (performance.now() > deadline) {
-        throw new Error(`nothing was pressed within ${o.seconds} s on ${o.inputDevice}` +
-          `${sink.online ? '' : ' (the input device never opened)'}: check the dtoverlay=gpio-key line in /boot/firmware/config.txt ` +
-          'and the button\'s wiring (test with `sudo evtest`), or run again with a longer --seconds')
+        throw new Error(`nothing was pressed within ${o.seconds} s on ${o.inputDevice}: check the dtoverlay=gpio-key line in ` +
+          '/boot/firmware/config.txt and the button\'s wiring (test with `sudo evtest`), or run again with a longer --seconds')
       }
     }
   } finally {
-    await driver.stop()
+    reader.close()
     learner.dispose()
   }
 }

@@ -7,11 +7,9 @@
  * counter for the address. docs/devices/ble.md "Pairing" is the guide.
  */
 import { parseArgs } from 'node:util'
-import { ConfigError } from '../../gateway/config/config-error.js'
-import { parseConfig } from '../../gateway/config/load-config.js'
 import { normalizeBleAddress } from '../../protocols/ble/ble-address.js'
 import { UsageError } from '../commands/usage-error.js'
-import { deviceIds, readConfigDocument } from '../shared/config-file.js'
+import { DEFAULT_CONFIG, deviceIds, loadConfigForCommand, readConfigDocument } from '../shared/config-file.js'
 import { Prompter } from '../shared/prompter.js'
 import { CandidateTable, detailOf, formatLabel, type Candidate } from './ble-candidates.js'
 import { LiveList } from './ble-display.js'
@@ -20,7 +18,6 @@ import { ALERT_KINDS, askDetails, idProblem, type GivenAnswers } from './ble-que
 import { existingEntry, saveBleDevice, type PairedBle } from './ble-save.js'
 import { BleScan, ScanError } from './ble-scan.js'
 
-export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
 
 const USAGE = `usage: safehouse pair ble [--config FILE] [--seconds N] [--address AA:BB:CC:DD:EE:FF]
                          [--id ID] [--label L] [--location L] [--alert-kind KIND]
@@ -74,14 +71,8 @@ export async function pairBle(argv: string[]): Promise<number> {
   if (v['alert-kind'] !== undefined && !(ALERT_KINDS as readonly string[]).includes(v['alert-kind'])) throw new UsageError(`--alert-kind must be one of ${ALERT_KINDS.join(', ')}`)
   const replace = !!v.replace
 
+  const config = loadConfigForCommand(file)
   const doc = readConfigDocument(file)
-  let config
-  try {
-    config = parseConfig(doc.toString(), file)
-  } catch (e) {
-    if (e instanceof ConfigError) throw new Error(`${e.message}\nfix the config first (safehouse config check ${file})`)
-    throw e
-  }
   const ids = deviceIds(doc)
   const configured = new Map<string, string>()
   for (const d of config.devices) if (d.kind === 'ble-whistle') configured.set(d.address.toUpperCase(), d.id)

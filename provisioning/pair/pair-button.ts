@@ -8,16 +8,18 @@
  * location -> refuse a taken id or input -> write (validated, atomic).
  */
 import { parseArgs } from 'node:util'
-import { Prompter } from '../shared/prompter.js'
+import { PromptError, Prompter } from '../shared/prompter.js'
+import { DEFAULT_CONFIG, loadConfigForCommand } from '../shared/config-file.js'
 import { UsageError } from '../commands/usage-error.js'
-import { panicButtonDefaults } from '../../devices/panic-button/config.js'
+import { panicButtonDefaults, type PanicButtonConfig } from '../../devices/panic-button/config.js'
+import type { DeviceConfig } from '../../gateway/config/config-types.js'
 import { DEFAULT_LEARN } from './button-learn.js'
 import { FirmataPairBoard } from './button-firmata-board.js'
 import { learnOnBoard, type FirmataLearned } from './button-firmata-learn.js'
 import { findOverlay, learnGpioKey } from './button-gpio-learn.js'
 import { formatOhms } from './button-loop-check.js'
 import {
-  DEFAULT_CONFIG, baseButton, chooseBoard, idProblem, inputOwner, keptFields, loadPairConfig, writeButton, type BoardChoice,
+  baseButton, chooseBoard, idProblem, inputOwner, keptFields, writeButton, type BoardChoice,
 } from './button-config.js'
 
 const GPIO_DEVICE = panicButtonDefaults('x').input_device
@@ -57,12 +59,12 @@ Examples:
   printf 'counter\\nCounter button\\nunder the counter\\n' | safehouse pair button --config ./config.yaml`
 
 export async function pairButton(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, allowNegative: true, options: {
+  const { values } = parseFlags(() => parseArgs({ args: argv, allowNegative: true, options: {
     config: { type: 'string', short: 'c' }, board: { type: 'string' }, port: { type: 'string' }, loop: { type: 'string' },
     pullup: { type: 'boolean', default: true }, gpio: { type: 'boolean' }, 'input-device': { type: 'string' }, pin: { type: 'string' },
     seconds: { type: 'string' }, id: { type: 'string' }, label: { type: 'string' }, location: { type: 'string' },
     replace: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  } })
+  } }))
   if (values.help) { console.log(HELP); return 0 }
   const file = values.config ?? DEFAULT_CONFIG
   const replace = !!values.replace
@@ -77,7 +79,7 @@ export async function pairButton(argv: string[]): Promise<number> {
   }
   if (!values.gpio && (values['input-device'] || gpioPin !== undefined)) throw new UsageError('--input-device and --pin are for --gpio')
 
-  const config = loadPairConfig(file)
+  const config = loadConfigForCommand(file)
   if (values.id !== undefined) {
     const problem = idProblem(config, values.id, replace)
     if (problem) throw (problem.startsWith('use ') ? new UsageError(`--id "${values.id}": ${problem}`) : new Error(problem))
@@ -106,7 +108,8 @@ export async function pairButton(argv: string[]): Promise<number> {
         say(`Board "${choice.board.id}": ${board.firmware}.`)
         learned = await learnOnBoard(board, {
           pullup: values.pullup !== false, seconds, loop: base, loopChannel, say,
-          confirm: (q) => prompter.confirm(q, false),
+          // no answer in a script = the default, no: the loop is refused with what to fix
+          confirm: (q) => prompter.confirm(q, false).catch((e: unknown) => { if (e instanceof PromptError) return false; throw e }),
         })
       } finally {
         await board.close()
@@ -120,18 +123,15 @@ export async function pairButton(argv: string[]): Promise<number> {
       }
     }
 
+    // Refuse an input another button uses before asking anything (unless the id to replace is still to come).
+    if (values.id !== undefined || !replace) refuseTakenInput(config.devices, values.id ?? '', paired)
     const id = values.id ?? await prompter.ask('Device id (lower-case letters, digits, dashes)', { validate: (a) => idProblem(config, a, replace) })
     const label = values.label ?? await prompter.ask('Label shown at the station (e.g. Counter button)', { default: defaultLabel })
     const location = values.location ?? await prompter.ask('Location (e.g. under the counter)', { default: base.location })
     const entry: Record<string, unknown> = { id, kind: 'panic-button', ...keptFields(config, id, replace), ...paired }
     if (label) entry.label = label
     if (location) entry.location = location
-    const full = panicButtonDefaults(id, entry as never)
-    const owner = inputOwner(config.devices, full)
-    if (owner) {
-      const what = full.driver === 'gpio' ? `key code ${full.key_code} on ${full.input_device}` : full.wiring === 'eol_supervised' ? `A${full.analog_pin} on board "${full.board}"` : `D${full.pin} on board "${full.board}"`
-      throw new Error(`${what} is already used by button "${owner}": not saved. Pair the button on another input, or replace that device (--id ${owner} --replace)`)
-    }
+    refuseTakenInput(config.devices, id, paired)
     writeButton(file, entry, choice?.isNew ? choice.board : null, replace)
     if (values.json) {
       console.log(JSON.stringify({
@@ -146,8 +146,23 @@ export async function pairButton(argv: string[]): Promise<number> {
     return 0
   } finally {
     prompter.close()
-    // hw-gpio reads /dev/input in a threadpool thread that only returns with the next key event:
-    // do not let it hold the command open once everything is written.
-    if (values.gpio) setTimeout(() => process.exit(), 1000).unref()
+  }
+}
+
+function refuseTakenInput(devices: readonly DeviceConfig[], id: string, paired: Record<string, unknown>): void {
+  const full = panicButtonDefaults(id, paired as Partial<PanicButtonConfig>)
+  const owner = inputOwner(devices, full)
+  if (!owner) return
+  const what = full.driver === 'gpio' ? `key code ${full.key_code} on ${full.input_device}`
+    : full.wiring === 'eol_supervised' ? `A${full.analog_pin} on board "${full.board}"` : `D${full.pin} on board "${full.board}"`
+  throw new Error(`${what} is already used by button "${owner}": not saved. Pair the button on another input, or replace that device (--id ${owner} --replace)`)
+}
+
+/** parseArgs' own errors (unknown option, missing value) are usage errors: exit 2 with the usage hint. */
+function parseFlags<T>(parse: () => T): T {
+  try {
+    return parse()
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}; see safehouse pair button --help`)
   }
 }

@@ -7,9 +7,25 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isMap, isSeq, parseDocument, type Document } from 'yaml'
-import { parseConfig } from '../../gateway/config/load-config.js'
+import { loadConfig, parseConfig } from '../../gateway/config/load-config.js'
+import { ConfigError } from '../../gateway/config/config-error.js'
 import type { Config } from '../../gateway/config/config-types.js'
 import { writeFileAtomic } from '../../gateway/config/atomic-file.js'
+
+/** Where `safehouse init` puts the site config, and where every command looks without --config. */
+export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
+
+/** The validated config a command works from; a broken one says how to fix it first. */
+export function loadConfigForCommand(file: string): Readonly<Config> {
+  try {
+    return loadConfig(file)
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new Error(`${e.message}\nFix the config first (safehouse config check ${file}), or create it with \`safehouse init --config ${file}\`.`)
+    }
+    throw e
+  }
+}
 
 /** Parse a config file for editing; throws with what to do when it is missing or not YAML. */
 export function readConfigDocument(file: string): Document {
