@@ -100,8 +100,10 @@ ${KEYS}`)
 
   setTimeout(() => act('counter-button', 'press'), 800)
   if (values.once) {
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), 30_000) })
     const result = await Promise.race([acked.then(() => 'ok' as const), timeout])
+    clearTimeout(timer) // else the process lingers 30 s after a demo that went well
     await stop(result === 'ok' ? 0 : 1)
     if (result !== 'ok') console.error('demo: the acknowledgement was not recorded within 30 s')
     return result === 'ok' ? 0 : 1

@@ -9,7 +9,7 @@ import { loadConfig } from '../../gateway/config/load-config.js'
 import type { Prompter } from '../shared/prompter.js'
 import { UsageError } from '../commands/usage-error.js'
 
-export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
+export { DEFAULT_CONFIG } from '../shared/config-file.js'
 export const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD'
 
 /** The post's config, validated as the gateway does; a missing or invalid file is a usage error (exit 2). */

@@ -5,7 +5,7 @@
  */
 import { formatAgo, type DeviceRow, type PostRow, type StatusReport } from './post-status.js'
 
-const HEAD = ['', 'DEVICE', 'KIND', 'STATUS', 'LAST SEEN', 'BATTERY', 'RSSI', 'WHERE', 'PROBLEMS / NOTES']
+const HEAD = ['  DEVICE', 'KIND', 'STATUS', 'LAST SEEN', 'BATTERY', 'RSSI', 'WHERE', 'PROBLEMS / NOTES']
 
 export function renderStatusTable(r: StatusReport): string {
   const out: string[] = []
@@ -40,8 +40,7 @@ function postHeader(p: PostRow, now: number): string {
 function deviceCells(d: DeviceRow, now: number): string[] {
   const where = [d.label, d.location].filter(Boolean).join(', ')
   return [
-    d.problems.length ? '!' : '',
-    d.id,
+    `${d.problems.length ? '!' : ' '} ${d.id}`,
     d.kind ?? '?',
     d.status,
     formatAgo(d.last_seen, now),

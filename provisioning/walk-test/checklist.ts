@@ -63,6 +63,7 @@ export class Checklist {
       return { type: 'trouble', item, kind: a.kind }
     }
     if (item.result === 'pass') return { type: 'repeat' }
+    if (item.result !== 'pending') return { type: 'ignored' } // the test is over for it
     // A real alert during the test (the gateway left walk-test mode) is not a test result.
     if (a.test !== true) return { type: 'not-test', item, kind: a.kind }
     item.result = 'pass'

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { testGateway, USERS, type TestGatewayOptions } from '../harness/test-gateway.js'
+import { testGateway, until, USERS, type TestGatewayOptions } from '../harness/test-gateway.js'
 import type { Gateway } from '../../gateway/gateway.js'
 
 export const TECH_ENV = { SAFEHOUSE_PASSWORD: USERS.technician.password }
@@ -24,4 +24,15 @@ export async function cliGateway(
   const c = gw.config
   writeFileSync(configFile, stringify({ ...c, broker: { ...c.broker, port: gw.broker.port }, devices: o.configDevices ?? c.devices }))
   return { gw, dir, configFile }
+}
+
+/**
+ * Wait until the wired and lamp devices are online (the whistle stays
+ * "starting" until it is heard), then publish every retained state now
+ * instead of at the publisher's next second.
+ */
+export async function freshStates(gw: Gateway, online = ['counter-button', 'lamp-box']): Promise<void> {
+  const idx = (id: string): number => gw.devices.entries.find((e) => e.id === id)?.index ?? -1
+  await until(() => online.every((id) => gw.state.status[idx(id)] === 'online'), `${online.join(', ')} online`)
+  gw.statePublisher.flush(true)
 }

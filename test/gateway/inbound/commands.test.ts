@@ -11,6 +11,8 @@ import { Gateway } from '../../../gateway/gateway.js'
 import type { LampPattern } from '../../../devices/device-driver.js'
 import { WALK_TEST_DEFAULT_MIN } from '../../../gateway/inbound/commands.js'
 import { checkPayload } from '../../../protocols/mqtt/schemas.js'
+import { PostTopics } from '../../../protocols/mqtt/topics.js'
+import { Acl, roleRules } from '../../../gateway/broker/acl.js'
 
 const CONFIG = `
 site: test-city
@@ -155,4 +157,14 @@ t.test('walk-test-report: a bad or foreign report is refused and nothing is publ
     t.match(r.error, error)
   }
   t.equal(published.length, 0)
+})
+
+t.test('the report topic: under the post, readable by technician and station roles, not by a panel', async (t) => {
+  const topic = new PostTopics('test-city', 'kiosk-001').walkTestReport
+  t.equal(topic, 'safehouse/v1/test-city/kiosk-001/walk-test/report')
+  const acl = new Acl([{ username: 'tech', role: 'technician' }, { username: 'desk', role: 'station' }, { username: 'panel', role: 'panel' }], roleRules('test-city', 'kiosk-001', null))
+  t.ok(acl.canSubscribe('tech', 'laptop', topic))
+  t.ok(acl.canSubscribe('desk', 'console', topic))
+  t.notOk(acl.canSubscribe('panel', 'screen', topic))
+  t.notOk(acl.canPublish('tech', topic), 'only the gateway publishes it (in process)')
 })
