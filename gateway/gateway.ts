@@ -35,6 +35,7 @@ import type { NeighbourAlert } from './group/group-fanout.js'
 import { kindFromName } from './core/event-kinds.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
+import { HostHealth } from './state/host-health.js'
 import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
@@ -71,6 +72,7 @@ export class Gateway {
   readonly supervisor: DeviceSupervisor
   readonly ackWatcher: AckWatcher
   readonly group: GroupParts | null
+  readonly hostHealth: HostHealth
   private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
@@ -142,6 +144,8 @@ export class Gateway {
     })
     this.state = new StateTracker(this.devices, (seq) => this.encoder.id(seq))
     this.core.setHealthListener(this.state)
+    // CPU temperature and free disk for maintainers (issue 6 §4): sampled off the alert path.
+    this.hostHealth = new HostHealth({ clock: this.clock, dataDir: c.data_dir, log: this.log.child({ component: 'host' }), onLowDiskChange: () => { this.state.gatewayDirty = true } })
     // Sink order: state first (so a published alert's device state is current), then local fan-out
     // (fastest path to people nearby), then the outbox/station, then the lamp (attachDrivers).
     this.core.addSink(this.state)
@@ -197,6 +201,7 @@ export class Gateway {
       for (const p of group.peers) p.start()
     }
     this.wheel.start()
+    this.hostHealth.start()
     this.uplink.start()
     this.statePublisher.start()
     this.supervisor.start()
@@ -227,6 +232,7 @@ export class Gateway {
     }
     this.abort.abort()
     this.statePublisher.stop()
+    this.hostHealth.stop()
     this.supervisor.stop()
     this.ackWatcher.stop()
     if (this.testReport) this.clock.clearTimeout(this.testReport)

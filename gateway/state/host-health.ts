@@ -40,8 +40,12 @@ export interface HostHealthOptions {
   /** Seams for tests. */
   readText?: (path: string) => Promise<string>
   statfs?: (path: string) => Promise<FsSpace>
-  /** Called after a sample changed a value or the low-disk flag (mark the gateway state dirty). */
-  onChange?: (health: HostHealth) => void
+  /**
+   * Called when the low-disk flag flips (publish the gateway state now). Plain value changes
+   * are not reported: the next periodic state publish carries them, so a temperature moving
+   * by 0.1 °C does not republish the retained state every 30 s.
+   */
+  onLowDiskChange?: (low: boolean, health: HostHealth) => void
 }
 
 export class HostHealth {
@@ -49,7 +53,7 @@ export class HostHealth {
   cpuTempC: number | null = null
   /** MB (2^20 bytes) the service user can still write on data_dir's file system, or null when unknown. */
   diskFreeMb: number | null = null
-  /** True while diskFreeMb is known and below the threshold. */
+  /** True while the free space last known is below the threshold. */
   lowDisk = false
   samples = 0
   private timer: TimerHandle | null = null
@@ -107,16 +111,23 @@ export class HostHealth {
   private async readBoth(): Promise<void> {
     const [temp, disk] = await Promise.all([this.readTemp(), this.readDisk()])
     this.samples++
-    const low = disk !== null && disk < this.lowDiskMb
-    const changed = temp !== this.cpuTempC || disk !== this.diskFreeMb || low !== this.lowDisk
-    if (low !== this.lowDisk) {
+    // Unknown space (statfs failed) keeps the last verdict rather than calling it "ok again".
+    const low = disk === null ? this.lowDisk : disk < this.lowDiskMb
+    const flipped = low !== this.lowDisk
+    if (flipped) {
       if (low) this.o.log?.warn({ data_dir: this.o.dataDir, disk_free_mb: disk, threshold_mb: this.lowDiskMb }, 'data_dir disk space low: the outbox may soon be unable to store alerts; free space or use a larger card')
       else this.o.log?.info({ data_dir: this.o.dataDir, disk_free_mb: disk }, 'data_dir disk space ok again')
     }
     this.cpuTempC = temp
     this.diskFreeMb = disk
     this.lowDisk = low
-    if (changed) this.o.onChange?.(this)
+    if (!flipped) return
+    try {
+      this.o.onLowDiskChange?.(low, this)
+    } catch (e) {
+      // A timer-driven sample has no caller to reject to: a throwing listener must not crash the gateway.
+      this.o.log?.error({ err: (e as Error).message }, 'host health listener failed')
+    }
   }
 
   private async readTemp(): Promise<number | null> {

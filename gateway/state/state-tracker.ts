@@ -11,7 +11,7 @@ import type { DeviceLinkStatus } from '../../devices/device-driver.js'
 import type { CoreEvent, DeviceHealthListener, EventSink } from '../core/event-core.js'
 import { EventClass, Kind, KIND_NAMES } from '../core/event-kinds.js'
 import type { DeviceTable } from '../core/device-table.js'
-import { isFaultKind } from './fault-kinds.js'
+import { isFaultKind, isRaisedByGateway } from './fault-kinds.js'
 
 export interface AlertRecord {
   id: string
@@ -57,12 +57,14 @@ export class StateTracker implements EventSink, DeviceHealthListener {
 
   onEvent(ev: CoreEvent): void {
     const d = ev.device
-    if (!Number.isNaN(ev.hwTime)) this.lastSeen[d] = ev.hwTime
-    if (!Number.isNaN(ev.rssi)) this.rssi[d] = ev.rssi
     this.dirty[d] = 1
-    // Radio devices have no link of their own (the scanner reports on the gateway device):
-    // hearing from a device is what puts it online.
-    if (this.status[d] === 'starting') this.status[d] = 'online'
+    if (!isRaisedByGateway(ev.kind)) {
+      if (!Number.isNaN(ev.hwTime)) this.lastSeen[d] = ev.hwTime
+      if (!Number.isNaN(ev.rssi)) this.rssi[d] = ev.rssi
+      // Radio devices have no link of their own (the scanner reports on the gateway device):
+      // hearing from a device is what puts it online.
+      if (this.status[d] === 'starting') this.status[d] = 'online'
+    }
     if (ev.cls === EventClass.STATE) {
       if (ev.kind === Kind.BATTERY) this.battery[d] = ev.value
       return

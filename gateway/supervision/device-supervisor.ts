@@ -9,6 +9,7 @@
  * raises `missing`. So a device is reported missing within its interval plus
  * one wheel tick, and heartbeats cost no timer operations at all.
  */
+import { isRaisedByGateway } from '../state/fault-kinds.js'
 import type { Clock } from '../clock.js'
 import type { CoreEvent, EventSink } from '../core/event-core.js'
 import { Kind } from '../core/event-kinds.js'
@@ -50,7 +51,7 @@ export class DeviceSupervisor implements EventSink, WheelTarget {
 
   onEvent(ev: CoreEvent): void {
     const d = ev.device
-    if (this.timers[d] === null || ev.kind === Kind.MISSING) return
+    if (this.timers[d] === null || isRaisedByGateway(ev.kind)) return
     this.lastHeard[d] = ev.hwTime
     if (this.missing[d] === 1 && ev.kind !== Kind.RESTORED) {
       this.missing[d] = 0

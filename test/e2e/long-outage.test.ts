@@ -142,5 +142,6 @@ t.test(`station down for ${OUTAGE_MS / 1000} s while ${ALERTS} alerts are raised
   const after = gw.outbox.stats()
   t.equal(after.depth, 0, 'outbox empty')
   t.equal(after.writeErrors, 0)
-  t.equal(gw.counters.unknownAcks, 0, 'no ack for an id the gateway did not know (each ack matched)')
+  // An ack is unknown only when it answers a repeat whose id an earlier ack already removed.
+  t.ok(gw.counters.unknownAcks <= repeats, `unknown acks (${gw.counters.unknownAcks}) only for repeats (${repeats})`)
 })

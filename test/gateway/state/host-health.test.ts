@@ -32,10 +32,10 @@ function fakeHost() {
 function rig(extra: { lowDiskMb?: number } = {}) {
   const clock = new FakeClock()
   const host = fakeHost()
-  const changes: number[] = []
+  const changes: boolean[] = []
   const h = new HostHealth({
     clock, dataDir: '/data', log: silent, thermalPath: '/thermal', readText: host.readText, statfs: host.statfs,
-    onChange: (x) => changes.push(x.samples), ...extra,
+    onLowDiskChange: (low) => changes.push(low), ...extra,
   })
   return { clock, host, h, changes }
 }
@@ -53,11 +53,12 @@ t.test('start samples at once: temperature in °C (0.1 resolution), free MB for 
   t.equal(h.cpuTempC, 48.3)
   t.equal(h.diskFreeMb, Math.floor((50_000 * 4096) / 1048576), 'bavail × bsize in MiB, rounded down')
   t.equal(h.lowDisk, false)
-  t.same(changes, [1], 'one change reported')
+  t.equal(h.samples, 1)
+  t.same(changes, [], 'plenty of space: no low-disk change to report')
 })
 
 t.test('samples every 30 s on the injected clock, never in between', async (t) => {
-  const { clock, host, h, changes } = rig()
+  const { clock, host, h } = rig()
   h.start()
   t.teardown(() => h.stop())
   await settle()
@@ -73,7 +74,7 @@ t.test('samples every 30 s on the injected clock, never in between', async (t) =
   clock.advance(30_000)
   await settle()
   t.equal(host.reads, 3)
-  t.same(changes, [1, 2], 'an unchanged sample reports no change')
+  t.equal(h.samples, 3)
   h.stop()
   clock.advance(120_000)
   await settle()
@@ -113,7 +114,27 @@ t.test('low disk flag flips below the threshold and back, reporting each change'
   host.space = { bavail: 100 * 256, bsize: 4096 } // 100 MiB
   await h.sample()
   t.equal(h.lowDisk, false, 'at the threshold is not low')
-  t.same(changes, [1, 2])
+  t.same(changes, [true, false], 'each flip reported once')
+  await h.sample()
+  t.same(changes, [true, false], 'not again while it stays')
+  host.space = { bavail: 1, bsize: 4096 }
+  await h.sample()
+  host.space = null
+  await h.sample()
+  t.equal(h.diskFreeMb, null)
+  t.equal(h.lowDisk, true, 'space unknown after being low: still flagged low, not "ok again"')
+  t.same(changes, [true, false, true])
+})
+
+t.test('a throwing listener does not make a timer-driven sample reject', async (t) => {
+  const clock = new FakeClock()
+  const h = new HostHealth({
+    clock, dataDir: '/data', log: silent, thermalPath: null,
+    statfs: async () => ({ bavail: 1, bsize: 4096 }),
+    onLowDiskChange: () => { throw new Error('boom') },
+  })
+  await h.sample()
+  t.equal(h.lowDisk, true, 'the value is still updated')
 })
 
 t.test('a slow read is not doubled by the next tick', async (t) => {
