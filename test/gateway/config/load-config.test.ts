@@ -29,7 +29,7 @@ t.test('a valid minimal config gets every default', async (t) => {
   t.equal(c.secrets_file, null)
   t.same(c.log, { level: 'info', format: 'auto' })
   t.match(c.broker, { enabled: true, host: '127.0.0.1', port: 1883, max_clients: 64, max_packet_bytes: 16384, users: [] })
-  t.match(c.station, { url: null, protocol: 'auto', keepalive_s: 15, backoff_initial_ms: 500, backoff_max_ms: 30000, queue_limit: 1000 })
+  t.match(c.station, { url: null, protocol: 'auto', keepalive_s: 8, backoff_initial_ms: 500, backoff_max_ms: 30000, queue_limit: 1000 })
   t.same(c.outbox, { kind: 'file', max_alerts: 100000, max_bytes: 67108864, segment_bytes: 4194304 })
   t.same(c.core, { dedupe_ms: 250, keyed_dedupe_ms: 10000, tick_ms: 250, state_interval_s: 60 })
   t.same(c.boards, [])
