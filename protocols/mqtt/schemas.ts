@@ -13,10 +13,11 @@ import deviceState from './schemas/device-state.schema.json' with { type: 'json'
 import commandRequest from './schemas/command-request.schema.json' with { type: 'json' }
 import commandResponse from './schemas/command-response.schema.json' with { type: 'json' }
 import walkTestReport from './schemas/walk-test-report.schema.json' with { type: 'json' }
+import testReport from './schemas/test-report.schema.json' with { type: 'json' }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false })
 
-export const schemas = { alert, ack, status, gatewayState, deviceState, commandRequest, commandResponse, walkTestReport } as const
+export const schemas = { alert, ack, status, gatewayState, deviceState, commandRequest, commandResponse, walkTestReport, testReport } as const
 export type SchemaName = keyof typeof schemas
 
 const compiled = new Map<SchemaName, ValidateFunction>()

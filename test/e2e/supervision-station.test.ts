@@ -193,8 +193,8 @@ t.test('a gateway going silent (SIGSTOP): the station sees it offline within 1.5
       statuses.push({ at, value: r.value.state, retain: pkt.retain })
       if (r.value.state === 'offline') return // the will comes from the broker, not the gateway
     } else if (topic === `${root}/test-report`) {
-      const body = JSON.parse(p.toString()) as { post: string; interval_s: number }
-      if (body.post !== 'p1' || body.interval_s !== TEST_REPORT_S) bad.push(`test report ${p.toString()}`)
+      const r = checkPayload<{ post: string; interval_s: number }>('testReport', p)
+      if (!r.ok || r.value.post !== 'p1' || r.value.interval_s !== TEST_REPORT_S) bad.push(`test report ${p.toString()} ${r.ok ? '' : r.error}`)
       reports.push(at)
     }
     lastFromGateway = at
