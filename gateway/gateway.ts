@@ -256,6 +256,7 @@ export class Gateway {
     }
     const { id, by } = r.value
     const known = this.outbox.ack(id)
+    this.uplink.acked(id)
     if (!known && !this.state.open.has(id)) {
       this.counters.unknownAcks++
       this.log.warn({ id, by, via }, 'ack for an unknown alert id ignored')

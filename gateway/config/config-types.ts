@@ -40,6 +40,7 @@ export interface Config {
     backoff_initial_ms: number
     backoff_max_ms: number
     queue_limit: number
+    max_inflight: number
     ack_timeout_s: number
     test_report_s: number
   }

@@ -19,6 +19,7 @@ import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { PostTopics } from '../../protocols/mqtt/topics.js'
 import { Backoff } from '../backoff.js'
 import { ReconnectTimer, retireClient } from '../reconnect.js'
+import { SendWindow } from './send-window.js'
 import { urlForLog } from '../logging.js'
 import { BoundedQueue } from './bounded-queue.js'
 
@@ -61,6 +62,9 @@ export interface StationUplinkOptions {
 }
 
 /** CONNACK codes meaning "this broker does not speak MQTT 5" (3.1.1 rc 1; MQTT 5 reason 0x84). */
+/** A send-window slot is freed this long after its send even without an ack (send-window.ts). */
+const WINDOW_RELEASE_MS = 1000
+
 const UNSUPPORTED_PROTOCOL = new Set([1, 0x84])
 
 export class StationUplink {
@@ -70,6 +74,7 @@ export class StationUplink {
   protocolVersion: 5 | 4
   private client: MqttClient | null = null
   private readonly reconnect: ReconnectTimer
+  private readonly window: SendWindow
   private readonly queue: BoundedQueue
   private stopped = true
 
@@ -77,6 +82,7 @@ export class StationUplink {
     this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
     this.reconnect = new ReconnectTimer(o.clock, new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms))
     this.queue = new BoundedQueue(o.station.queue_limit)
+    this.window = new SendWindow(o.station.max_inflight, WINDOW_RELEASE_MS, o.clock, (e) => this.publishAlert(e))
     o.outbox.onCommitted((batch) => this.sendAlerts(batch, false))
   }
 
@@ -155,6 +161,7 @@ export class StationUplink {
     // Replay every unacknowledged alert, oldest first (in order per device).
     const pending = this.o.outbox.pending()
     if (pending.length) this.o.log.info({ count: pending.length }, 'replaying unacknowledged alerts')
+    this.window.reset()
     this.sendAlerts(pending, true)
     for (const m of this.queue.drain()) this.rawPublish(m.topic, m.payload, { qos: m.qos, retain: m.retain })
   }
@@ -163,6 +170,7 @@ export class StationUplink {
     if (client !== this.client) return
     retireClient(client)
     this.client = null
+    this.window.reset()
     if (this.stopped) return
     const wasConnected = this.state === 'connected'
     this.setState('disconnected')
@@ -172,26 +180,35 @@ export class StationUplink {
   }
 
   private sendAlerts(batch: readonly OutboxEntry[], replay: boolean): void {
-    const client = this.client
-    if (!client || this.state !== 'connected') return // replayed on the next connect
-    const now = this.o.clock.now()
-    for (const e of batch) {
-      e.attempts++
-      e.lastSentAt = now
-      if (replay) this.counters.alertsReplayed++
-      else this.counters.alertsSent++
-      client.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
-        if (err) {
-          this.counters.publishErrors++
-          this.o.log.warn({ id: e.id, err: err.message }, 'alert publish to station failed; it stays in the outbox')
-        }
-      })
-    }
+    if (!this.client || this.state !== 'connected') return // replayed on the next connect
+    if (replay) this.counters.alertsReplayed += batch.length
+    else this.counters.alertsSent += batch.length
+    this.window.offer(batch, !replay)
   }
 
-  /** Re-send one alert now (ack timeout, issue 6). */
+  /** One alert on the wire (the send window decides when). */
+  private publishAlert(e: OutboxEntry): void {
+    const client = this.client
+    if (!client || this.state !== 'connected') return
+    e.attempts++
+    e.lastSentAt = this.o.clock.now()
+    client.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
+      if (err) {
+        this.counters.publishErrors++
+        this.o.log.warn({ id: e.id, err: err.message }, 'alert publish to station failed; it stays in the outbox')
+      }
+    })
+  }
+
+  /** The station acknowledged an alert: its send-window slot is free. */
+  acked(id: string): void {
+    this.window.acked(id)
+  }
+
+  /** Re-send one alert now (ack timeout, issue 6): past the window, it has waited long enough. */
   resend(entry: OutboxEntry): void {
-    this.sendAlerts([entry], true)
+    this.counters.alertsReplayed++
+    this.publishAlert(entry)
   }
 
   /** Non-alert message: sent now, or held (retained: latest value; else bounded FIFO). */
@@ -228,6 +245,7 @@ export class StationUplink {
   async stop(): Promise<void> {
     this.stopped = true
     this.reconnect.cancel()
+    this.window.reset()
     const client = this.client
     this.client = null
     if (!client) return
