@@ -8,21 +8,27 @@
  * - A poll tick every poll_ms asks for one status poll and runs supervision;
  *   polls never stack up (a slow line skips ticks, it does not queue them).
  * - A lost port (close event, vanished path) is a fault at once; the port is
- *   reopened with jittered exponential backoff and the pattern rewritten.
+ *   reopened with jittered exponential backoff (lamp-port.ts) and the
+ *   pattern rewritten.
  *
- * hw-modbus.ts and sim-lamp-box.ts construct it with their transports.
+ * What differs per lamp box (how a pattern is written and the status read,
+ * who blinks) is its LampProfile (lamp-profile.ts); what is said about the
+ * line is LineDiagnosis (line-diagnosis.ts). hw-modbus.ts and
+ * sim-lamp-box.ts construct it with their transports.
  */
 import type { DeviceDriver, DriverContext, LampActuator, LampPattern } from '../device-driver.js'
 import type { TimerHandle } from '../../gateway/clock.js'
 import {
-  CH_BLUE, CH_RED, HR_PATTERN, IR_BLOCK_LEN, PATTERN_CODE, PATTERN_NAMES, PATTERN_STEADY_MASK, StatusDecoder,
-  genericInputSpan, programChannels, programSteadyMask, type DecodeResult, type LampBoxStatus,
+  PATTERN_CODE, PATTERN_NAMES, StatusDecoder, type DecodeResult, type LampBoxStatus,
 } from '../../protocols/lamp-box/register-map.js'
 import type { LampBoxConfig } from './config.js'
-import { FAULT_PORT_LOST, FAULT_PORT_OPEN, FAULT_WRONG_UNIT, LampSupervisor } from './lamp-supervisor.js'
-import { LampBoxTxError, txErrorCounter, type ModbusTransport } from './modbus-transport.js'
-import { ReopenBackoff, DEFAULT_BACKOFF, type BackoffOptions } from './reopen-backoff.js'
-import { probeUnits, describeProbe } from './unit-probe.js'
+import { lampProfile, type LampProfile } from './lamp-profile.js'
+import { LampSupervisor } from './lamp-supervisor.js'
+import { LampPort } from './lamp-port.js'
+import { LineDiagnosis } from './line-diagnosis.js'
+import { LampBoxTxError, type ModbusTransport } from './modbus-transport.js'
+import type { BackoffOptions } from './reopen-backoff.js'
+import { probeUnits } from './unit-probe.js'
 
 export interface LampBoxDriverOptions {
   config: LampBoxConfig
@@ -33,18 +39,16 @@ export interface LampBoxDriverOptions {
   backoff?: Partial<BackoffOptions>
 }
 
-/** Failed polls in a row before we say so (one lost frame on a long line is normal). */
-const SILENT_AFTER_FAILS = 2
-
 export class LampBoxDriver implements DeviceDriver, LampActuator {
   readonly kind = 'lamp-box' as const
   readonly supervisor: LampSupervisor
   protected readonly cfg: LampBoxConfig
   protected readonly transport: ModbusTransport
   private readonly ctx: DriverContext
-  private readonly device: number
+  private readonly profile: LampProfile
+  private readonly line: LineDiagnosis
+  private readonly port: LampPort
   private readonly decoder = new StatusDecoder()
-  private readonly backoff: ReopenBackoff
   private readonly onTick = (): void => this.tick()
   private readonly onHoldExpired = (): void => this.setPattern('normal', 'hold time over')
   private readonly onBlink = (): void => this.blink()
@@ -53,34 +57,30 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private writePending = true
   private writeFailed = false // let one poll through after a failed write
   private settle = true // the pattern changed since the last poll: skip current checks once
-  private driven = 0 // generic: channels last written to the coils
-  private phase = 0
+  private driven = 0 // channels our last write drove (generic profile)
+  private phase = 0 // blink phase, where the gateway blinks
   private pollDue = false
   private busy = false
-  private isOpen = false
   private stopped = true
-  private gen = 0
-  private failStreak = 0
-  private lastFailKind = ''
-  private answeredSinceOpen = false
-  private probedSinceOpen = false
   private tickTimer: TimerHandle | null = null
   private holdTimer: TimerHandle | null = null
   private blinkTimer: TimerHandle | null = null
-  private reopenTimer: TimerHandle | null = null
-  private lastDiagnosis = ''
 
   constructor(o: LampBoxDriverOptions) {
     this.cfg = o.config
     this.ctx = o.ctx
-    this.device = o.device
     this.transport = o.transport
-    this.backoff = new ReopenBackoff({ ...DEFAULT_BACKOFF, ...o.backoff })
+    this.profile = lampProfile(o.config)
     this.supervisor = new LampSupervisor({
       device: o.device, sink: o.ctx.sink, clock: o.ctx.clock, supervisionMs: o.config.supervision_s * 1000,
       confirmPolls: o.config.confirm_polls, minMa: o.config.min_ma, maxMa: o.config.max_ma,
       batteryLowPct: o.config.battery_low_pct,
     })
+    this.line = new LineDiagnosis(o.config, this.supervisor, o.ctx.log, o.transport)
+    this.port = new LampPort(o.transport, o.ctx.clock, this.line, {
+      portOpened: () => this.portOpened(),
+      portLost: () => { this.busy = false },
+    }, o.backoff)
   }
 
   /** The pattern the gateway wants now. */
@@ -88,29 +88,25 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   /** The last decoded poll (reused object: copy what you keep). */
   get status(): Readonly<LampBoxStatus> { return this.decoder.status }
   /** Why the link is down, or what a unit probe found; '' when fine. */
-  get diagnosis(): string { return this.lastDiagnosis }
-  get connected(): boolean { return this.isOpen }
+  get diagnosis(): string { return this.line.text }
+  get connected(): boolean { return this.port.isOpen }
 
   async start(signal: AbortSignal): Promise<void> {
     if (!this.stopped) return
     this.stopped = false
     signal.addEventListener('abort', () => { void this.stop() }, { once: true })
-    this.transport.onLost = (reason) => this.lost(reason)
     this.supervisor.start()
     this.armTick()
-    await this.tryOpen()
+    await this.port.start()
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     const c = this.ctx.clock
-    for (const t of [this.tickTimer, this.holdTimer, this.blinkTimer, this.reopenTimer]) if (t) c.clearTimeout(t)
-    this.tickTimer = this.holdTimer = this.blinkTimer = this.reopenTimer = null
-    this.transport.onLost = null
-    this.isOpen = false
-    this.gen++
-    await this.transport.close()
+    for (const t of [this.tickTimer, this.holdTimer, this.blinkTimer]) if (t) c.clearTimeout(t)
+    this.tickTimer = this.holdTimer = this.blinkTimer = null
+    await this.port.stop()
     this.supervisor.stopped()
   }
 
@@ -136,14 +132,14 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
 
   /** Ask which unit ids answer on the line (provisioning, diagnosis). Waits for the line to be idle. */
   async probe(ids: readonly number[]): Promise<{ answered: number[]; silent: number[] }> {
-    if (!this.isOpen) throw new Error(`lamp box "${this.cfg.id}": ${this.transport.describe} is not open: ${this.lastDiagnosis || 'not started'}`)
+    if (!this.port.isOpen) throw new Error(`lamp box "${this.cfg.id}": ${this.transport.describe} is not open: ${this.line.text || 'not started'}`)
     while (this.busy) await new Promise((r) => setTimeout(r, 5))
     this.busy = true
-    const gen = this.gen
+    const gen = this.port.gen
     try {
       return await probeUnits(this.transport, ids, this.cfg.profile)
     } finally {
-      if (gen === this.gen) { this.busy = false; this.pump() }
+      if (gen === this.port.gen) { this.busy = false; this.pump() }
     }
   }
 
@@ -156,30 +152,32 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private tick(): void {
     this.tickTimer = null
     this.armTick()
-    if (this.isOpen && !this.transport.pathExists()) this.lost(`${this.transport.describe} vanished`)
+    if (this.port.isOpen && !this.transport.pathExists()) this.port.lost(`${this.transport.describe} vanished`)
     this.supervisor.check()
-    if (!this.isOpen) return
+    if (!this.port.isOpen) return
     this.pollDue = true
     this.pump()
   }
 
   private pump(): void {
-    if (this.busy || !this.isOpen || this.stopped) return
+    if (this.busy || !this.port.isOpen || this.stopped) return
     if (this.writePending && !(this.writeFailed && this.pollDue)) {
       this.busy = true
-      void this.doWrite(this.gen)
+      void this.doWrite(this.port.gen)
     } else if (this.pollDue) {
       this.busy = true
       this.pollDue = false
-      void this.doPoll(this.gen)
+      void this.doPoll(this.port.gen)
     }
   }
 
+  /** A pattern the profile cannot show steadily is blinked by rewriting it every half-period. */
   private armBlink(): void {
     const c = this.ctx.clock
     if (this.blinkTimer) { c.clearTimeout(this.blinkTimer); this.blinkTimer = null }
-    if (this.cfg.profile !== 'generic-dido' || this.stopped) return
-    if (programSteadyMask(this.program()) < 0) this.blinkTimer = c.setTimeout(this.onBlink, this.cfg.generic.blink_ms)
+    if (this.stopped) return
+    const ms = this.profile.blinkMs(this.desired)
+    if (ms > 0) this.blinkTimer = c.setTimeout(this.onBlink, ms)
   }
 
   private blink(): void {
@@ -190,38 +188,21 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     this.pump()
   }
 
-  private program(): LampBoxConfig['generic']['patterns']['normal'] {
-    return this.cfg.generic.patterns[PATTERN_NAMES[this.desired]]
-  }
-
   // --- transactions ------------------------------------------------------------------
 
   private async doWrite(gen: number): Promise<void> {
     const code = this.desired
-    const t = this.transport
-    const u = this.cfg.unit_id
-    let mask = 0
     try {
-      if (this.cfg.profile === 'safehouse') {
-        await t.writeRegisters(u, HR_PATTERN, [code, CH_RED | CH_BLUE, this.cfg.watchdog_s])
-      } else {
-        const g = this.cfg.generic
-        mask = programChannels(this.program(), this.phase)
-        const red = (mask & CH_RED) !== 0
-        const blue = (mask & CH_BLUE) !== 0
-        if (g.blue_coil === g.red_coil + 1) await t.writeCoils(u, g.red_coil, [red, blue])
-        else if (g.red_coil === g.blue_coil + 1) await t.writeCoils(u, g.blue_coil, [blue, red])
-        else { await t.writeCoils(u, g.red_coil, [red]); await t.writeCoils(u, g.blue_coil, [blue]) }
-      }
-      if (gen !== this.gen) return
-      this.answeredSinceOpen = true
+      const mask = await this.profile.write(this.transport, code, this.phase)
+      if (gen !== this.port.gen) return
+      this.line.wrote()
       this.written = code
       this.driven = mask
       this.settle = true
       if (this.desired === code) this.writePending = false
       this.writeFailed = false
     } catch (e) {
-      if (gen !== this.gen) return
+      if (gen !== this.port.gen) return
       this.txFailed(e, 'pattern write')
       this.writeFailed = true
       // An exception is the controller refusing the value: retrying at once would only repeat it.
@@ -232,139 +213,61 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   }
 
   private async doPoll(gen: number): Promise<void> {
-    const t = this.transport
-    const u = this.cfg.unit_id
     let r: DecodeResult
     try {
-      if (this.cfg.profile === 'safehouse') {
-        const data = await t.readInputRegisters(u, 0, IR_BLOCK_LEN)
-        if (gen !== this.gen) return
-        r = this.decoder.decodeSafehouse(data, 0, data.length)
-      } else {
-        const g = this.cfg.generic
-        const span = genericInputSpan(g)
-        // Nothing wired to inputs: read a coil back, just to supervise the module.
-        const data = span > 0 ? await t.readDiscreteInputs(u, 0, span) : await t.readCoils(u, g.red_coil, 1)
-        if (gen !== this.gen) return
-        r = this.decoder.decodeGeneric(data, 0, data.length, g, this.driven)
-      }
+      const data = await this.profile.read(this.transport)
+      if (gen !== this.port.gen) return
+      r = this.profile.decode(this.decoder, data, this.driven)
     } catch (e) {
-      if (gen !== this.gen) return
+      if (gen !== this.port.gen) return
       this.txFailed(e, 'poll')
       this.busy = false
-      if (this.isOpen && !this.probedSinceOpen && !this.answeredSinceOpen && this.failStreak >= SILENT_AFTER_FAILS) {
-        await this.diagnoseUnit(gen)
-      }
-      if (gen === this.gen) this.pump()
+      if (this.port.isOpen && this.line.shouldProbe) await this.diagnoseUnit(gen)
+      if (gen === this.port.gen) this.pump()
       return
     }
     if (r.ok) this.pollGood(r.value)
-    else { this.supervisor.pollFailed('modbus_bad_frame'); this.failStreak++ }
+    else this.line.badFrame()
     this.busy = false
     this.pump()
   }
 
   private pollGood(s: LampBoxStatus): void {
-    const wasFailing = this.failStreak >= SILENT_AFTER_FAILS || this.lastDiagnosis !== ''
-    this.failStreak = 0
-    this.answeredSinceOpen = true
-    if (wasFailing) this.lastDiagnosis = ''
-    const safehouse = this.cfg.profile === 'safehouse'
-    const steady = this.settle ? -1 : safehouse ? PATTERN_STEADY_MASK[this.desired] : programSteadyMask(this.program())
+    this.line.pollOk()
+    const p = this.profile
+    const steady = this.settle ? -1 : p.steadyMask(this.desired)
     this.settle = false
-    this.supervisor.pollOk(s, steady, safehouse && !this.writePending ? this.written : -1)
+    const expect = p.reportsPattern && !this.writePending
+    this.supervisor.pollOk(s, steady, expect ? this.written : -1)
     // The controller runs something else (it rebooted, or its watchdog fell back): write ours again.
-    if (safehouse && !this.writePending && s.activePattern >= 0 && s.activePattern !== this.desired) {
+    if (expect && s.activePattern >= 0 && s.activePattern !== this.desired) {
       this.writePending = true
       this.supervisor.count('lamp_pattern_rewrite')
     }
   }
 
   private txFailed(e: unknown, what: string): void {
-    const err = e instanceof LampBoxTxError ? e : new LampBoxTxError('io', e instanceof Error ? e.message : String(e))
-    if (err.kind === 'port_closed' || err.kind === 'io') {
-      this.lost(`${what} failed: ${err.message}`)
-      return
-    }
-    this.supervisor.pollFailed(txErrorCounter(err.kind))
-    this.failStreak++
-    if (err.kind === 'timeout' && !this.transport.pathExists()) {
-      this.lost(`${this.transport.describe} vanished`)
-      return
-    }
-    const changed = err.kind !== this.lastFailKind
-    this.lastFailKind = err.kind
-    if (this.failStreak >= SILENT_AFTER_FAILS && (this.failStreak === SILENT_AFTER_FAILS || changed) && this.answeredSinceOpen) {
-      const what = err.kind === 'timeout' ? 'stopped answering' : 'answers with errors'
-      this.lastDiagnosis = `lamp box "${this.cfg.id}": unit ${this.cfg.unit_id} on ${this.transport.describe} ${what} (${err.message})`
-      this.ctx.log.warn({ device: this.cfg.id, err: err.message }, 'lamp box stopped answering')
-      this.supervisor.linkSilent(this.lastDiagnosis)
-    }
+    const lost = this.line.txFailed(e, what)
+    if (lost) this.port.lost(lost)
   }
 
   /** Our unit never answered since the port opened: find out who does, once per open. */
   private async diagnoseUnit(gen: number): Promise<void> {
-    this.probedSinceOpen = true
+    this.line.probeStarted()
     this.busy = true
-    const ids = this.cfg.probe_unit_ids.filter((id) => id !== this.cfg.unit_id)
-    const found = await probeUnits(this.transport, ids, this.cfg.profile)
-    if (gen !== this.gen) return
+    const found = await probeUnits(this.transport, this.line.probeIds, this.cfg.profile)
+    if (gen !== this.port.gen) return
     this.busy = false
-    const msg = describeProbe(this.cfg.id, this.transport.describe, this.cfg.unit_id, found)
-    this.lastDiagnosis = msg
-    this.ctx.log.error({ device: this.cfg.id, answered: found.answered, silent: found.silent }, 'lamp box unit id does not answer')
-    if (found.answered.length > 0) this.supervisor.linkFault(FAULT_WRONG_UNIT, msg)
-    else this.supervisor.linkSilent(msg)
+    this.line.unitProbed(found)
   }
 
-  // --- port lifecycle ---------------------------------------------------------------------
-
-  private async tryOpen(): Promise<void> {
-    this.reopenTimer = null
-    if (this.stopped) return
-    try {
-      await this.transport.open()
-    } catch (e) {
-      if (this.stopped) return
-      const msg = await this.transport.describeOpenError(e)
-      if (this.stopped) return
-      if (this.backoff.attempts === 0 || msg !== this.lastDiagnosis) this.ctx.log.error({ device: this.cfg.id, err: msg }, 'lamp box port cannot be opened')
-      this.lastDiagnosis = msg
-      this.supervisor.linkFault(FAULT_PORT_OPEN, msg)
-      this.scheduleReopen()
-      return
-    }
-    if (this.stopped) { await this.transport.close(); return }
-    this.gen++
-    this.isOpen = true
+  /** The port is open (again): the line is idle; write the pattern, then poll. */
+  private portOpened(): void {
     this.busy = false
-    this.failStreak = 0
-    this.answeredSinceOpen = false
-    this.probedSinceOpen = false
-    this.backoff.reset()
     this.writePending = true // the controller may have rebooted while we were away
     this.writeFailed = false
     this.settle = true
     this.pollDue = true
-    this.ctx.log.info({ device: this.cfg.id, port: this.transport.describe }, 'lamp box port open')
     this.pump()
-  }
-
-  private lost(reason: string): void {
-    if (!this.isOpen || this.stopped) return
-    this.isOpen = false
-    this.gen++
-    this.busy = false
-    this.lastDiagnosis = `lamp box "${this.cfg.id}": serial port lost (${reason}); reopening`
-    this.ctx.log.error({ device: this.cfg.id, reason }, 'lamp box port lost')
-    this.supervisor.count('port_lost')
-    this.supervisor.linkFault(FAULT_PORT_LOST, this.lastDiagnosis)
-    void this.transport.close()
-    this.scheduleReopen()
-  }
-
-  private scheduleReopen(): void {
-    if (this.stopped || this.reopenTimer) return
-    this.reopenTimer = this.ctx.clock.setTimeout(() => { void this.tryOpen() }, this.backoff.next())
   }
 }

@@ -10,11 +10,8 @@
  * raspi-io is unmaintained; the GPIO character device needs ioctls node:fs
  * cannot issue.
  *
- * Wire format: `struct input_event` (linux/input.h): struct timeval (two
- * longs), __u16 type, __u16 code, __s32 value = 24 bytes on 64-bit, 16 bytes
- * for a 32-bit process. EV_KEY (1): value 1 = pressed, 0 = released,
- * 2 = autorepeat (ignored). The kernel only ever returns whole events; a
- * partial tail (a FIFO in tests) is carried to the next read.
+ * Records: struct input_event, decoded by input-event.ts (shared with
+ * `safehouse pair button --gpio`).
  *
  * The read blocks one libuv threadpool thread per input device while waiting
  * (evdev cannot be opened as a stream); the default pool has 4.
@@ -25,23 +22,7 @@ import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { Logger } from 'pino'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
 import { Backoff } from '../../gateway/backoff.js'
-
-export const EV_KEY = 1
-/** Size of struct input_event for this process's ABI. */
-export const INPUT_EVENT_SIZE = process.arch === 'arm' || process.arch === 'ia32' ? 16 : 24
-const TYPE_OFFSET = INPUT_EVENT_SIZE - 8
-
-/** Encode one input_event (tests, tools): little-endian like every Pi. */
-export function encodeInputEvent(type: number, code: number, value: number, wallMs = Date.now(), size = INPUT_EVENT_SIZE): Buffer {
-  const b = Buffer.alloc(size)
-  const sec = Math.floor(wallMs / 1000)
-  const usec = Math.round((wallMs % 1000) * 1000)
-  if (size === 24) { b.writeBigInt64LE(BigInt(sec), 0); b.writeBigInt64LE(BigInt(usec), 8) } else { b.writeInt32LE(sec, 0); b.writeInt32LE(usec, 4) }
-  b.writeUInt16LE(type, size - 8)
-  b.writeUInt16LE(code, size - 6)
-  b.writeInt32LE(value, size - 4)
-  return b
-}
+import { InputEventDecoder } from './input-event.js'
 
 export interface GpioPanicButtonOptions {
   /** Buttons with `driver: gpio`; grouped by `input_device`, matched by `key_code`. */
@@ -54,9 +35,8 @@ class InputDeviceReader {
   private fd = -1
   private stopped = false
   private generation = 0
-  private fill = 0
-  private readonly buf = Buffer.alloc(INPUT_EVENT_SIZE * 64)
   private readonly byCode = new Map<number, ButtonChannel>()
+  private readonly decoder = new InputEventDecoder((code, value) => this.key(code, value))
   private retryTimer: TimerHandle | null = null
   private readonly backoff: Backoff
   private readonly onRead = (err: NodeJS.ErrnoException | null, n: number): void => this.readDone(err, n)
@@ -89,7 +69,7 @@ class InputDeviceReader {
         return
       }
       this.fd = fd
-      this.fill = 0
+      this.decoder.reset()
       this.inFault = false
       this.backoff.reset()
       this.log.info({ path: this.path }, 'gpio input device open')
@@ -99,7 +79,8 @@ class InputDeviceReader {
   }
 
   private next(): void {
-    read(this.fd, this.buf, this.fill, this.buf.length - this.fill, null, this.onRead)
+    const d = this.decoder
+    read(this.fd, d.buf, d.fill, d.room, null, this.onRead)
   }
 
   private readDone(err: NodeJS.ErrnoException | null, n: number): void {
@@ -109,20 +90,14 @@ class InputDeviceReader {
       this.fail(err ? `input device ${this.path} failed: ${err.message}` : `input device ${this.path} closed`)
       return
     }
-    const total = this.fill + n
-    const buf = this.buf
-    let off = 0
-    for (; off + INPUT_EVENT_SIZE <= total; off += INPUT_EVENT_SIZE) {
-      if (buf.readUInt16LE(off + TYPE_OFFSET) !== EV_KEY) continue
-      const value = buf.readInt32LE(off + TYPE_OFFSET + 4)
-      if (value === 2) continue // autorepeat
-      const ch = this.byCode.get(buf.readUInt16LE(off + TYPE_OFFSET + 2))
-      if (ch === undefined) { this.unknownKey(); continue }
-      ch.contact(value === 1)
-    }
-    this.fill = total - off
-    if (this.fill > 0) buf.copyWithin(0, off, total)
+    this.decoder.decode(n)
     this.next()
+  }
+
+  private key(code: number, value: number): void {
+    const ch = this.byCode.get(code)
+    if (ch === undefined) this.unknownKey()
+    else ch.contact(value === 1)
   }
 
   private unknownKey(): void {

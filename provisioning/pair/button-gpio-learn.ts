@@ -4,10 +4,10 @@
  * device; the press tells which key code (and, from the dtoverlay line in the
  * boot config, which GPIO line) the button is.
  *
- * The events are decoded exactly as the gateway's driver does
- * (devices/panic-button/hw-gpio.ts: struct input_event, EV_KEY, value 1/0,
- * autorepeat 2 ignored), but read with O_NONBLOCK and polled instead of the
- * driver's blocking read: a blocking read of /dev/input holds a libuv
+ * The events are decoded by the gateway driver's own decoder
+ * (devices/panic-button/input-event.ts: struct input_event, EV_KEY, value
+ * 1/0, autorepeat 2 ignored), but read with O_NONBLOCK and polled instead of
+ * the driver's blocking read: a blocking read of /dev/input holds a libuv
  * threadpool thread until the next key event, and Node cannot exit while one
  * is blocked (libuv joins its threads at exit), so the command would hang
  * after learning until someone pressed a key again. The kernel reports no
@@ -15,24 +15,24 @@
  */
 import { readFileSync, open, read, close, constants } from 'node:fs'
 import { systemClock } from '../../gateway/clock.js'
-import { EV_KEY, INPUT_EVENT_SIZE } from '../../devices/panic-button/hw-gpio.js'
+import { InputEventDecoder } from '../../devices/panic-button/input-event.js'
 import { PressLearner, type DigitalWatch, type LearnOptions } from './button-learn.js'
 
 export interface GpioLearned { keyCode: number; how: string }
 
 const POLL_MS = 20
-const TYPE_OFFSET = INPUT_EVENT_SIZE - 8
 
 /** Non-blocking reader of input_event records; calls onKey(code, pressed) per EV_KEY press/release. */
 class KeyEventReader {
   private fd = -1
-  private fill = 0
   private stopped = false
   private timer: ReturnType<typeof setTimeout> | null = null
-  private readonly buf = Buffer.alloc(INPUT_EVENT_SIZE * 64)
+  private readonly decoder: InputEventDecoder
   error = ''
 
-  constructor(private readonly path: string, private readonly onKey: (code: number, pressed: boolean) => void) {}
+  constructor(private readonly path: string, onKey: (code: number, pressed: boolean) => void) {
+    this.decoder = new InputEventDecoder((code, value) => { if (value === 0 || value === 1) onKey(code, value === 1) })
+  }
 
   open(): Promise<void> {
     return new Promise((resolve, reject) => open(this.path, constants.O_RDONLY | constants.O_NONBLOCK, (err, fd) => {
@@ -51,26 +51,14 @@ class KeyEventReader {
 
   private poll(): void {
     if (this.stopped) return
-    read(this.fd, this.buf, this.fill, this.buf.length - this.fill, null, (err, n) => {
+    const d = this.decoder
+    read(this.fd, d.buf, d.fill, d.room, null, (err, n) => {
       if (this.stopped) return
       if (err && err.code !== 'EAGAIN') { this.error = `input device ${this.path} failed: ${err.message}`; return }
       // EAGAIN: no event yet; 0: a FIFO (tests) with no writer yet
-      if (!err && n > 0) this.decode(n)
+      if (!err && n > 0) d.decode(n)
       this.timer = setTimeout(() => this.poll(), err || n === 0 ? POLL_MS : 0)
     })
-  }
-
-  private decode(n: number): void {
-    const total = this.fill + n
-    const buf = this.buf
-    let off = 0
-    for (; off + INPUT_EVENT_SIZE <= total; off += INPUT_EVENT_SIZE) {
-      if (buf.readUInt16LE(off + TYPE_OFFSET) !== EV_KEY) continue
-      const value = buf.readInt32LE(off + TYPE_OFFSET + 4)
-      if (value === 0 || value === 1) this.onKey(buf.readUInt16LE(off + TYPE_OFFSET + 2), value === 1)
-    }
-    this.fill = total - off
-    if (this.fill > 0) buf.copyWithin(0, off, total)
   }
 
   close(): void {

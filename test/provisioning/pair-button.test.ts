@@ -14,7 +14,7 @@ import { parse } from 'yaml'
 import { PtyPair } from '../harness/pty-pair.js'
 import { FirmataPeer, type FirmataPeerOptions } from '../harness/firmata-peer.js'
 import { cli, startCli, tmpDir } from '../harness/cli-process.js'
-import { encodeInputEvent, EV_KEY } from '../../devices/panic-button/hw-gpio.js'
+import { encodeInputEvent, EV_KEY } from '../../devices/panic-button/input-event.js'
 
 t.setTimeout(90_000)
 
