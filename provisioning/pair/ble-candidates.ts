@@ -35,24 +35,15 @@ export const PERIODIC_MS = 10_000
 
 export type AdvertFormat = 'bthome' | 'ibeacon' | 'eddystone' | 'raw'
 
-export interface Candidate {
-  address: string
+/** What the gateway's pairing decoder says about the last advert, plus what the pairing command tracks. */
+export interface Candidate extends Omit<PairingAdvert, 'format' | 'time'> {
   /** BlueZ's Name for the device ('' until known or when it sends none). */
   name: string
-  rssi: number
+  /** Includes adverts the gateway's decoders do not recognise. */
   format: AdvertFormat
-  encrypted: boolean
   triggerBased: boolean
   /** BTHome plaintext packet id, -1 none. */
   packetId: number
-  /** BTHome encryption counter, -1 plaintext. */
-  counter: number
-  /** BTHome plaintext button event of the last packet, -1 none. */
-  buttonEvent: number
-  battery: number
-  ibeaconUuid: string
-  ibeaconMajor: number
-  ibeaconMinor: number
   /** iBeacon: the minor the tag sends when idle (first one heard). */
   normalMinor: number
   /** iBeacon: the minor seen at the last press, -1 none. */

@@ -37,27 +37,7 @@ export class PrivateBus {
   async open(timeoutMs = 10_000): Promise<this> {
     const configFile = join(this.dir, 'bus.conf')
     // Same default limits as the system bus; only the policy is wide open.
-    const deny = this.options.denyBluez ? '\n    <deny send_destination="org.bluez"/>' : ''
-    writeFileSync(configFile, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=${this.socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_requested_reply="true" receive_type="method_return"/>
-    <allow receive_requested_reply="true" receive_type="error"/>${deny}
-  </policy>
-</busconfig>
-`)
+    writeFileSync(configFile, privateBusConfig(this.socket, { denyBluez: this.options.denyBluez }))
     const proc = spawn('dbus-daemon', ['--config-file=' + configFile, '--print-address=1', '--nofork', '--nopidfile'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -98,4 +78,34 @@ export class PrivateBus {
     await this.kill()
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * A system-type bus configuration with the system bus's default limits and a wide-open
+ * policy: optionally no calls to org.bluez, and an <include> of a policy file under test
+ * (the D-Bus policy `safehouse install` writes).
+ */
+export function privateBusConfig(socket: string, o: { denyBluez?: boolean; include?: string } = {}): string {
+  const deny = o.denyBluez ? '\n    <deny send_destination="org.bluez"/>' : ''
+  const include = o.include ? `\n  <include>${o.include}</include>` : ''
+  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=${socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="signal"/>
+    <allow receive_requested_reply="true" receive_type="method_return"/>
+    <allow receive_requested_reply="true" receive_type="error"/>${deny}
+  </policy>${include}
+</busconfig>
+`
 }

@@ -14,6 +14,7 @@ import dbus from 'dbus-next'
 import { CLI, cli, tmpDir } from '../harness/cli-process.js'
 import { runPlannedCommands, shellLine } from '../../provisioning/install/apply-plan.js'
 import { renderDbusPolicy } from '../../provisioning/install/dbus-policy.js'
+import { privateBusConfig } from '../harness/bluez-sim-bus.js'
 
 t.setTimeout(120_000)
 
@@ -150,28 +151,7 @@ t.test('a real dbus-daemon loads the policy and lets only the service user call 
   const call = async (policyDir: string, iface: string, member: string): Promise<string> => {
     const busDir = join(dir, `bus-${++buses}`)
     mkdirSync(busDir)
-    writeFileSync(join(busDir, 'bus.conf'), `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=${join(busDir, 'bus')}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <deny send_destination="org.bluez"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_requested_reply="true" receive_type="method_return"/>
-    <allow receive_requested_reply="true" receive_type="error"/>
-  </policy>
-  <include>${join(dir, `${policyDir}.conf`)}</include>
-</busconfig>
-`)
+    writeFileSync(join(busDir, 'bus.conf'), privateBusConfig(join(busDir, 'bus'), { denyBluez: true, include: join(dir, `${policyDir}.conf`) }))
     const daemon = spawn('dbus-daemon', [`--config-file=${join(busDir, 'bus.conf')}`, '--print-address=1', '--nofork', '--nopidfile'], { stdio: ['ignore', 'pipe', 'pipe'] })
     t.teardown(() => { if (daemon.exitCode === null) daemon.kill('SIGKILL') })
     let errText = ''
