@@ -7,6 +7,7 @@ import { createLogger } from '../../gateway/logging.js'
 import { Gateway } from '../../gateway/gateway.js'
 import { defaultDrivers } from '../../gateway/driver-registry.js'
 import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
+import { SystemdNotifier } from '../shared/systemd-notify.js'
 import { UsageError } from './usage-error.js'
 
 export async function runGateway(argv: string[]): Promise<number> {
@@ -30,10 +31,13 @@ export async function runGateway(argv: string[]): Promise<number> {
   const log = createLogger(config.log)
   const gw = await Gateway.create(config, secrets, { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
   await gw.start()
+  const systemd = new SystemdNotifier(log)
+  systemd.ready()
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
+  systemd.stopping()
   await gw.stop()
   // Everything is closed and flushed. Exit now rather than wait for the event loop to empty: a
   // GPIO button's read of /dev/input blocks a libuv pool thread until the next key event, which

@@ -1,14 +1,13 @@
 /**
  * The systemd unit `safehouse install` writes (issue 7 §5).
  *
- * Type=exec, not Type=notify: readiness and a WatchdogSec= heartbeat need
- * sd_notify, a datagram on the AF_UNIX socket in $NOTIFY_SOCKET, and Node's
- * core has no AF_UNIX datagram sockets (nodejs/node#29339, #61933; dgram is
- * UDP only). The only dependency-free route, spawning `systemd-notify` with
- * NotifyAccess=all, is not wired into `safehouse run`; a WatchdogSec= that
- * nobody pings would kill a healthy gateway every period. So systemd restarts
- * a gateway that exits or crashes (Restart=on-failure, never giving up:
- * StartLimitIntervalSec=0), and a hung one is seen by the station through the
+ * Type=notify with a watchdog: `safehouse run` reports READY=1 once the
+ * gateway has started and WATCHDOG=1 every WatchdogSec/2 from its event loop
+ * (provisioning/shared/systemd-notify.ts, through the `systemd-notify` tool:
+ * Node's core has no AF_UNIX datagram sockets, hence NotifyAccess=all). A
+ * gateway that hangs stops pinging and systemd restarts it; one that exits or
+ * crashes is restarted too (Restart=on-failure, never giving up:
+ * StartLimitIntervalSec=0). The station also sees a hung gateway through the
  * MQTT keepalive and the retained Last Will "offline" (docs/protocol.md).
  */
 
@@ -50,9 +49,12 @@ export function renderUnit(o: UnitOptions): string {
     'StartLimitIntervalSec=0',
     '',
     '[Service]',
-    '# No sd_notify in Node core (no AF_UNIX datagrams), hence Type=exec and no WatchdogSec=;',
-    '# a hung gateway shows at the station as "offline" (MQTT keepalive + Last Will).',
-    'Type=exec',
+    '# READY=1 once started, WATCHDOG=1 every 15 s from the event loop, sent with systemd-notify',
+    '# (Node has no AF_UNIX datagrams; hence NotifyAccess=all). A hung gateway is restarted.',
+    'Type=notify',
+    'NotifyAccess=all',
+    'WatchdogSec=30',
+    'TimeoutStartSec=90',
     `User=${o.user}`,
     `Group=${o.user}`,
   ]

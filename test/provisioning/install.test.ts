@@ -102,12 +102,11 @@ t.test('--prefix writes the three files with their content and modes; no command
   for (const file of [UNIT, UDEV, DBUS]) t.equal(statSync(join(f.prefix, file)).mode & 0o777, 0o644, `${file} is 0644`)
   const unit = readFileSync(join(f.prefix, UNIT), 'utf8')
   for (const line of [
-    'Type=exec', 'User=gw', 'Group=gw', 'SupplementaryGroups=dialout', 'Restart=on-failure', 'RestartSec=5',
+    'Type=notify', 'NotifyAccess=all', 'WatchdogSec=30', 'User=gw', 'Group=gw', 'SupplementaryGroups=dialout', 'Restart=on-failure', 'RestartSec=5',
     'NoNewPrivileges=yes', 'ProtectSystem=strict', `ReadWritePaths=${join(f.dir, 'data')}`, 'ProtectHome=yes',
     'PrivateTmp=yes', 'WantedBy=multi-user.target', 'StartLimitIntervalSec=0',
   ]) t.match(unit, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line)
   t.match(unit, new RegExp(`^ExecStart=${process.execPath} --import tsx \\S+/provisioning/cli\\.ts run --config ${f.config}$`, 'm'))
-  t.notMatch(unit, /^(WatchdogSec=|Type=notify)/m, 'no watchdog nobody would ping')
 
   const udev = readFileSync(join(f.prefix, UDEV), 'utf8')
   t.match(udev, 'SUBSYSTEM=="tty", ENV{ID_VENDOR_ID}=="2341", ENV{ID_MODEL_ID}=="0043", ENV{ID_SERIAL_SHORT}=="75833353035351F0E1A1", SYMLINK+="safehouse-firmata-nano"\n')
