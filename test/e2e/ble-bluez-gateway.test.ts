@@ -74,3 +74,50 @@ t.test('BlueZ press -> one alert at the station; downgrade counted in device sta
   await until(() => states.get('whistle-1')?.battery === 87, 'battery in device state')
   t.equal(states.get('whistle-1')?.status, 'online', 'a whistle that was heard is online')
 })
+
+t.test('a beacon-mode tag heard through BlueZ goes silent -> missing at the station within its interval plus one tick; back -> restored', async (t) => {
+  const SUPERVISION_S = 2
+  const TICK_MS = 100
+  const TAG = 'AA:BB:CC:00:50:03'
+  const mosq = await new Mosquitto().start()
+  t.teardown(() => mosq.close())
+  const bus = await new PrivateBus().open()
+  t.teardown(() => bus.close())
+  const sim = await new BluezSim(bus.address).start()
+  t.teardown(() => sim.stop())
+  const { gw, cleanup } = await testGateway({
+    stationUrl: mosq.url,
+    extra: {
+      core: { tick_ms: TICK_MS },
+      ble: { driver: 'bluez', bus_address: bus.address },
+      devices: [{ id: 'tag-3', kind: 'ble-whistle', address: TAG, alert_kind: 'whistle', supervision_s: SUPERVISION_S }],
+    },
+  })
+  t.teardown(cleanup)
+  const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-ble-supervision' })
+  t.teardown(() => station.endAsync())
+  const alerts: { kind: string; value: number; at: number }[] = []
+  station.on('message', (_topic, p) => { const j = JSON.parse(p.toString()); alerts.push({ kind: j.kind, value: j.value, at: Date.now() }) })
+  await station.subscribeAsync(`${ROOT}/alert/+`, { qos: 1 })
+  await gw.start()
+  await until(() => gw.uplink.connected, 'the uplink')
+  await until(() => sim.discovering, 'BlueZ discovery started by the gateway', 10_000)
+
+  // Beacons (battery only, no button event) every 1.1 s: each is a heartbeat for the supervisor.
+  const beacon = (): boolean => sim.advertise(TAG, { rssi: -66, serviceData: { [BTHOME_UUID]: bthomeServiceData({ battery: 90 }) } })
+  let lastBeacon = 0
+  for (let i = 0; i < 4; i++) {
+    beacon()
+    lastBeacon = Date.now()
+    await new Promise((r) => setTimeout(r, 1100))
+  }
+  t.same(alerts, [], 'no alert while it beacons')
+  await until(() => alerts.some((a) => a.kind === 'missing'), 'missing at the station', 10_000)
+  const silentFor = alerts.find((a) => a.kind === 'missing')!.at - lastBeacon
+  t.comment(`missing at the station ${silentFor} ms after the last beacon (interval ${SUPERVISION_S * 1000} ms, tick ${TICK_MS} ms)`)
+  // Lower bound: the beacon left the sim before we noted the time; upper: interval + tick + transport slack on a loaded machine.
+  t.ok(silentFor >= SUPERVISION_S * 1000 - 50 && silentFor <= SUPERVISION_S * 1000 + TICK_MS + 1000, `within interval plus one tick (+ slack): ${silentFor} ms`)
+  beacon()
+  await until(() => alerts.some((a) => a.kind === 'restored'), 'restored when it beacons again', 5000)
+  t.equal(alerts.filter((a) => a.kind === 'missing').length, 1, 'one missing alert')
+})

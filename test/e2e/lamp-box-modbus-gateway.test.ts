@@ -4,7 +4,9 @@
  * the RTU slave on the other end) and a real mosquitto as the station.
  * A press puts `alarm` on the wire; the station's ack over MQTT puts
  * `acknowledged` on the wire; the station's `silence` command (MQTT 5
- * request/response with correlation data) puts `normal` on the wire.
+ * request/response with correlation data) puts `normal` on the wire; a group
+ * neighbour's alarm arriving through the station broker puts `neighbour-alarm`
+ * on the wire (issue 6 §5).
  */
 import t from 'tap'
 import mqtt from 'mqtt'
@@ -62,6 +64,15 @@ t.test('alert -> alarm, station ack -> acknowledged, silence -> normal, on the M
   await until(() => slave.model.pattern === PATTERN_CODE.normal, 'normal on the wire')
   await until(() => replies.length === 1, 'the command reply')
   t.match(replies[0], { payload: { ok: true, command: 'silence' }, correlation: 'corr-42' }, 'MQTT 5 reply carries the correlation data')
+
+  // Another post of the group (unit-1) raised an alarm; it comes through the station broker.
+  const now = Date.now()
+  await station.publishAsync('safehouse/v1/test-city/group/unit-1/alert', JSON.stringify({
+    v: 1, id: 'test-city:kiosk-009:5', seq: 5, site: 'test-city', post: 'kiosk-009', post_type: 'safety_house', device: 'counter-button',
+    device_kind: 'panic-button', label: 'Counter', location: 'front', kind: 'panic', value: 1, rssi: null, hw_time: now - 20, sent_time: now - 10, test: false,
+  }), { qos: 1 })
+  await until(() => slave.model.pattern === PATTERN_CODE['neighbour-alarm'], 'neighbour-alarm on the wire')
+  t.equal(gw.group?.fanout.counters.relayed, 1, 'relayed once')
 })
 
 t.test('the registry builds the real Modbus driver from config', async (t) => {
