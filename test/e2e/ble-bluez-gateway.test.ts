@@ -6,7 +6,7 @@
  * downgraded (plaintext) packet from an encrypted device raises nothing and
  * its rejection is visible in the device's retained state, with the battery.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import mqtt from 'mqtt'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { PrivateBus } from '../harness/bluez-sim-bus.js'
@@ -21,13 +21,19 @@ const PLAIN = 'AA:BB:CC:00:50:01'
 const SECURE = 'AA:BB:CC:00:50:02'
 const KEY = '231d39c1d7cc1ab1aee224cd096db932'
 
-t.test('BlueZ press -> one alert at the station; downgrade counted in device state', async (t) => {
+/** A mosquitto station and the org.bluez simulation on a private bus, closed when the test ends. */
+async function stationAndBluez(t: Test): Promise<{ mosq: Mosquitto; bus: PrivateBus; sim: BluezSim }> {
   const mosq = await new Mosquitto().start()
   t.teardown(() => mosq.close())
   const bus = await new PrivateBus().open()
   t.teardown(() => bus.close())
   const sim = await new BluezSim(bus.address).start()
   t.teardown(() => sim.stop())
+  return { mosq, bus, sim }
+}
+
+t.test('BlueZ press -> one alert at the station; downgrade counted in device state', async (t) => {
+  const { mosq, bus, sim } = await stationAndBluez(t)
   const { gw, cleanup } = await testGateway({
     stationUrl: mosq.url,
     bleKeys: { secure: KEY },
@@ -79,12 +85,7 @@ t.test('a beacon-mode tag heard through BlueZ goes silent -> missing at the stat
   const SUPERVISION_S = 2
   const TICK_MS = 100
   const TAG = 'AA:BB:CC:00:50:03'
-  const mosq = await new Mosquitto().start()
-  t.teardown(() => mosq.close())
-  const bus = await new PrivateBus().open()
-  t.teardown(() => bus.close())
-  const sim = await new BluezSim(bus.address).start()
-  t.teardown(() => sim.stop())
+  const { mosq, bus, sim } = await stationAndBluez(t)
   const { gw, cleanup } = await testGateway({
     stationUrl: mosq.url,
     extra: {
