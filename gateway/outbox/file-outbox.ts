@@ -163,9 +163,7 @@ export class FileOutbox implements Outbox {
   }
 
   pending(): readonly OutboxEntry[] {
-    const out: OutboxEntry[] = []
-    for (const e of this.map.values()) if (e.committed) out.push(e)
-    return out
+    return this.oldest(Infinity)
   }
 
   oldest(limit: number): readonly OutboxEntry[] {

@@ -35,5 +35,3 @@ export function crc32(buf: Uint8Array, start: number, end: number, prev = 0): nu
   if (native !== undefined) return native(buf.subarray(start, end), prev) >>> 0
   return crc32Table(buf, start, end, prev)
 }
-
-export const crc32IsNative = native !== undefined

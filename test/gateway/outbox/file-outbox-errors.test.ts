@@ -10,7 +10,7 @@ import { FileOutbox } from '../../../gateway/outbox/file-outbox.js'
 import { OutboxOpenError } from '../../../gateway/outbox/outbox-fs.js'
 import { alertRecordBytes } from '../../../gateway/outbox/outbox-log-format.js'
 import { type TapTest, alert, collect } from './conformance.js'
-import { FaultyFs, captureLog, fsError, openFileOutbox, silent, tmpDir } from './outbox-test-kit.js'
+import { FaultyFs, captureLog, fsError, openFileOutbox, openWithAlerts, silent, tmpDir } from './outbox-test-kit.js'
 
 const ids = (seqs: number[]): string[] => seqs.map((i) => alert(i).id)
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i)
@@ -69,10 +69,7 @@ for (const code of ['ENOSPC', 'EROFS']) {
     const fs = new FaultyFs()
     const dir = tmpDir(t)
     const { log, lines } = captureLog()
-    const { outbox } = await openFileOutbox(t, dir, { fs, log })
-    const c = collect(outbox)
-    outbox.append(alert(1))
-    await c.waitFor(1)
+    const { outbox, c } = await openWithAlerts(t, dir, 1, { fs, log })
     fs.failWrites = code
     for (let i = 2; i <= 11; i++) {
       outbox.append(alert(i))
@@ -120,10 +117,7 @@ t.test('a short write before ENOSPC leaves no damage: the next write goes to the
 t.test('max_alerts: beyond it alerts are sent, not stored, counted as full', async (t) => {
   const dir = tmpDir(t)
   const { log, lines } = captureLog()
-  const { outbox } = await openFileOutbox(t, dir, { maxAlerts: 5, log })
-  const c = collect(outbox)
-  for (let i = 1; i <= 8; i++) outbox.append(alert(i))
-  await c.waitFor(8)
+  const { outbox, c } = await openWithAlerts(t, dir, 8, { maxAlerts: 5, log })
   t.same(c.ids, ids(range(1, 8)))
   t.match(outbox.stats(), { full: 3, writeErrors: 3, depth: 8 })
   t.equal(lines.filter((l) => l.msg.startsWith('outbox full')).length, 1, 'warned once')
@@ -143,10 +137,7 @@ t.test('max_alerts: beyond it alerts are sent, not stored, counted as full', asy
 t.test('max_bytes bounds the stored records', async (t) => {
   const a = alert(1)
   const rec = alertRecordBytes(a.id, a.device, a.topic, a.payload)
-  const { outbox } = await openFileOutbox(t, tmpDir(t), { maxBytes: rec * 3 + 2 })
-  const c = collect(outbox)
-  for (let i = 1; i <= 5; i++) outbox.append(alert(i))
-  await c.waitFor(5)
+  const { outbox } = await openWithAlerts(t, tmpDir(t), 5, { maxBytes: rec * 3 + 2 })
   t.match(outbox.stats(), { full: 2, liveBytes: rec * 3 })
 })
 
@@ -163,10 +154,7 @@ t.test('compaction failing for lack of space keeps appending to the current segm
   const fs = new FaultyFs()
   const dir = tmpDir(t)
   const { log, lines } = captureLog()
-  const { outbox } = await openFileOutbox(t, dir, { fs, log, segmentBytes: 2048 })
-  const c = collect(outbox)
-  for (let i = 1; i <= 10; i++) outbox.append(alert(i))
-  await c.waitFor(10)
+  const { outbox, c } = await openWithAlerts(t, dir, 10, { fs, log, segmentBytes: 2048 })
   for (let i = 1; i <= 9; i++) outbox.ack(alert(i).id)
   await outbox.drain()
   // New segments cannot be created; appends to the open one still work.

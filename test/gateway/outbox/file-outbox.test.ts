@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync, readdirSync, statSync, truncateSync, writeF
 import { join } from 'node:path'
 import { alertRecordBytes, ackRecordBytes } from '../../../gateway/outbox/outbox-log-format.js'
 import { alert, collect, outboxConformance } from './conformance.js'
-import { openFileOutbox, tmpDir } from './outbox-test-kit.js'
+import { openFileOutbox, openWithAlerts, tmpDir } from './outbox-test-kit.js'
 
 outboxConformance(t, 'FileOutbox', async (tt) => (await openFileOutbox(tt, tmpDir(tt))).outbox)
 
@@ -13,10 +13,7 @@ const recBytes = (seq: number): number => { const a = alert(seq); return alertRe
 
 t.test('close and reopen recovers pending entries, acks applied, in order, fields intact', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  for (let i = 1; i <= 50; i++) outbox.append(alert(i))
-  await c.waitFor(50)
+  const { outbox } = await openWithAlerts(t, dir, 50)
   for (let i = 1; i <= 50; i += 3) outbox.ack(alert(i).id)
   await outbox.close()
   const { outbox: again, opened } = await openFileOutbox(t, dir)
@@ -32,10 +29,7 @@ t.test('close and reopen recovers pending entries, acks applied, in order, field
 
 t.test('committed alerts survive without close (process died); acks may not, alerts repeat', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  for (let i = 1; i <= 10; i++) outbox.append(alert(i))
-  await c.waitFor(10)
+  const { outbox } = await openWithAlerts(t, dir, 10)
   outbox.ack(alert(1).id)
   await outbox.drain()
   // No close: copy the file as a crash would leave it (acks were written, maybe not synced).
@@ -47,10 +41,7 @@ t.test('committed alerts survive without close (process died); acks may not, ale
 
 t.test('a torn last record, cut at every byte, loses only that record', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  for (let i = 1; i <= 5; i++) outbox.append(alert(i))
-  await c.waitFor(5)
+  const { outbox } = await openWithAlerts(t, dir, 5)
   await outbox.close()
   const whole = readFileSync(join(dir, SEG1))
   const lastStart = whole.length - recBytes(5)
@@ -72,10 +63,7 @@ t.test('a torn last record, cut at every byte, loses only that record', async (t
 
 t.test('after recovery from a torn tail, new records follow the last whole one', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  for (let i = 1; i <= 3; i++) outbox.append(alert(i))
-  await c.waitFor(3)
+  const { outbox } = await openWithAlerts(t, dir, 3)
   outbox.ack(alert(2).id)
   await outbox.close()
   const size = statSync(join(dir, SEG1)).size
@@ -97,10 +85,7 @@ t.test('a garbage tail is cut off and reported; earlier records kept', async (t)
   const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed }
   for (const len of [1, 11, 12, 13, 100, 4096]) {
     const dir = tmpDir(t)
-    const { outbox } = await openFileOutbox(t, dir)
-    const c = collect(outbox)
-    for (let i = 1; i <= 4; i++) outbox.append(alert(i))
-    await c.waitFor(4)
+    const { outbox } = await openWithAlerts(t, dir, 4)
     await outbox.close()
     const size = statSync(join(dir, SEG1)).size
     appendFileSync(join(dir, SEG1), Buffer.from(Array.from({ length: len }, () => rnd() & 0xff)))
@@ -112,10 +97,7 @@ t.test('a garbage tail is cut off and reported; earlier records kept', async (t)
 
 t.test('damage in the middle skips one record, keeps the rest, and is compacted away', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  for (let i = 1; i <= 5; i++) outbox.append(alert(i))
-  await c.waitFor(5)
+  const { outbox } = await openWithAlerts(t, dir, 5)
   await outbox.close()
   const buf = readFileSync(join(dir, SEG1))
   const third = 8 + recBytes(1) + recBytes(2)
@@ -188,10 +170,7 @@ t.test('segments roll, dead segments go, compaction keeps exactly the live entri
 
 t.test('a backlog larger than a segment rolls instead of rewriting, and survives reopen', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir, { segmentBytes: 8192 })
-  const c = collect(outbox)
-  for (let i = 1; i <= 300; i++) outbox.append(alert(i))
-  await c.waitFor(300)
+  const { outbox, c } = await openWithAlerts(t, dir, 300, { segmentBytes: 8192 })
   for (let i = 1; i <= 300; i++) outbox.append(alert(300 + i))
   await c.waitFor(600)
   t.equal(outbox.stats().compactions, 0, 'nothing to gain from rewriting live data')
@@ -203,10 +182,7 @@ t.test('a backlog larger than a segment rolls instead of rewriting, and survives
 
 t.test('an interrupted compaction (tmp file left) is discarded; the old segments stand', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  outbox.append(alert(1))
-  await c.waitFor(1)
+  const { outbox } = await openWithAlerts(t, dir, 1)
   await outbox.close()
   writeFileSync(join(dir, 'outbox-000002.log.tmp'), 'half a compaction')
   const { opened } = await openFileOutbox(t, dir)

@@ -2,15 +2,12 @@ import t from 'tap'
 import { appendFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { inspectOutbox } from '../../../gateway/outbox/outbox-inspect.js'
-import { alert, collect } from './conformance.js'
-import { openFileOutbox, tmpDir } from './outbox-test-kit.js'
+import { alert } from './conformance.js'
+import { openWithAlerts, tmpDir } from './outbox-test-kit.js'
 
 t.test('inspect reports segments, pending and damage, and changes nothing', async (t) => {
   const dir = tmpDir(t)
-  const { outbox } = await openFileOutbox(t, dir)
-  const c = collect(outbox)
-  for (let i = 1; i <= 6; i++) outbox.append(alert(i))
-  await c.waitFor(6)
+  const { outbox } = await openWithAlerts(t, dir, 6)
   outbox.ack(alert(3).id)
   await outbox.close()
   appendFileSync(join(dir, 'outbox-000001.log'), Buffer.from([1, 2, 3]))

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { type OutboxFile, type OutboxFs, nodeOutboxFs } from '../../../gateway/outbox/outbox-fs.js'
 import { FileOutbox, type FileOutboxOptions } from '../../../gateway/outbox/file-outbox.js'
-import type { TapTest } from './conformance.js'
+import { type TapTest, alert, collect } from './conformance.js'
 
 export function tmpDir(t: TapTest): string {
   const d = mkdtempSync(join(tmpdir(), 'safehouse-outbox-'))
@@ -76,4 +76,15 @@ export async function openFileOutbox(
   const opened = await outbox.open()
   t.teardown(() => outbox.close())
   return { outbox, opened }
+}
+
+/** openFileOutbox, then alerts 1..n appended and committed; `c` keeps collecting after that. */
+export async function openWithAlerts(
+  t: TapTest, dir: string, n: number, opts: Partial<FileOutboxOptions> = {},
+): Promise<{ outbox: FileOutbox; c: ReturnType<typeof collect> }> {
+  const { outbox } = await openFileOutbox(t, dir, opts)
+  const c = collect(outbox)
+  for (let i = 1; i <= n; i++) outbox.append(alert(i))
+  await c.waitFor(n)
+  return { outbox, c }
 }
