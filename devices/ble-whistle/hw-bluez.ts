@@ -1,6 +1,6 @@
 /**
  * BLE transport over BlueZ on the D-Bus system bus (issue 4 §2, §5). Only
- * bluez-bus.ts and bluez-discovery.ts (and types here) import dbus-next.
+ * hw-bluez-bus.ts and hw-bluez-discovery.ts (and types here) import dbus-next.
  *
  * Flow (each step's BlueZ doc: doc/org.bluez.Adapter.rst, Device.rst):
  *   connect bus -> AddMatch (4 rules for the whole tree) -> GetNameOwner(org.bluez)
@@ -20,8 +20,8 @@ import { Kind } from '../../gateway/core/event-kinds.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { AdvertHandler } from './raw-advert.js'
 import { BluezAdvertStream } from './bluez-advert-stream.js'
-import { closeBus, connectBus } from './bluez-bus.js'
-import { ADAPTER1, BluezCalls, DEVICE1, OBJECT_MANAGER, PROPERTIES, DBUS_NAME, BLUEZ, matchRules } from './bluez-discovery.js'
+import { closeBus, connectBus } from './hw-bluez-bus.js'
+import { ADAPTER1, BluezCalls, DEVICE1, OBJECT_MANAGER, PROPERTIES, DBUS_NAME, BLUEZ, matchRules } from './hw-bluez-discovery.js'
 import { explainBluezError, explainConnectError, explainNoAdapter, errorText, type BluezFault } from './bluez-errors.js'
 import { adapterPath, unwrapVariant } from './bluez-variants.js'
 import { DiscoveryWatchdog, type WatchdogStep } from './bluez-watchdog.js'

@@ -30,14 +30,3 @@ export interface BleTransportConfig {
   retry_max_ms: number
   call_timeout_ms: number
 }
-
-export const BLE_TRANSPORT_DEFAULTS: BleTransportConfig = {
-  driver: 'sim',
-  adapter: 'hci0',
-  bus_address: '',
-  watchdog_silence_s: 60,
-  watchdog_step_s: 20,
-  retry_min_ms: 1000,
-  retry_max_ms: 30000,
-  call_timeout_ms: 10000,
-}

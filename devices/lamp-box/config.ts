@@ -4,6 +4,7 @@
  * prints them as hints). Register map and wiring: docs/devices/lamp-box.md.
  */
 import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
+import { schemaDefaults } from '../schema-defaults.js'
 import type { GenericDidoMap, GenericProgram } from '../../protocols/lamp-box/register-map.js'
 
 const program = { enum: ['off', 'red', 'blue', 'both', 'alternate', 'flash'] } as const
@@ -113,17 +114,11 @@ export type LampBoxConfigOverrides = Partial<Omit<LampBoxConfig, 'generic'>> & {
 }
 
 export function lampBoxDefaults(over: LampBoxConfigOverrides): LampBoxConfig {
+  const { generic, ...top } = schemaDefaults(lampBoxConfigSchema.properties) as unknown as Omit<LampBoxConfig, 'id' | 'kind'>
   return {
-    kind: 'lamp-box', driver: 'sim', label: 'Lamp box', location: 'roof', alarm_hold_s: 300, ack_hold_s: 120,
-    test_s: 15, supervision_s: 5, port: '/dev/ttyUSB0', baud: 19200, parity: 'even', stop_bits: 1, unit_id: 1,
-    poll_ms: 1000, timeout_ms: 300, watchdog_s: 30, confirm_polls: 2, min_ma: 20, max_ma: 1500, battery_low_pct: 30,
-    probe_unit_ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], profile: 'safehouse',
+    kind: 'lamp-box',
+    ...top,
     ...over,
-    generic: {
-      red_coil: 0, blue_coil: 1, red_sense_input: 0, blue_sense_input: 1, door_input: 2, door_open_when: 'off',
-      mains_input: -1, blink_ms: 500,
-      ...over.generic,
-      patterns: { normal: 'both', alarm: 'alternate', 'neighbour-alarm': 'flash', acknowledged: 'blue', test: 'alternate', off: 'off', ...over.generic?.patterns },
-    },
+    generic: { ...generic, ...over.generic, patterns: { ...generic.patterns, ...over.generic?.patterns } },
   }
 }

@@ -4,6 +4,7 @@
  * buttons refer to by `board:` id. Merged into gateway/config/schema.ts.
  */
 import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
+import { schemaDefaults } from '../schema-defaults.js'
 export const firmataBoardConfigSchema = {
   type: 'object',
   required: ['id', 'port'],
@@ -36,9 +37,6 @@ export interface FirmataBoardConfig {
 }
 
 export function firmataBoardDefaults(id: string, port: string, over: Partial<FirmataBoardConfig> = {}): FirmataBoardConfig {
-  const d: Record<string, unknown> = { id, port }
-  for (const [k, p] of Object.entries(firmataBoardConfigSchema.properties)) {
-    if ('default' in p) d[k] = p.default
-  }
+  const d = { id, port, ...schemaDefaults(firmataBoardConfigSchema.properties) }
   return { ...(d as unknown as FirmataBoardConfig), ...over }
 }

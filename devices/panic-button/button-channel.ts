@@ -95,6 +95,11 @@ export class ButtonChannel implements PressEvents, LoopEvents {
     this.loop?.sample(reading)
   }
 
+  /** The driver started: the link is being opened. */
+  linkStarting(): void {
+    this.sink.linkStatus(this.index, 'starting', '')
+  }
+
   /** Board/input link is up (handshake done, pin reporting on). */
   linkUp(): void {
     this.online = true
@@ -129,9 +134,11 @@ export class ButtonChannel implements PressEvents, LoopEvents {
 
   count(counter: string, by = 1): void { this.sink.count(this.index, counter, by) }
 
-  dispose(): void {
+  /** The driver stopped: timers off, reported offline. */
+  linkStopped(): void {
     this.detector.dispose()
     this.loop?.dispose()
+    this.sink.linkStatus(this.index, 'offline', 'stopped')
   }
 
   // PressEvents

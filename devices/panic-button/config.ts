@@ -13,6 +13,7 @@
  *   Thresholds default to the midpoints between the expected readings.
  */
 import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
+import { schemaDefaults } from '../schema-defaults.js'
 export const panicButtonConfigSchema = {
   type: 'object',
   required: ['id', 'kind'],
@@ -82,9 +83,6 @@ export interface PanicButtonConfig {
 
 /** Every default of the schema, for tests and the sim (the composition root gets them from ajv `useDefaults`). */
 export function panicButtonDefaults(id: string, over: Partial<PanicButtonConfig> = {}): PanicButtonConfig {
-  const d: Record<string, unknown> = { id, kind: 'panic-button' }
-  for (const [k, p] of Object.entries(panicButtonConfigSchema.properties)) {
-    if ('default' in p) d[k] = p.default
-  }
+  const d = { id, kind: 'panic-button', ...schemaDefaults(panicButtonConfigSchema.properties) }
   return { ...(d as unknown as PanicButtonConfig), ...over }
 }

@@ -28,7 +28,7 @@ export class FirmataPanicButtonDriver implements DeviceDriver {
   private readonly channels: ButtonChannel[] = []
   private stopped = false
 
-  constructor(opts: FirmataPanicButtonOptions, private readonly ctx: DriverContext) {
+  constructor(opts: FirmataPanicButtonOptions, ctx: DriverContext) {
     const known = opts.boards.map((b) => b.id)
     for (const b of opts.buttons) {
       if (!known.includes(b.config.board)) {
@@ -45,7 +45,7 @@ export class FirmataPanicButtonDriver implements DeviceDriver {
 
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => { void this.stop() }, { once: true })
-    for (const ch of this.channels) this.ctx.sink.linkStatus(ch.index, 'starting', '')
+    for (const ch of this.channels) ch.linkStarting()
     for (const l of this.links) l.attempt()
   }
 
@@ -53,10 +53,7 @@ export class FirmataPanicButtonDriver implements DeviceDriver {
     if (this.stopped) return
     this.stopped = true
     for (const l of [...this.links].reverse()) await l.stop()
-    for (const ch of this.channels) {
-      ch.dispose()
-      this.ctx.sink.linkStatus(ch.index, 'offline', 'stopped')
-    }
+    for (const ch of this.channels) ch.linkStopped()
   }
 
   /** Clock.monotonic() when board `id` last sent bytes; NaN for an unknown board. */

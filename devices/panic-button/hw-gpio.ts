@@ -134,7 +134,7 @@ export class GpioPanicButtonDriver implements DeviceDriver {
   private readonly channels: ButtonChannel[] = []
   private stopped = false
 
-  constructor(opts: GpioPanicButtonOptions, private readonly ctx: DriverContext) {
+  constructor(opts: GpioPanicButtonOptions, ctx: DriverContext) {
     const byPath = new Map<string, ButtonChannel[]>()
     const codes = new Map<string, string>()
     for (const b of opts.buttons) {
@@ -156,7 +156,7 @@ export class GpioPanicButtonDriver implements DeviceDriver {
 
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => { void this.stop() }, { once: true })
-    for (const ch of this.channels) this.ctx.sink.linkStatus(ch.index, 'starting', '')
+    for (const ch of this.channels) ch.linkStarting()
     for (const r of this.readers) r.openDevice()
   }
 
@@ -164,10 +164,7 @@ export class GpioPanicButtonDriver implements DeviceDriver {
     if (this.stopped) return
     this.stopped = true
     for (const r of [...this.readers].reverse()) r.stop()
-    for (const ch of this.channels) {
-      ch.dispose()
-      this.ctx.sink.linkStatus(ch.index, 'offline', 'stopped')
-    }
+    for (const ch of this.channels) ch.linkStopped()
   }
 
   /** Key events whose code no configured button uses (a mistyped key_code shows here). */

@@ -43,7 +43,7 @@ export class SimPanicButtonDriver implements DeviceDriver {
     if (this.started) return
     this.started = true
     signal.addEventListener('abort', () => { void this.stop() }, { once: true })
-    for (const ch of this.channels.values()) this.ctx.sink.linkStatus(ch.index, 'starting', '')
+    for (const ch of this.channels.values()) ch.linkStarting()
     this.after(this.opts.openDelayMs ?? 20, () => this.replug())
   }
 
@@ -53,10 +53,7 @@ export class SimPanicButtonDriver implements DeviceDriver {
     this.plugged = false
     for (const t of this.timers) this.ctx.clock.clearTimeout(t)
     this.timers.clear()
-    for (const ch of this.channels.values()) {
-      ch.dispose()
-      this.ctx.sink.linkStatus(ch.index, 'offline', 'stopped')
-    }
+    for (const ch of this.channels.values()) ch.linkStopped()
   }
 
   /**

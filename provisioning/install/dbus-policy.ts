@@ -4,7 +4,7 @@
  * bluetooth.conf allows the "bluetooth" group, but not every image ships it,
  * and a policy naming the service user does not depend on group membership.
  * Only the interfaces the BLE transport uses (devices/ble-whistle/
- * bluez-discovery.ts: ObjectManager.GetManagedObjects, Properties.Get/Set,
+ * hw-bluez-discovery.ts: ObjectManager.GetManagedObjects, Properties.Get/Set,
  * Adapter1 discovery) and Device1 are opened, not all of org.bluez
  * (which includes pairing agents and GATT writes).
  * dbus-daemon re-reads /etc/dbus-1/system.d/ by itself when a file changes.
