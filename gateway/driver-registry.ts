@@ -5,10 +5,9 @@
  * but they open nothing until start().
  */
 import type { DriverFactory, BuiltDrivers, SimControl, DriverFactoryContext } from './driver-factory.js'
-import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
+import type { DeviceDriver } from '../devices/device-driver.js'
 import type { PanicButtonConfig } from '../devices/panic-button/config.js'
 import type { BleWhistleConfig } from '../devices/ble-whistle/config.js'
-import type { LampBoxConfig } from '../devices/lamp-box/config.js'
 import { SimPanicButtonDriver } from '../devices/panic-button/sim-panic-button.js'
 import { FirmataPanicButtonDriver } from '../devices/panic-button/hw-firmata.js'
 import { GpioPanicButtonDriver } from '../devices/panic-button/hw-gpio.js'
@@ -97,5 +96,3 @@ function withFlush(d: DeviceDriver, flush: () => Promise<void>): DeviceDriver {
     },
   }
 }
-
-export type { LampActuator, LampBoxConfig }

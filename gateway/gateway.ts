@@ -16,9 +16,8 @@ import { FileSequence, MemorySequence, type SequenceSource } from './core/sequen
 import { TimerWheel } from './core/timer-wheel.js'
 import { AlertEncoder } from '../protocols/mqtt/alert-encoder.js'
 import { PostTopics } from '../protocols/mqtt/topics.js'
-import { checkPayload } from '../protocols/mqtt/schemas.js'
 import { EmbeddedBroker } from './broker/embedded-broker.js'
-import { StationUplink, type InboundMessage } from './uplink/station-uplink.js'
+import { StationUplink } from './uplink/station-uplink.js'
 import type { Outbox } from './outbox/outbox.js'
 import { MemoryOutbox } from './outbox/memory-outbox.js'
 import { StateTracker } from './state/state-tracker.js'
@@ -30,17 +29,16 @@ import { CommandHandler } from './inbound/command-handler.js'
 import { DeviceSupervisor } from './supervision/device-supervisor.js'
 import { AckWatcher } from './supervision/ack-watcher.js'
 import { registerCommands } from './inbound/commands.js'
+import { InboundRouter } from './inbound/inbound-router.js'
 import { createGroupFanout, type GroupParts } from './group/create-group-fanout.js'
 import type { NeighbourAlert } from './group/group-fanout.js'
 import { kindFromName } from './core/event-kinds.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
-import type { DeviceDriver, LampActuator } from '../devices/device-driver.js'
+import type { DeviceDriver } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
-
-export { VERSION }
 
 export interface GatewayDeps {
   log: Logger
@@ -52,8 +50,6 @@ export interface GatewayDeps {
   fileOutbox?: (dir: string, config: Readonly<Config>, log: Logger) => Outbox
   connectStation?: (url: string, opts: IClientOptions) => MqttClient
 }
-
-interface AckPayload { id: string; by: string; at?: number }
 
 export class Gateway {
   readonly clock: Clock
@@ -69,6 +65,7 @@ export class Gateway {
   readonly state: StateTracker
   readonly statePublisher: StatePublisher
   readonly commands: CommandHandler
+  readonly inbound: InboundRouter
   readonly supervisor: DeviceSupervisor
   readonly ackWatcher: AckWatcher
   readonly group: GroupParts | null
@@ -119,7 +116,7 @@ export class Gateway {
       group: c.group,
       passwords: secrets.broker_passwords,
       log: this.log.child({ component: 'broker' }),
-      validateInbound: (topic, payload) => this.validateInbound(topic, payload),
+      validateInbound: (topic, payload) => this.inbound.validate(topic, payload),
     })
     this.uplink = new StationUplink({
       station: c.station,
@@ -130,7 +127,7 @@ export class Gateway {
       outbox: this.outbox,
       clock: this.clock,
       log: this.log.child({ component: 'uplink' }),
-      onMessage: (m) => this.onStationMessage(m),
+      onMessage: (m) => this.inbound.fromStation(m),
       onStateChange: () => { this.state.gatewayDirty = true },
       connect: deps.connectStation,
       extraSubscriptions: c.group ? [this.topics.groupAlert(c.group)] : [],
@@ -165,6 +162,7 @@ export class Gateway {
     })
     this.commands = new CommandHandler(this.log.child({ component: 'commands' }))
     registerCommands(this)
+    this.inbound = new InboundRouter(this)
   }
 
   private async attachDrivers(factory: DriverFactory): Promise<void> {
@@ -173,7 +171,7 @@ export class Gateway {
     this.drivers = built.drivers
     this.twins = built.twins
     if (built.lamp) {
-      this.lamp = new LampSink(built.lamp, (p) => { this.state.lampPattern = p; this.markLampDirty() })
+      this.lamp = new LampSink(built.lamp, (p) => this.state.setLampPattern(p))
       this.core.addSink(this.lamp)
     }
   }
@@ -192,14 +190,8 @@ export class Gateway {
     const recovered = await this.outbox.open()
     if (recovered.recovered || recovered.damaged) log.warn(recovered, 'outbox recovered alerts from the last run')
     await this.broker.start()
-    this.broker.subscribe(this.topics.ack, (_t, p) => this.handleAck(p, 'local'))
-    this.broker.subscribe(this.topics.cmdFilter, (t, p) => this.commands.handle(t.slice(this.topics.cmdPrefix.length), p, { reply: (topic, payload) => this.localReply(topic, payload) }, {}))
-    this.broker.subscribe(this.topics.simFilter, (t, p) => this.onSim(t, p))
-    const group = this.group
-    if (group) {
-      this.broker.subscribe(group.topic, (_t, p) => group.fanout.receive(p, 'peer'))
-      for (const p of group.peers) p.start()
-    }
+    this.inbound.subscribeLocal()
+    for (const p of this.group?.peers ?? []) p.start()
     this.wheel.start()
     this.hostHealth.start()
     this.uplink.start()
@@ -246,95 +238,11 @@ export class Gateway {
     this.started = false
   }
 
-  /** A station (or local station console) acknowledged an alert. */
-  handleAck(payload: Buffer, via: 'station' | 'local'): void {
-    const r = checkPayload<AckPayload>('ack', payload)
-    if (!r.ok) {
-      this.counters.badAcks++
-      this.log.warn({ via, problem: r.error }, 'malformed ack ignored')
-      return
-    }
-    const { id, by } = r.value
-    const known = this.outbox.ack(id)
-    this.uplink.acked(id)
-    if (!known && !this.state.open.has(id)) {
-      this.counters.unknownAcks++
-      this.log.warn({ id, by, via }, 'ack for an unknown alert id ignored')
-      return
-    }
-    const at = this.clock.now()
-    this.state.recordAck(id, by, at)
-    this.lamp?.acknowledged()
-    this.log.info({ id, by, via }, 'alert acknowledged by the station')
-    this.statePublisher.flushSoon()
-  }
-
-  /**
-   * Replies to local requesters go out in process, past the ACL, so the requester may only
-   * name a topic under this post's cmd-reply/ tree, one plain level deep: otherwise a
-   * technician could make the gateway publish a fake alert or ack for them.
-   * validateInbound() already refused such requests before they ran; this is the last guard.
-   */
-  private localReply(topic: string, payload: Buffer): void {
-    if (!this.isLocalReplyTopic(topic)) {
-      this.counters.refusedReplyTopics++
-      this.log.warn({ topic }, 'command reply topic refused: use <post>/cmd-reply/<your client id>')
-      return
-    }
-    this.broker.publish(topic, payload, 1, false)
-  }
-
-  private isLocalReplyTopic(topic: string): boolean {
-    const rest = topic.startsWith(this.topics.cmdReplyPrefix) ? topic.slice(this.topics.cmdReplyPrefix.length) : ''
-    return rest !== '' && !/[/+#]/.test(rest)
-  }
-
-  private onStationMessage(m: InboundMessage): void {
-    if (m.topic === this.topics.ack) return this.handleAck(m.payload, 'station')
-    if (this.group && m.topic === this.group.topic) return this.group.fanout.receive(m.payload, 'station')
-    if (m.topic.startsWith(this.topics.cmdPrefix)) {
-      return this.commands.handle(m.topic.slice(this.topics.cmdPrefix.length), m.payload, this.uplink, m)
-    }
-  }
-
   /** A neighbour's alarm: local screens get it (marked origin_post), the lamp shows it. */
   private relayNeighbourAlert(a: NeighbourAlert): void {
     this.broker.publish(this.topics.neighbourAlert(a.post), a.payload, 1, false)
     const kind = kindFromName(a.kind)
     if (kind !== undefined) this.lamp?.neighbourAlarm(kind)
-  }
-
-  private onSim(topic: string, payload: Buffer): void {
-    const rel = this.topics.relative(topic)
-    if (!rel || rel.length !== 3) return
-    const twin = this.twins.get(rel[1])
-    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined) : `no simulated device "${rel[1]}"`
-    if (err) this.log.warn({ device: rel[1], action: rel[2], err }, 'simulator command refused')
-  }
-
-  /** What local clients may publish to the topics the gateway consumes must be well-formed. */
-  private validateInbound(topic: string, payload: Buffer): string | null {
-    if (topic === this.topics.ack) {
-      const r = checkPayload('ack', payload)
-      return r.ok ? null : r.error
-    }
-    if (this.group && topic === this.group.topic) {
-      const r = checkPayload('alert', payload)
-      return r.ok ? null : r.error
-    }
-    if (topic.startsWith(this.topics.cmdPrefix) && payload.length) {
-      const r = checkPayload<{ response_topic?: string }>('commandRequest', payload)
-      if (!r.ok) return r.error
-      // Refused before the command runs: a lamp-test with a forged reply topic must not light the lamp.
-      const reply = r.value.response_topic
-      if (reply !== undefined && !this.isLocalReplyTopic(reply)) {
-        this.counters.refusedReplyTopics++
-        return `response_topic must be ${this.topics.cmdReplyPrefix}<your client id>`
-      }
-      return null
-    }
-    if (topic.includes('/sim/') && payload.length && !/^-?\d+(\.\d+)?$/.test(payload.toString())) return 'a simulator argument is a number or empty'
-    return null
   }
 
   /**
@@ -354,14 +262,8 @@ export class Gateway {
     }, every)
   }
 
-  private markLampDirty(): void {
-    for (const e of this.devices.entries) if (e.kind === 'lamp-box') this.state.dirty[e.index] = 1
-  }
-
   /** The retained gateway-state payload (gateway-state.schema.json). */
   gatewayState(): object {
     return gatewayStatePayload(this)
   }
 }
-
-export type { LampActuator, TimerHandle }

@@ -36,10 +36,10 @@ export class StateTracker implements EventSink, DeviceHealthListener {
   readonly statusReason: string[]
   readonly counters: Map<string, number>[]
   readonly lastAlert: (AlertRecord | null)[]
+  /** The pattern the gateway last asked of the lamp box (shown in its device state). */
   lampPattern = 'normal'
   readonly open = new Map<string, AlertRecord>()
   readonly recentAcks: AlertRecord[] = []
-  lastAck: { id: string; by: string; at: number } | null = null
   gatewayDirty = true
 
   constructor(private readonly devices: DeviceTable, private readonly idOf: (seq: number) => string) {
@@ -87,7 +87,6 @@ export class StateTracker implements EventSink, DeviceHealthListener {
 
   /** The station acknowledged `id` (already removed from the outbox by the caller). */
   recordAck(id: string, by: string, at: number): void {
-    this.lastAck = { id, by, at }
     const rec = this.open.get(id)
     this.open.delete(id)
     const done: AlertRecord = rec ? { ...rec, acknowledged_by: by, acknowledged_at: at } : { id, device: '', kind: '', hw_time: 0, acknowledged_by: by, acknowledged_at: at }
@@ -102,6 +101,18 @@ export class StateTracker implements EventSink, DeviceHealthListener {
       }
     }
     this.gatewayDirty = true
+  }
+
+  /** The newest acknowledgement (the gateway state's last_ack). */
+  get lastAck(): { id: string; by: string | null; at: number | null } | null {
+    const a = this.recentAcks[this.recentAcks.length - 1]
+    return a ? { id: a.id, by: a.acknowledged_by, at: a.acknowledged_at } : null
+  }
+
+  /** The lamp box asked for a new pattern: its device state is republished on the next flush. */
+  setLampPattern(p: string): void {
+    this.lampPattern = p
+    for (const e of this.devices.entries) if (e.kind === 'lamp-box') this.dirty[e.index] = 1
   }
 
   linkStatus(device: number, status: DeviceLinkStatus, reason: string): void {

@@ -1,0 +1,117 @@
+/**
+ * Everything that reaches the gateway from outside, by topic (docs/protocol.md
+ * §Ack, §Commands): acks and command requests from the station uplink and from
+ * local clients of the embedded broker, group alerts, and the demo's simulator
+ * topics. validate() is the embedded broker's payload check for what local
+ * clients publish to these topics, run before anything acts on it.
+ */
+import type { Gateway } from '../gateway.js'
+import type { InboundMessage } from '../uplink/station-uplink.js'
+import type { ReplyChannel } from './command-handler.js'
+import { checkPayload } from '../../protocols/mqtt/schemas.js'
+
+interface AckPayload { id: string; by: string; at?: number }
+
+export class InboundRouter {
+  private readonly localReplies: ReplyChannel = { reply: (topic, payload) => this.localReply(topic, payload) }
+
+  constructor(private readonly gw: Gateway) {}
+
+  /** Consume the local topics on the embedded broker (once it has started). */
+  subscribeLocal(): void {
+    const { broker, topics, commands, group } = this.gw
+    broker.subscribe(topics.ack, (_t, p) => this.handleAck(p, 'local'))
+    broker.subscribe(topics.cmdFilter, (t, p) => commands.handle(t.slice(topics.cmdPrefix.length), p, this.localReplies, {}))
+    broker.subscribe(topics.simFilter, (t, p) => this.onSim(t, p))
+    if (group) broker.subscribe(group.topic, (_t, p) => group.fanout.receive(p, 'peer'))
+  }
+
+  /** A message from the station broker (our ack, command and group subscriptions). */
+  fromStation(m: InboundMessage): void {
+    const { topics, group, commands, uplink } = this.gw
+    if (m.topic === topics.ack) return this.handleAck(m.payload, 'station')
+    if (group && m.topic === group.topic) return group.fanout.receive(m.payload, 'station')
+    if (m.topic.startsWith(topics.cmdPrefix)) {
+      return commands.handle(m.topic.slice(topics.cmdPrefix.length), m.payload, uplink, m)
+    }
+  }
+
+  /** A station (or local station console) acknowledged an alert. */
+  handleAck(payload: Buffer, via: 'station' | 'local'): void {
+    const gw = this.gw
+    const r = checkPayload<AckPayload>('ack', payload)
+    if (!r.ok) {
+      gw.counters.badAcks++
+      gw.log.warn({ via, problem: r.error }, 'malformed ack ignored')
+      return
+    }
+    const { id, by } = r.value
+    const known = gw.outbox.ack(id)
+    gw.uplink.acked(id)
+    if (!known && !gw.state.open.has(id)) {
+      gw.counters.unknownAcks++
+      gw.log.warn({ id, by, via }, 'ack for an unknown alert id ignored')
+      return
+    }
+    const at = gw.clock.now()
+    gw.state.recordAck(id, by, at)
+    gw.lamp?.acknowledged()
+    gw.log.info({ id, by, via }, 'alert acknowledged by the station')
+    gw.statePublisher.flushSoon()
+  }
+
+  /** What local clients may publish to the topics the gateway consumes must be well-formed. */
+  validate(topic: string, payload: Buffer): string | null {
+    const { topics, group } = this.gw
+    if (topic === topics.ack) {
+      const r = checkPayload('ack', payload)
+      return r.ok ? null : r.error
+    }
+    if (group && topic === group.topic) {
+      const r = checkPayload('alert', payload)
+      return r.ok ? null : r.error
+    }
+    if (topic.startsWith(topics.cmdPrefix) && payload.length) {
+      const r = checkPayload<{ response_topic?: string }>('commandRequest', payload)
+      if (!r.ok) return r.error
+      // Refused before the command runs: a lamp-test with a forged reply topic must not light the lamp.
+      const reply = r.value.response_topic
+      if (reply !== undefined && !this.isLocalReplyTopic(reply)) {
+        this.gw.counters.refusedReplyTopics++
+        return `response_topic must be ${topics.cmdReplyPrefix}<your client id>`
+      }
+      return null
+    }
+    if (topic.includes('/sim/') && payload.length && !/^-?\d+(\.\d+)?$/.test(payload.toString())) return 'a simulator argument is a number or empty'
+    return null
+  }
+
+  /**
+   * Replies to local requesters go out in process, past the ACL, so the requester may only
+   * name a topic under this post's cmd-reply/ tree, one plain level deep: otherwise a
+   * technician could make the gateway publish a fake alert or ack for them.
+   * validate() already refused such requests before they ran; this is the last guard.
+   */
+  private localReply(topic: string, payload: Buffer): void {
+    if (!this.isLocalReplyTopic(topic)) {
+      this.gw.counters.refusedReplyTopics++
+      this.gw.log.warn({ topic }, 'command reply topic refused: use <post>/cmd-reply/<your client id>')
+      return
+    }
+    this.gw.broker.publish(topic, payload, 1, false)
+  }
+
+  private isLocalReplyTopic(topic: string): boolean {
+    const prefix = this.gw.topics.cmdReplyPrefix
+    const rest = topic.startsWith(prefix) ? topic.slice(prefix.length) : ''
+    return rest !== '' && !/[/+#]/.test(rest)
+  }
+
+  private onSim(topic: string, payload: Buffer): void {
+    const rel = this.gw.topics.relative(topic)
+    if (!rel || rel.length !== 3) return
+    const twin = this.gw.twins.get(rel[1])
+    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined) : `no simulated device "${rel[1]}"`
+    if (err) this.gw.log.warn({ device: rel[1], action: rel[2], err }, 'simulator command refused')
+  }
+}
