@@ -54,4 +54,6 @@ export type LampPattern = 'normal' | 'alarm' | 'neighbour-alarm' | 'acknowledged
 /** Local actuators the core drives (DESIGN §2 "actuators"). */
 export interface LampActuator {
   setPattern(pattern: LampPattern, reason: string): void
+  /** The pattern the lamp is set to now, including the driver's own return to normal after a hold time. */
+  readonly pattern: LampPattern
 }

@@ -151,11 +151,7 @@ export class Gateway {
     if (this.group) this.core.addSink(this.group.fanout)
     this.supervisor = new DeviceSupervisor(this.devices, this.wheel, this.clock, this.core)
     this.core.addSink(this.supervisor)
-    this.ackWatcher = new AckWatcher(this.outbox, this.clock, c.station.ack_timeout_s * 1000, this.core, this.devices, (e) => {
-      if (!this.uplink.connected) return false
-      this.uplink.resend(e)
-      return true
-    })
+    this.ackWatcher = new AckWatcher(this.outbox, this.clock, c.station.ack_timeout_s * 1000, this.core, this.devices, (e) => this.uplink.resend(e))
     this.statePublisher = new StatePublisher(this, (topic, payload) => {
       this.broker.publish(topic, payload, 1, true)
       this.uplink.publish(topic, payload, 1, true)
@@ -171,7 +167,9 @@ export class Gateway {
     this.drivers = built.drivers
     this.twins = built.twins
     if (built.lamp) {
-      this.lamp = new LampSink(built.lamp, (p) => this.state.setLampPattern(p))
+      const lamp = built.lamp
+      this.state.lampSource = () => lamp.pattern
+      this.lamp = new LampSink(lamp, () => this.state.lampChanged())
       this.core.addSink(this.lamp)
     }
   }

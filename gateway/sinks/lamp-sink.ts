@@ -11,7 +11,6 @@ import { ALARM_KINDS, SILENT_KINDS } from '../state/fault-kinds.js'
 
 export class LampSink implements EventSink {
   readonly name = 'lamp'
-  private current: LampPattern | null = null
   constructor(private readonly lamp: LampActuator, private readonly onPattern: (p: LampPattern) => void = () => {}) {}
 
   onEvent(ev: CoreEvent): void {
@@ -25,7 +24,7 @@ export class LampSink implements EventSink {
    * alarm: the lamp says "alarm here" until the station acknowledges it.
    */
   neighbourAlarm(kind: number): void {
-    if (!ALARM_KINDS.has(kind) || SILENT_KINDS.has(kind) || this.current === 'alarm') return
+    if (!ALARM_KINDS.has(kind) || SILENT_KINDS.has(kind) || this.lamp.pattern === 'alarm') return
     this.set('neighbour-alarm', 'neighbour alert')
   }
 
@@ -34,7 +33,6 @@ export class LampSink implements EventSink {
   }
 
   set(p: LampPattern, reason: string): void {
-    this.current = p
     this.lamp.setPattern(p, reason)
     this.onPattern(p)
   }

@@ -36,8 +36,8 @@ export class StateTracker implements EventSink, DeviceHealthListener {
   readonly statusReason: string[]
   readonly counters: Map<string, number>[]
   readonly lastAlert: (AlertRecord | null)[]
-  /** The pattern the gateway last asked of the lamp box (shown in its device state). */
-  lampPattern = 'normal'
+  /** Reads the lamp box's current pattern (shown in its device state); none without a lamp box. */
+  lampSource: (() => string) | null = null
   readonly open = new Map<string, AlertRecord>()
   readonly recentAcks: AlertRecord[] = []
   gatewayDirty = true
@@ -109,9 +109,13 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     return a ? { id: a.id, by: a.acknowledged_by, at: a.acknowledged_at } : null
   }
 
-  /** The lamp box asked for a new pattern: its device state is republished on the next flush. */
-  setLampPattern(p: string): void {
-    this.lampPattern = p
+  /** The lamp box's pattern now, read from the driver (its hold timers return it to normal by themselves). */
+  get lampPattern(): string {
+    return this.lampSource?.() ?? 'normal'
+  }
+
+  /** The lamp box was given a new pattern: its device state is republished on the next flush. */
+  lampChanged(): void {
     for (const e of this.devices.entries) if (e.kind === 'lamp-box') this.dirty[e.index] = 1
   }
 

@@ -31,10 +31,11 @@ interface Published { topic: string; payload: string; qos: number; retain: boole
 async function setup() {
   const clock = new FakeClock()
   const patterns: LampPattern[] = []
+  const lamp = { pattern: 'normal' as LampPattern, setPattern(p: LampPattern) { patterns.push(p); lamp.pattern = p } }
   const gw = await Gateway.create(parseConfig(CONFIG, 'test.yaml'), { station_password: null, broker_passwords: {}, ble_keys: {} }, {
     log: pino({ level: 'silent' }),
     clock,
-    drivers: () => ({ drivers: [], twins: new Map(), lamp: { setPattern: (p) => { patterns.push(p) } } }),
+    drivers: () => ({ drivers: [], twins: new Map(), lamp }),
   })
   const published: Published[] = []
   gw.broker.publish = (topic, payload, qos, retain) => { published.push({ topic, payload: payload.toString(), qos, retain, via: 'local' }) }

@@ -2,16 +2,22 @@ import t from 'tap'
 import { LampSink } from '../../../gateway/sinks/lamp-sink.js'
 import { EventClass, Kind } from '../../../gateway/core/event-kinds.js'
 import type { CoreEvent } from '../../../gateway/core/event-core.js'
-import type { LampPattern } from '../../../devices/device-driver.js'
+import type { LampActuator, LampPattern } from '../../../devices/device-driver.js'
 
 const ev = (kind: number, o: Partial<CoreEvent> = {}): CoreEvent => ({
   device: 1, kind, cls: kind < 32 ? EventClass.ALERT : EventClass.STATE, value: 1, hwTime: 0, rssi: NaN, seq: 1,
   sentTime: 0, test: false, payload: Buffer.alloc(0), payloadLength: 0, retainPayload: () => Buffer.alloc(0), ...o,
 })
 
+/** A lamp that records every pattern it is given and shows the last one. */
+function recordingLamp(set: LampPattern[]): LampActuator {
+  const lamp = { pattern: 'normal' as LampPattern, setPattern(p: LampPattern) { set.push(p); lamp.pattern = p } }
+  return lamp
+}
+
 t.test('which events drive which lamp pattern', async (t) => {
   const set: LampPattern[] = []
-  const sink = new LampSink({ setPattern: (p) => { set.push(p) } })
+  const sink = new LampSink(recordingLamp(set))
   sink.onEvent(ev(Kind.PANIC))
   sink.onEvent(ev(Kind.SOS, { test: true }))
   sink.onEvent(ev(Kind.SILENT_HOLDUP))
@@ -25,7 +31,7 @@ t.test('which events drive which lamp pattern', async (t) => {
 
 t.test('a neighbour\'s alarm never covers this post\'s own, and silent kinds stay dark', async (t) => {
   const set: LampPattern[] = []
-  const sink = new LampSink({ setPattern: (p) => { set.push(p) } })
+  const sink = new LampSink(recordingLamp(set))
   sink.neighbourAlarm(Kind.DURESS)
   sink.neighbourAlarm(Kind.WIRE_CUT)
   t.same(set, [], 'a neighbour\'s duress or trouble does not light the lamp')
@@ -35,4 +41,14 @@ t.test('a neighbour\'s alarm never covers this post\'s own, and silent kinds sta
   sink.acknowledged()
   sink.neighbourAlarm(Kind.WHISTLE)
   t.same(set, ['alarm', 'acknowledged', 'neighbour-alarm'], 'after the ack, a new neighbour alarm shows')
+})
+
+t.test('once the lamp has gone back to normal by itself (alarm hold time over), a neighbour\'s alarm shows again', async (t) => {
+  const set: LampPattern[] = []
+  const lamp = { pattern: 'normal' as LampPattern, setPattern(p: LampPattern) { set.push(p); lamp.pattern = p } }
+  const sink = new LampSink(lamp)
+  sink.onEvent(ev(Kind.PANIC))
+  lamp.pattern = 'normal' // the driver's hold timer
+  sink.neighbourAlarm(Kind.WHISTLE)
+  t.same(set, ['alarm', 'neighbour-alarm'])
 })
