@@ -23,6 +23,7 @@ export class SendWindow {
   private waiting: OutboxEntry[] = []
   private head = 0
   private readonly waitingPerDevice = new Map<string, number>()
+  private readonly waitingIds = new Set<string>()
   /** id -> send time; a Map iterates in insertion order, i.e. oldest send first. */
   private readonly inflight = new Map<string, number>()
   private timer: TimerHandle | null = null
@@ -43,12 +44,18 @@ export class SendWindow {
     return this.inflight.size
   }
 
+  /** True while `id` waits for a slot: it has not been sent on this connection yet. */
+  holds(id: string): boolean {
+    return this.waitingIds.has(id)
+  }
+
   /** Hand alerts over in outbox order. `urgent`: fresh alerts, which may pass a full window (see above). */
   offer(batch: readonly OutboxEntry[], urgent: boolean): void {
     for (const e of batch) {
       if (urgent && !this.waitingPerDevice.get(e.device)) this.transmit(e)
       else {
         this.waiting.push(e)
+        this.waitingIds.add(e.id)
         this.waitingPerDevice.set(e.device, (this.waitingPerDevice.get(e.device) ?? 0) + 1)
       }
     }
@@ -65,6 +72,7 @@ export class SendWindow {
     this.waiting = []
     this.head = 0
     this.waitingPerDevice.clear()
+    this.waitingIds.clear()
     this.inflight.clear()
     if (this.timer) this.clock.clearTimeout(this.timer)
     this.timer = null
@@ -74,6 +82,7 @@ export class SendWindow {
     this.expire()
     while (this.head < this.waiting.length && this.inflight.size < this.size) {
       const e = this.waiting[this.head++]
+      this.waitingIds.delete(e.id)
       const left = (this.waitingPerDevice.get(e.device) ?? 1) - 1
       if (left) this.waitingPerDevice.set(e.device, left)
       else this.waitingPerDevice.delete(e.device)

@@ -205,10 +205,16 @@ export class StationUplink {
     this.window.acked(id)
   }
 
-  /** Re-send one alert now (ack timeout, issue 6): past the window, it has waited long enough. */
-  resend(entry: OutboxEntry): void {
+  /**
+   * Re-send one alert now (ack timeout, issue 6): past the window, it has waited long enough.
+   * Not while the window still holds it: after a long outage its last send is from the previous
+   * connection, and the window sends it in its turn (a resend now would only repeat it).
+   */
+  resend(entry: OutboxEntry): boolean {
+    if (!this.client || this.state !== 'connected' || this.window.holds(entry.id)) return false
     this.counters.alertsReplayed++
     this.publishAlert(entry)
+    return true
   }
 
   /** Non-alert message: sent now, or held (retained: latest value; else bounded FIFO). */

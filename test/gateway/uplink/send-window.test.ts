@@ -75,3 +75,15 @@ t.test('a large backlog is compacted as it drains, without losing or reordering'
   for (let i = 0; i < ids.length; i++) w.acked(sent[i])
   t.same(sent, ids)
 })
+
+t.test('holds(): true while an alert waits for a slot, false once sent or after reset', async (t) => {
+  const { w } = rig(1)
+  w.offer([entry('a1', 'a'), entry('a2', 'a')], false)
+  t.notOk(w.holds('a1'), 'sent')
+  t.ok(w.holds('a2'), 'waiting')
+  w.acked('a1')
+  t.notOk(w.holds('a2'), 'sent in its turn')
+  w.offer([entry('a3', 'a'), entry('a4', 'a')], false)
+  w.reset()
+  t.notOk(w.holds('a4'))
+})
