@@ -65,4 +65,3 @@ export function kindFromName(name: string): Kind | undefined {
 
 /** The kinds a configured device may map its press/blow to (config `alert_kind`). */
 export const PRESS_ALERT_KINDS = ['panic', 'silent_holdup', 'duress', 'whistle', 'sos', 'test', 'cancel'] as const
-export type PressAlertKind = (typeof PRESS_ALERT_KINDS)[number]

@@ -52,7 +52,6 @@ export class PostTopics {
   readonly cmdReplyPrefix: string
   readonly simFilter: string
   readonly alertFilter: string
-  readonly neighbourAlertFilter: string
 
   constructor(readonly site: string, readonly post: string) {
     for (const [what, v] of [['site', site], ['post', post]] as const) {
@@ -70,7 +69,6 @@ export class PostTopics {
     this.cmdReplyPrefix = `${this.root}/cmd-reply/`
     this.simFilter = `${this.root}/sim/+/+`
     this.alertFilter = `${this.root}/alert/+`
-    this.neighbourAlertFilter = `${this.root}/neighbour-alert/+`
   }
 
   alert(device: string): string { return `${this.root}/alert/${device}` }
