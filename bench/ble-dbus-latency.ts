@@ -28,6 +28,7 @@ import { PrivateBus } from '../test/harness/bluez-sim-bus.js'
 import { BluezSimProcess } from '../test/harness/bluez-sim-process.js'
 import { FLOOD_COMPANY_ID } from '../test/harness/bluez-sim.js'
 import { bluezTestOptions } from '../test/harness/bluez-sim-stack.js'
+import { median, percentileSorted as pct } from './bench-stats.js'
 
 const RUNS = Number(process.argv[2] ?? 3)
 const SECONDS = Number(process.argv[3] ?? 4)
@@ -36,11 +37,6 @@ const BUTTON = 'AA:BB:CC:00:60:01'
 const BUTTON_DEV = 1
 
 const hr = (): number => Number(process.hrtime.bigint()) / 1e6
-
-function pct(sorted: Float64Array | number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-}
 
 interface RunResult { floodN: number; floodP50: number; floodP90: number; floodP99: number; floodMax: number; cpuPct: number; pressN: number; pressP50: number; pressP99: number; sent: number; seconds: number }
 
@@ -109,14 +105,13 @@ try {
     all.push(r)
     rows.push(`| flood ${i + 1}: ${r.sent} adverts in ${r.seconds.toFixed(1)} s | ${r.floodN} | ${r.floodP50.toFixed(2)} | ${r.floodP90.toFixed(2)} | ${r.floodP99.toFixed(2)} | ${r.cpuPct.toFixed(0)} | ${r.pressN} | ${r.pressP50.toFixed(2)} | ${r.pressP99.toFixed(2)} |`)
   }
-  const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const cpu = os.cpus()
   console.log(`## BLE: D-Bus signal -> handler / alert latency under a ${RATE}/s flood\n`)
   console.log(`${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpu.length} x ${cpu[0]?.model ?? '?'}; dbus-daemon private bus, simulated bluetoothd in a child process.\n`)
   console.log('| run | flood adverts delivered | flood p50 ms | flood p90 ms | flood p99 ms | gateway CPU % | presses | press->alert p50 ms | press->alert p99 ms |')
   console.log('|---|---|---|---|---|---|---|---|---|')
   for (const r of rows) console.log(r)
-  console.log(`\nMedian over ${RUNS} flood runs: advert p50 ${med(all.map((r) => r.floodP50)).toFixed(2)} ms, p99 ${med(all.map((r) => r.floodP99)).toFixed(2)} ms; press->alert p50 ${med(all.map((r) => r.pressP50)).toFixed(2)} ms, p99 ${med(all.map((r) => r.pressP99)).toFixed(2)} ms. Every flood advert and every press delivered: ${all.every((r) => r.floodN === r.sent && r.pressN > 0) ? 'yes' : 'NO'}.`)
+  console.log(`\nMedian over ${RUNS} flood runs: advert p50 ${median(all.map((r) => r.floodP50)).toFixed(2)} ms, p99 ${median(all.map((r) => r.floodP99)).toFixed(2)} ms; press->alert p50 ${median(all.map((r) => r.pressP50)).toFixed(2)} ms, p99 ${median(all.map((r) => r.pressP99)).toFixed(2)} ms. Every flood advert and every press delivered: ${all.every((r) => r.floodN === r.sent && r.pressN > 0) ? 'yes' : 'NO'}.`)
 } finally {
   await bus.close()
 }

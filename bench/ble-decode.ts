@@ -21,13 +21,10 @@ import { WhistleReceiver, type WhistleDeviceSpec } from '../devices/ble-whistle/
 import type { DeviceInputSink } from '../devices/device-driver.js'
 import { BTHomeReading, decodeBTHome } from '../protocols/ble/bthome.js'
 import { decodeIBeacon, IBeaconReading } from '../protocols/ble/ibeacon.js'
+import { percentileSorted } from './bench-stats.js'
 
 const BATCH = 10_000
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex')
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-}
 
 /** Runs `batches` batches of BATCH calls; returns ns per call, sorted. */
 function timeBatches(batches: number, fn: (i: number) => void): number[] {
@@ -42,8 +39,8 @@ function timeBatches(batches: number, fn: (i: number) => void): number[] {
 }
 
 function row(name: string, nsSorted: number[]): string {
-  const med = pct(nsSorted, 50)
-  const p99 = pct(nsSorted, 99)
+  const med = percentileSorted(nsSorted, 50)
+  const p99 = percentileSorted(nsSorted, 99)
   return `| ${name} | ${Math.round(1e9 / med).toLocaleString('en-US')} | ${med.toFixed(0)} | ${p99.toFixed(0)} |`
 }
 

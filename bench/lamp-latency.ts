@@ -15,6 +15,7 @@ import os from 'node:os'
 import { lampBoxRig } from '../test/harness/lamp-box-rig.js'
 import { seededRandom } from '../test/harness/lamp-box-slave.js'
 import { PATTERN_CODE } from '../protocols/lamp-box/register-map.js'
+import { percentileSorted } from './bench-stats.js'
 
 interface Scenario { name: string; pollMs: number; replyDelayMs: number; runs: number }
 
@@ -24,10 +25,6 @@ const scenarios: Scenario[] = [
   { name: 'poll every 100 ms, slave replies after 17 ms (a 19200 8E1 poll reply on the wire)', pollMs: 100, replyDelayMs: 17, runs: runsArg || 400 },
   { name: 'poll every 1000 ms', pollMs: 1000, replyDelayMs: 0, runs: Math.ceil((runsArg || 400) / 4) },
 ]
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -67,7 +64,7 @@ lines.push('| scenario | runs | p50 ms | p99 ms | max ms |')
 lines.push('|---|---:|---:|---:|---:|')
 for (const s of scenarios) {
   const v = (await measure(s)).sort((a, b) => a - b)
-  lines.push(`| ${s.name} | ${v.length} | ${pct(v, 50).toFixed(2)} | ${pct(v, 99).toFixed(2)} | ${v[v.length - 1].toFixed(2)} |`)
+  lines.push(`| ${s.name} | ${v.length} | ${percentileSorted(v, 50).toFixed(2)} | ${percentileSorted(v, 99).toFixed(2)} | ${v[v.length - 1].toFixed(2)} |`)
 }
 lines.push('')
 lines.push('On a real line at 19200 baud 8E1 (11 bits a character) add the frame times: the pattern write')

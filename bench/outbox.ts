@@ -17,6 +17,7 @@ import pino from 'pino'
 import { FileOutbox } from '../gateway/outbox/file-outbox.js'
 import { type OutboxFs, nodeOutboxFs } from '../gateway/outbox/outbox-fs.js'
 import type { NewOutboxEntry, OutboxEntry } from '../gateway/outbox/outbox.js'
+import { percentileSorted } from './bench-stats.js'
 
 const log = pino({ level: 'silent' })
 const base = process.env.OUTBOX_BENCH_DIR ?? os.tmpdir()
@@ -37,10 +38,7 @@ function alert(): NewOutboxEntry {
   return { id, device, topic: `safehouse/v1/sh-xuhui-017/alert/${device}`, payload, acceptedAt: Date.now() }
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
-}
+const pct = (xs: number[], p: number): number => percentileSorted([...xs].sort((a, b) => a - b), p)
 const f0 = (x: number): string => x.toFixed(0)
 const f1 = (x: number): string => x.toFixed(1)
 const f2 = (x: number): string => x.toFixed(2)

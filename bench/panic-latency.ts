@@ -25,16 +25,16 @@ import { panicButtonDefaults } from '../devices/panic-button/config.js'
 import { systemClock } from '../gateway/clock.js'
 import { Kind } from '../gateway/core/event-kinds.js'
 import type { DeviceInputSink } from '../devices/device-driver.js'
+import { summarize } from './bench-stats.js'
 
 const N = Number(process.argv[2] ?? 1000)
 const require = createRequire(import.meta.url)
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
-}
 const f = (x: number): string => x.toFixed(3)
-const row = (name: string, xs: number[]): string => `| ${name} | ${xs.length} | ${f(pct(xs, 50))} | ${f(pct(xs, 99))} | ${f(Math.max(...xs))} |`
+const row = (name: string, xs: number[]): string => {
+  const s = summarize(xs)
+  return `| ${name} | ${s.n} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.max)} |`
+}
 
 async function driverRun(debounceMs: number, presses: number): Promise<{ link: number[]; gw: number[]; total: number[] }> {
   const pty = await new PtyPair('bench').open()
@@ -112,6 +112,7 @@ async function j5ButtonRun(presses: number): Promise<{ raw: number[]; button: nu
 const a = await driverRun(0, N)
 const b = await driverRun(30, Math.min(N, 300))
 const c = await j5ButtonRun(Math.min(N, 200))
+const gwP99 = summarize(a.gw).p99
 
 console.log(`## Panic button latency (bench/panic-latency.ts)
 
@@ -129,7 +130,7 @@ ${row('B gateway share (total - link - 30 ms debounce)', b.gw.map((g) => g - 30)
 ${row('C johnny-five: write -> digital-read (raw)', c.raw)}
 ${row('C johnny-five Button debounce (digital-read -> "press")', c.button)}
 
-Gateway's own share p99 (run A): ${f(pct(a.gw, 99))} ms -> ${pct(a.gw, 99) <= 2 ? 'meets' : 'MISSES'} the 2 ms target.
+Gateway's own share p99 (run A): ${f(gwP99)} ms -> ${gwP99 <= 2 ? 'meets' : 'MISSES'} the 2 ms target.
 The driver does not use johnny-five's Button (run C): its fixed 7 ms trailing debounce and
 repeating "hold" interval are replaced by the configurable, clock-injected press detector.
 `)

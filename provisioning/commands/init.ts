@@ -17,7 +17,7 @@ import { hashPassword } from '../../gateway/config/password-hash.js'
 import { emptySecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { collectAnswers, flagsNeedPasswords, type InitFlags } from '../init/init-answers.js'
 import { renderConfig } from '../init/config-text.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 
 const HELP = `usage: safehouse init [--config FILE] [--secrets FILE] [--force] [answers as flags]
@@ -57,20 +57,14 @@ Examples:
       --station-username gw-kiosk-017 --ca-file /etc/safehouse/station-ca.pem --user lamp-panel:panel`
 
 export async function init(argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, options: {
-      site: { type: 'string' }, post: { type: 'string' }, 'post-type': { type: 'string' }, group: { type: 'string' },
-      'data-dir': { type: 'string' }, 'station-url': { type: 'string' }, 'station-username': { type: 'string' },
-      'ca-file': { type: 'string' }, 'cert-file': { type: 'string' }, 'key-file': { type: 'string' },
-      'broker-host': { type: 'string' }, 'broker-port': { type: 'string' }, user: { type: 'string', multiple: true },
-      config: { type: 'string' }, secrets: { type: 'string' }, force: { type: 'boolean' },
-      'non-interactive': { type: 'boolean' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    } })
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\nRun 'safehouse init --help' for the options.`)
-  }
-  const v = parsed.values
+  const { values: v } = parseFlags(() => parseArgs({ args: argv, allowPositionals: false, options: {
+    site: { type: 'string' }, post: { type: 'string' }, 'post-type': { type: 'string' }, group: { type: 'string' },
+    'data-dir': { type: 'string' }, 'station-url': { type: 'string' }, 'station-username': { type: 'string' },
+    'ca-file': { type: 'string' }, 'cert-file': { type: 'string' }, 'key-file': { type: 'string' },
+    'broker-host': { type: 'string' }, 'broker-port': { type: 'string' }, user: { type: 'string', multiple: true },
+    config: { type: 'string' }, secrets: { type: 'string' }, force: { type: 'boolean' },
+    'non-interactive': { type: 'boolean' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } }), `\n\nRun 'safehouse init --help' for the options.`)
   if (v.help) {
     console.log(HELP)
     return 0

@@ -16,7 +16,7 @@ import { renderDryRun, runPlannedCommands, shellLine, writePlannedFiles } from '
 import { cliExecStart } from '../install/exec-start.js'
 import { readUsbIdentity, UDEV_VALUE } from '../install/usb-identity.js'
 import { DEFAULT_CONFIG } from '../shared/config-file.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 const HELP = `usage: safehouse install [--config FILE] [--user NAME] [--prefix DIR] [--dry-run] [--no-start]
                          [--firmata-serial [BOARD=]SERIAL]... [--rs485-serial SERIAL]
@@ -50,17 +50,11 @@ Examples:
   safehouse install --prefix /mnt/sdcard-root --config /mnt/sdcard-root/etc/safehouse/config.yaml`
 
 export async function install(argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, options: {
-      config: { type: 'string' }, user: { type: 'string' }, prefix: { type: 'string' }, 'dry-run': { type: 'boolean' },
-      'no-start': { type: 'boolean' }, 'firmata-serial': { type: 'string', multiple: true }, 'rs485-serial': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    } })
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\nRun 'safehouse install --help' for the options.`)
-  }
-  const v = parsed.values
+  const { values: v } = parseFlags(() => parseArgs({ args: argv, allowPositionals: false, options: {
+    config: { type: 'string' }, user: { type: 'string' }, prefix: { type: 'string' }, 'dry-run': { type: 'boolean' },
+    'no-start': { type: 'boolean' }, 'firmata-serial': { type: 'string', multiple: true }, 'rs485-serial': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } }), `\n\nRun 'safehouse install --help' for the options.`)
   if (v.help) {
     console.log(HELP)
     return 0

@@ -11,11 +11,11 @@ import { PROTOCOL_ROOT, isTopicLevel } from '../../protocols/mqtt/topics.js'
 import { urlForLog } from '../../gateway/logging.js'
 import { Prompter } from '../shared/prompter.js'
 import { BrokerConnectError, connectBroker, toolClientId, type BrokerTarget } from '../status/broker-connect.js'
-import { brokerPassword, DEFAULT_CONFIG, loadPostConfig, localBrokerUrl, localUser, PASSWORD_ENV } from '../status/local-broker.js'
+import { brokerPassword, DEFAULT_CONFIG, loadPostConfig, localBrokerTarget, localUser, PASSWORD_ENV } from '../status/local-broker.js'
 import { collectRetained, RetainedReadError } from '../status/retained-collector.js'
 import { buildStatus, type ExpectedPost } from '../status/post-status.js'
 import { renderStatusTable } from '../status/status-table.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 const USAGE = `usage: safehouse status [--config FILE] [--broker URL] [--user NAME] [--password-stdin] [--json] [--wait MS]
        safehouse status --station URL [--site SITE] [--user NAME] [--password-stdin] [--ca-file F] [--json] [--wait MS]
@@ -47,16 +47,11 @@ Examples:
       --user maint-1 --password-stdin --ca-file /etc/safehouse/station-ca.pem`
 
 export async function status(argv: string[]): Promise<number> {
-  let values
-  try {
-    ({ values } = parseArgs({ args: argv, options: {
-      config: { type: 'string', short: 'c' }, broker: { type: 'string' }, station: { type: 'string' }, site: { type: 'string' },
-      user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'ca-file': { type: 'string' }, json: { type: 'boolean' },
-      wait: { type: 'string' }, 'stale-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    } }))
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${USAGE}`)
-  }
+  const { values } = parseFlags(() => parseArgs({ args: argv, options: {
+    config: { type: 'string', short: 'c' }, broker: { type: 'string' }, station: { type: 'string' }, site: { type: 'string' },
+    user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'ca-file': { type: 'string' }, json: { type: 'boolean' },
+    wait: { type: 'string' }, 'stale-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } }), `\n\n${USAGE}`)
   if (values.help) {
     console.log(USAGE)
     return 0
@@ -98,15 +93,8 @@ export async function status(argv: string[]): Promise<number> {
       filters = [`${R}/status`, `${R}/state`, `${R}/device/+/state`]
       staleAfterMs = staleFlag ?? 3 * config.core.state_interval_s * 1000
       expected = { site: config.site, post: config.post, file, devices: config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location })) }
-      target = {
-        url: localBrokerUrl(config, file, values.broker),
-        what: 'the gateway\'s embedded broker',
-        hint: `Is the gateway running (systemctl status safehouse)? Check broker.host and broker.port in ${file}`,
-        username,
-        password: await brokerPassword(username, fromStdin, prompter),
-        caFile: values['ca-file'],
-        clientId: toolClientId('status'),
-      }
+      target = localBrokerTarget(config, file, { broker: values.broker, username, caFile: values['ca-file'], clientId: toolClientId('status') })
+      target.password = await brokerPassword(username, fromStdin, prompter)
     }
   } finally {
     prompter.close()

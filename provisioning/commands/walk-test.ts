@@ -13,12 +13,12 @@ import { PostTopics } from '../../protocols/mqtt/topics.js'
 import { WALK_TEST_DEFAULT_MIN, WALK_TEST_MAX_MIN } from '../../gateway/inbound/commands.js'
 import { Prompter } from '../shared/prompter.js'
 import { BrokerConnectError, connectBroker, toolClientId } from '../status/broker-connect.js'
-import { brokerPassword, DEFAULT_CONFIG, loadPostConfig, localBrokerUrl, localUser, PASSWORD_ENV } from '../status/local-broker.js'
+import { brokerPassword, DEFAULT_CONFIG, loadPostConfig, localBrokerTarget, localUser, PASSWORD_ENV } from '../status/local-broker.js'
 import { CommandChannel, type CommandReply } from '../walk-test/command-channel.js'
 import { Checklist } from '../walk-test/checklist.js'
 import { runSession, type LampMode } from '../walk-test/walk-session.js'
 import { buildReport, localTime, writeReportFiles, type WalkTestReport } from '../walk-test/report.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 const USAGE = `usage: safehouse walk-test [--config FILE] [--user NAME] [--password-stdin] [--minutes N]
                           [--report-dir DIR] [--json] [--lamp-ok | --no-lamp-check] [--by NAME]
@@ -53,16 +53,11 @@ Examples:
   safehouse walk-test --off`
 
 export async function walkTest(argv: string[]): Promise<number> {
-  let values
-  try {
-    ({ values } = parseArgs({ args: argv, options: {
-      config: { type: 'string', short: 'c' }, user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, minutes: { type: 'string' },
-      'report-dir': { type: 'string' }, json: { type: 'boolean' }, 'lamp-ok': { type: 'boolean' }, 'no-lamp-check': { type: 'boolean' },
-      by: { type: 'string' }, off: { type: 'boolean' }, broker: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    } }))
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${USAGE}`)
-  }
+  const { values } = parseFlags(() => parseArgs({ args: argv, options: {
+    config: { type: 'string', short: 'c' }, user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, minutes: { type: 'string' },
+    'report-dir': { type: 'string' }, json: { type: 'boolean' }, 'lamp-ok': { type: 'boolean' }, 'no-lamp-check': { type: 'boolean' },
+    by: { type: 'string' }, off: { type: 'boolean' }, broker: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } }), `\n\n${USAGE}`)
   if (values.help) {
     console.log(USAGE)
     return 0
@@ -76,19 +71,16 @@ export async function walkTest(argv: string[]): Promise<number> {
   const username = localUser(config, file, values.user)
   const by = values.by ?? username
   if (by.length < 1 || by.length > 64) throw new UsageError('--by must be 1 to 64 characters')
-  const url = localBrokerUrl(config, file, values.broker)
+  const clientId = toolClientId('walk')
+  const target = localBrokerTarget(config, file, { broker: values.broker, username, clientId })
   const topics = new PostTopics(config.site, config.post)
   const prompter = new Prompter(undefined, { script: !!values['password-stdin'] })
-  const clientId = toolClientId('walk')
   let client: MqttClient | null = null
   let channel: CommandChannel | null = null
   try {
-    const password = await brokerPassword(username, !!values['password-stdin'], prompter)
+    target.password = await brokerPassword(username, !!values['password-stdin'], prompter)
     try {
-      client = await connectBroker({
-        url, what: 'the gateway\'s embedded broker', username, password, clientId,
-        hint: `Is the gateway running (systemctl status safehouse)? Check broker.host and broker.port in ${file}`,
-      }, { timeoutMs: 10_000, reconnectMs: 1000 })
+      client = await connectBroker(target, { timeoutMs: 10_000, reconnectMs: 1000 })
     } catch (e) {
       if (!(e instanceof BrokerConnectError)) throw e
       console.error(`safehouse walk-test: ${e.message}`)

@@ -21,12 +21,6 @@ export interface PickOptions {
   cancel: AbortSignal
 }
 
-export interface Picked {
-  candidate: Candidate
-  /** How it was picked, for the message ("pressed", "counter changed", "--address"). */
-  how: string
-}
-
 export class PickError extends Error {}
 
 /** Wait for a press (or --address); resolves with the chosen candidates before any question. */

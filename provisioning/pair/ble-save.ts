@@ -20,7 +20,7 @@ import { systemClock } from '../../gateway/clock.js'
 import { parseConfig } from '../../gateway/config/load-config.js'
 import { emptySecrets, loadSecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { FileReplayCounterStore } from '../../devices/ble-whistle/replay-store-file.js'
-import { addDevice, readConfigDocument, writeConfigText } from '../shared/config-file.js'
+import { addDevice, configText, readConfigDocument, writeConfigText } from '../shared/config-file.js'
 
 export const REPLAY_FILE = 'ble-replay-counters.json'
 
@@ -99,8 +99,7 @@ export async function saveBleDevice(file: string, d: PairedBle, replace: boolean
     for (let n = 2; used.has(keyRef); n++) keyRef = `${base}-${n}`
   }
   addDevice(doc, deviceEntry(d, previous, keyRef), replace)
-  // No line folding: the yaml default (80 columns) would re-wrap long values elsewhere in the file.
-  const text = doc.toString({ lineWidth: 0 })
+  const text = configText(doc)
   const config = parseConfig(text, file) // throws ConfigError listing every problem; nothing written yet
   const configStat = statSync(file)
 

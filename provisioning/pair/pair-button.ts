@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util'
 import { PromptError, Prompter } from '../shared/prompter.js'
 import { DEFAULT_CONFIG, loadConfigForCommand } from '../shared/config-file.js'
-import { UsageError } from '../commands/usage-error.js'
+import { parseFlags, UsageError } from '../commands/usage-error.js'
 import { panicButtonDefaults, type PanicButtonConfig } from '../../devices/panic-button/config.js'
 import type { DeviceConfig } from '../../gateway/config/config-types.js'
 import { DEFAULT_LEARN } from './button-learn.js'
@@ -64,7 +64,7 @@ export async function pairButton(argv: string[]): Promise<number> {
     pullup: { type: 'boolean', default: true }, gpio: { type: 'boolean' }, 'input-device': { type: 'string' }, pin: { type: 'string' },
     seconds: { type: 'string' }, id: { type: 'string' }, label: { type: 'string' }, location: { type: 'string' },
     replace: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  } }))
+  } }), '; see safehouse pair button --help')
   if (values.help) { console.log(HELP); return 0 }
   const file = values.config ?? DEFAULT_CONFIG
   const replace = !!values.replace
@@ -156,13 +156,4 @@ function refuseTakenInput(devices: readonly DeviceConfig[], id: string, paired: 
   const what = full.driver === 'gpio' ? `key code ${full.key_code} on ${full.input_device}`
     : full.wiring === 'eol_supervised' ? `A${full.analog_pin} on board "${full.board}"` : `D${full.pin} on board "${full.board}"`
   throw new Error(`${what} is already used by button "${owner}": not saved. Pair the button on another input, or replace that device (--id ${owner} --replace)`)
-}
-
-/** parseArgs' own errors (unknown option, missing value) are usage errors: exit 2 with the usage hint. */
-function parseFlags<T>(parse: () => T): T {
-  try {
-    return parse()
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}; see safehouse pair button --help`)
-  }
 }

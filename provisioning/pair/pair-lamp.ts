@@ -10,7 +10,7 @@ import type { LampBoxConfig } from '../../devices/lamp-box/config.js'
 import { ModbusSerialTransport, listSerialPorts } from '../../devices/lamp-box/hw-modbus.js'
 import { Prompter } from '../shared/prompter.js'
 import { DEFAULT_CONFIG, loadConfigForCommand } from '../shared/config-file.js'
-import { UsageError } from '../commands/usage-error.js'
+import { parseFlags, UsageError } from '../commands/usage-error.js'
 import { DEFAULT_LAMP_ID, writeLamp, type LampWritten } from './lamp-config.js'
 import { describeUnit, parseUnits, scanUnits, type UnitInfo } from './lamp-scan.js'
 
@@ -50,7 +50,7 @@ export async function pairLamp(argv: string[]): Promise<number> {
     config: { type: 'string', short: 'c' }, port: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' },
     'stop-bits': { type: 'string' }, units: { type: 'string' }, 'timeout-ms': { type: 'string' }, add: { type: 'boolean' },
     id: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  } }))
+  } }), '; see safehouse pair lamp --help')
   if (values.help) { console.log(HELP); return 0 }
   const file = values.config ?? DEFAULT_CONFIG
   const haveConfig = existsSync(file)
@@ -158,13 +158,4 @@ function nothingAnswered(line: string, units: number[], garbled: number[], baud:
     '120 Ω termination at both ends and biasing at the adapter; ' +
     `the unit id range (${range === '1-247' ? 'all ids were probed' : 'probe all with --units 1-247'}); ` +
     `a slow module (--timeout-ms ${DEFAULT_TIMEOUT_MS * 3}). See docs/devices/lamp-box.md#troubleshooting`
-}
-
-/** parseArgs' own errors (unknown option, missing value) are usage errors: exit 2 with the usage hint. */
-function parseFlags<T>(parse: () => T): T {
-  try {
-    return parse()
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}; see safehouse pair lamp --help`)
-  }
 }

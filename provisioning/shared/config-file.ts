@@ -47,11 +47,19 @@ export function writeConfigText(file: string, text: string): Readonly<Config> {
   return config
 }
 
+/**
+ * The text of an edited document. No line folding: the yaml default (80 columns)
+ * would re-wrap long values elsewhere in the technician's file.
+ */
+export function configText(doc: Document): string {
+  return doc.toString({ lineWidth: 0 })
+}
+
 /** Apply `change` to the config file's document, validate, and write it. */
 export function editConfigFile(file: string, change: (doc: Document) => void): Readonly<Config> {
   const doc = readConfigDocument(file)
   change(doc)
-  return writeConfigText(file, doc.toString())
+  return writeConfigText(file, configText(doc))
 }
 
 /** Ids of the devices already in the document. */

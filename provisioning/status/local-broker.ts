@@ -7,6 +7,7 @@ import type { Config } from '../../gateway/config/config-types.js'
 import { ConfigError } from '../../gateway/config/config-error.js'
 import { loadConfig } from '../../gateway/config/load-config.js'
 import type { Prompter } from '../shared/prompter.js'
+import type { BrokerTarget } from './broker-connect.js'
 import { UsageError } from '../commands/usage-error.js'
 
 export { DEFAULT_CONFIG } from '../shared/config-file.js'
@@ -32,6 +33,22 @@ export function localBrokerUrl(config: Readonly<Config>, file: string, override?
   // A broker listening on every address is reached on loopback from the post itself.
   const host = config.broker.host === '0.0.0.0' || config.broker.host === '::' ? '127.0.0.1' : config.broker.host
   return `mqtt://${host.includes(':') ? `[${host}]` : host}:${config.broker.port}`
+}
+
+/**
+ * The embedded broker as a connect target, with what to check when it cannot be
+ * reached. The password is set afterwards, so a bad --broker is refused before
+ * anyone is asked for one.
+ */
+export function localBrokerTarget(config: Readonly<Config>, file: string, o: { broker?: string; username: string; clientId: string; caFile?: string }): BrokerTarget {
+  return {
+    url: localBrokerUrl(config, file, o.broker),
+    what: 'the gateway\'s embedded broker',
+    hint: `Is the gateway running (systemctl status safehouse)? Check broker.host and broker.port in ${file}`,
+    username: o.username,
+    caFile: o.caFile,
+    clientId: o.clientId,
+  }
 }
 
 /** --user, or the config's only technician user. */
