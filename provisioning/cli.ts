@@ -68,8 +68,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await fn(rest)
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`safehouse ${cmd}: ${e.message}`)
+    // parseArgs' own errors (unknown option, missing value) are usage errors too, in every command.
+    if (e instanceof UsageError || String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`safehouse ${cmd}: ${(e as Error).message}`)
       return 2
     }
     console.error(`safehouse ${cmd}: ${(e as Error).message}`)

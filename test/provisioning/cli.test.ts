@@ -33,6 +33,7 @@ t.test('config check: 0 for a good file, 1 listing every problem, 2 for usage', 
   t.match(bad.err, /did you mean "station"/)
   t.equal((await cli(['config', 'check'])).code, 2)
   t.equal((await cli(['nonsense'])).code, 2)
+  t.equal((await cli(['run', '--frobnicate'])).code, 2, 'an unknown option is a usage error in every command')
 })
 
 t.test('run with a bad config exits 1 before opening anything', async (t) => {
