@@ -112,7 +112,11 @@ t.test('an alarm waits for at most the one transaction in flight', async (t) => 
   rig.driver.setPattern('alarm', 'panic')
   await rig.sink.waitFor('alarm write on the wire', () => arrived > 0)
   const waited = arrived - requested
-  const pollsBetween = rig.slave.requests.filter((r) => r.fc === 4 && r.at > requested && r.at < arrived).length
+  // A poll the driver wrote just before setPattern reaches the slave (same process, other end of
+  // the PTY) a turn later, i.e. just after `requested`: that is the one transaction in flight.
+  // Any poll scheduled after setPattern would come after it, >= replyDelayMs (150 ms) later.
+  const IN_TRANSIT_MS = 50
+  const pollsBetween = rig.slave.requests.filter((r) => r.fc === 4 && r.at > requested + IN_TRANSIT_MS && r.at < arrived).length
   t.equal(pollsBetween, 0, 'no poll was sent between setPattern and the write')
   t.ok(waited < 1000, `write on the wire ${waited.toFixed(0)} ms after setPattern`)
 })
