@@ -15,8 +15,8 @@
  */
 import os from 'node:os'
 import pino from 'pino'
-import { systemClock } from '../gateway/clock.js'
-import { Kind } from '../gateway/core/event-kinds.js'
+import { systemClock } from '../devices/time/clock.js'
+import { Kind } from '../protocols/event-kinds.js'
 import { HwBluezDriver } from '../devices/ble-whistle/hw-bluez.js'
 import { BTHOME_UUID, type AdvertHandler, type RawAdvert } from '../devices/ble-whistle/raw-advert.js'
 import { BLE_WHISTLE_DEFAULTS } from '../devices/ble-whistle/config.js'

@@ -13,7 +13,7 @@
 import { cpus, totalmem } from 'node:os'
 import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { createCipheriv, createSecretKey } from 'node:crypto'
-import { systemClock } from '../gateway/clock.js'
+import { systemClock } from '../devices/time/clock.js'
 import { BLE_WHISTLE_DEFAULTS } from '../devices/ble-whistle/config.js'
 import { BTHOME_UUID, type RawAdvert } from '../devices/ble-whistle/raw-advert.js'
 import { MemoryReplayCounterStore } from '../devices/ble-whistle/replay-store.js'

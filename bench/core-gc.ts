@@ -9,11 +9,11 @@
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 import { pino } from 'pino'
-import { systemClock } from '../gateway/clock.js'
+import { systemClock } from '../devices/time/clock.js'
 import { DeviceTable } from '../gateway/core/device-table.js'
 import { EventCore, type CoreEvent, type EventSink } from '../gateway/core/event-core.js'
 import { MemorySequence } from '../gateway/core/sequence.js'
-import { Kind } from '../gateway/core/event-kinds.js'
+import { Kind } from '../protocols/event-kinds.js'
 import { AlertEncoder } from '../protocols/mqtt/alert-encoder.js'
 import { StateTracker } from '../gateway/state/state-tracker.js'
 import { EmbeddedBroker } from '../gateway/broker/embedded-broker.js'

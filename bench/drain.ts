@@ -17,7 +17,7 @@ import { runInNewContext } from 'node:vm'
 import mqtt from 'mqtt'
 import { Mosquitto } from '../test/harness/mosquitto.js'
 import { testGateway, until } from '../test/harness/test-gateway.js'
-import { Kind } from '../gateway/core/event-kinds.js'
+import { Kind } from '../protocols/event-kinds.js'
 import { machineLine, median, ms, summarize } from './bench-stats.js'
 
 const RUNS = Number(process.argv[2] ?? 9)

@@ -9,7 +9,7 @@ import { PtyPair } from '../test/harness/pty-pair.js'
 import { LampBoxSlave } from '../test/harness/lamp-box-slave.js'
 import { testGateway, until } from '../test/harness/test-gateway.js'
 import { PATTERN_CODE } from '../protocols/lamp-box/register-map.js'
-import { Kind } from '../gateway/core/event-kinds.js'
+import { Kind } from '../protocols/event-kinds.js'
 import { summarize, ms, machineLine } from './bench-stats.js'
 
 const RUNS = Number(process.argv[2] ?? 300)

@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt'
 import { Mosquitto } from '../test/harness/mosquitto.js'
 import { testGateway, until, USERS } from '../test/harness/test-gateway.js'
-import { EventClass, Kind } from '../gateway/core/event-kinds.js'
+import { EventClass, Kind } from '../protocols/event-kinds.js'
 import type { CoreEvent } from '../gateway/core/event-core.js'
 import { summarize, ms, machineLine, type Summary } from './bench-stats.js'
 

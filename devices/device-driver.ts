@@ -8,7 +8,8 @@
  * inputs to the DeviceInputSink and the core does the rest (DESIGN §2).
  */
 import type { Logger } from 'pino'
-import type { Clock } from '../gateway/clock.js'
+import type { Clock } from './time/clock.js'
+import type { LampPattern } from '../protocols/lamp-box/lamp-pattern.js'
 
 export type DeviceKindName = 'panic-button' | 'ble-whistle' | 'lamp-box'
 
@@ -20,7 +21,7 @@ export interface DeviceInputSink {
    * Hot path: one input from a device. Must not allocate in the caller's
    * loop, so everything is a number.
    * @param device  device index from the interned device table
-   * @param kind    a `Kind` value (gateway/core/event-kinds.ts)
+   * @param kind    a `Kind` value (protocols/event-kinds.ts)
    * @param value   kind-specific number (press count, battery %, loop ohms, ...); NaN if none
    * @param hwTime  wall ms when the hardware saw it (or when the driver received it)
    * @param rssi    dBm for radio devices, NaN otherwise
@@ -48,8 +49,8 @@ export interface DriverContext {
   sink: DeviceInputSink
 }
 
-/** Lamp-box patterns (issue 5 writes them to the controller). */
-export type LampPattern = 'normal' | 'alarm' | 'neighbour-alarm' | 'acknowledged' | 'test' | 'off'
+/** Lamp-box patterns are part of the contract (protocols/lamp-box/lamp-pattern.ts, issue 18). */
+export type { LampPattern }
 
 /** Local actuators the core drives (DESIGN §2 "actuators"). */
 export interface LampActuator {

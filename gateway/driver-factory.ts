@@ -4,7 +4,7 @@
  * field names (DESIGN §4: production differs from the demo in one field).
  */
 import type { Logger } from 'pino'
-import type { Clock } from './clock.js'
+import type { Clock } from '../devices/time/clock.js'
 import type { Config } from './config/config-types.js'
 import type { Secrets } from './config/secrets.js'
 import type { DeviceTable } from './core/device-table.js'

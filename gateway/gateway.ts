@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { urlForLog } from './logging.js'
-import { systemClock, type Clock, type TimerHandle } from './clock.js'
+import { systemClock, type Clock, type TimerHandle } from '../devices/time/clock.js'
 import type { Config } from './config/config-types.js'
 import type { Secrets } from './config/secrets.js'
 import { DeviceTable } from './core/device-table.js'
@@ -32,13 +32,14 @@ import { registerCommands } from './inbound/commands.js'
 import { InboundRouter } from './inbound/inbound-router.js'
 import { createGroupFanout, type GroupParts } from './group/create-group-fanout.js'
 import type { NeighbourAlert } from './group/group-fanout.js'
-import { kindFromName } from './core/event-kinds.js'
+import { kindFromName } from '../protocols/event-kinds.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
 import type { DeviceDriver } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
+import type { GatewayParts } from './gateway-parts.js'
 
 export interface GatewayDeps {
   log: Logger
@@ -51,7 +52,7 @@ export interface GatewayDeps {
   connectStation?: (url: string, opts: IClientOptions) => MqttClient
 }
 
-export class Gateway {
+export class Gateway implements GatewayParts {
   readonly clock: Clock
   readonly log: Logger
   readonly topics: PostTopics

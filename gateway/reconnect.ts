@@ -2,11 +2,11 @@
  * Reconnecting an mqtt.js client ourselves (the station uplink, group peer
  * links): mqtt.js's own reconnect runs at a fixed period, which makes a whole
  * city's posts hammer a restarted broker in lockstep; we wait a jittered
- * backoff instead (gateway/backoff.ts) and start a fresh client each time.
+ * backoff instead (devices/time/backoff.ts) and start a fresh client each time.
  */
 import type { MqttClient } from 'mqtt'
-import type { Clock, TimerHandle } from './clock.js'
-import type { Backoff } from './backoff.js'
+import type { Clock, TimerHandle } from '../devices/time/clock.js'
+import type { Backoff } from '../devices/time/backoff.js'
 
 /** Drop a closed client for good: no more events reach us, a late error cannot crash the process. */
 export function retireClient(client: MqttClient): void {

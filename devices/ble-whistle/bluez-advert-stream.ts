@@ -18,7 +18,7 @@
  * the address (parsed once per device) and the last RSSI, because a
  * PropertiesChanged carries only what changed.
  */
-import type { Clock } from '../../gateway/clock.js'
+import type { Clock } from '../time/clock.js'
 import type { AdvertHandler, RawAdvert } from './raw-advert.js'
 import {
   addressFromDevicePath, fillManufacturerData, fillServiceData, rssiFromVariant, unwrapVariant, variantValue,

@@ -15,7 +15,7 @@
  * tested with FakeClock. kick() is on the hot path: one monotonic read and a
  * compare, no timer churn (the timer re-arms itself lazily).
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 
 export interface WatchdogActions {
   restartDiscovery(): Promise<void>

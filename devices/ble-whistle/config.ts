@@ -7,7 +7,7 @@
  * protection").
  */
 import { DEVICE_ID_PROPERTY } from '../../protocols/mqtt/topics.js'
-import { PRESS_ALERT_KINDS as PRESS_KIND } from '../../gateway/core/event-kinds.js'
+import { PRESS_ALERT_KINDS as PRESS_KIND } from '../../protocols/event-kinds.js'
 
 export const bleWhistleConfigSchema = {
   type: 'object',

@@ -7,7 +7,7 @@
  */
 import dbus, { type MessageBus } from 'dbus-next'
 import type { EventEmitter } from 'node:events'
-import type { Clock } from '../../gateway/clock.js'
+import type { Clock } from '../time/clock.js'
 import { errorText } from './bluez-errors.js'
 
 /**

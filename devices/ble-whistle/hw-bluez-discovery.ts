@@ -9,7 +9,7 @@
  * (GetNameOwner, AddMatch, ObjectManager.GetManagedObjects).
  */
 import dbus, { type MessageBus, type Message as DbusMessage } from 'dbus-next'
-import type { Clock } from '../../gateway/clock.js'
+import type { Clock } from '../time/clock.js'
 import { errorName, errorText } from './bluez-errors.js'
 import type { VariantLike } from './bluez-variants.js'
 

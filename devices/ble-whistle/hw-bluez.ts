@@ -15,8 +15,8 @@
  */
 import type { MessageBus, Message } from 'dbus-next'
 import type { Logger } from 'pino'
-import type { TimerHandle } from '../../gateway/clock.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import type { TimerHandle } from '../time/clock.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { AdvertHandler } from './raw-advert.js'
 import { BluezAdvertStream } from './bluez-advert-stream.js'

@@ -12,7 +12,7 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 import { isCounter, type ReplayCounterStore } from './replay-store.js'
 
 export interface FileReplayCounterStoreOptions {

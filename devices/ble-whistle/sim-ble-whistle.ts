@@ -11,7 +11,7 @@
  * "Proximity Beacon Specification" r1.
  */
 import { createCipheriv } from 'node:crypto'
-import type { TimerHandle } from '../../gateway/clock.js'
+import type { TimerHandle } from '../time/clock.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import { APPLE_COMPANY_ID, BTHOME_UUID, type AdvertHandler, type RawAdvert } from './raw-advert.js'
 

@@ -5,7 +5,7 @@
  * Configuration mistakes throw here, with the device id and what to do.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto'
-import { kindFromName } from '../../gateway/core/event-kinds.js'
+import { kindFromName } from '../../protocols/event-kinds.js'
 import { parseBleAddress } from '../../protocols/ble/ble-address.js'
 import { MAX_AD_PAYLOAD } from '../../protocols/ble/decode-result.js'
 import { parseUuid } from '../../protocols/ble/ibeacon.js'

@@ -22,8 +22,8 @@
  * seen before always counts at once: a new press is never eaten.
  */
 import type { KeyObject } from 'node:crypto'
-import type { Clock } from '../../gateway/clock.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import type { Clock } from '../time/clock.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import { BUTTON_EVENT } from '../../protocols/ble/bthome-objects.js'
 import { BTHomeReading, decodeBTHome, readBTHomeHeader } from '../../protocols/ble/bthome.js'
 import type { BleDecodeError } from '../../protocols/ble/decode-result.js'

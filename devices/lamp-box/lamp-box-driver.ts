@@ -17,12 +17,13 @@
  * sim-lamp-box.ts construct it with their transports.
  */
 import type { DeviceDriver, DriverContext, LampActuator, LampPattern } from '../device-driver.js'
-import type { TimerHandle } from '../../gateway/clock.js'
+import type { TimerHandle } from '../time/clock.js'
 import {
   PATTERN_CODE, PATTERN_NAMES, StatusDecoder, type DecodeResult, type LampBoxStatus,
 } from '../../protocols/lamp-box/register-map.js'
 import type { LampBoxConfig } from './config.js'
-import { lampProfile, type LampProfile } from './lamp-profile.js'
+import type { LampProfile } from './lamp-profile.js'
+import { lampProfile } from './pick-lamp-profile.js'
 import { LampSupervisor } from './lamp-supervisor.js'
 import { LampPort } from './lamp-port.js'
 import { LineDiagnosis } from './line-diagnosis.js'

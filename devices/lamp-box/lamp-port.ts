@@ -7,7 +7,7 @@
  * an older one finds `gen` changed when it completes and drops its result,
  * so a late reply can never be taken for one on the new connection.
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 import type { LineDiagnosis } from './line-diagnosis.js'
 import type { ModbusTransport } from './modbus-transport.js'
 import { ReopenBackoff, DEFAULT_BACKOFF, type BackoffOptions } from './reopen-backoff.js'

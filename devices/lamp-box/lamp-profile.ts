@@ -5,13 +5,11 @@
  * safehouse-profile.ts (the safehouse controller's register map) and
  * generic-dido-profile.ts (an off-the-shelf Modbus DI/DO module). The
  * scheduling, supervision and reopening around them (lamp-box-driver.ts) is
- * the same for both.
+ * the same for both. The config picks one in pick-lamp-profile.ts, so this
+ * interface does not import its own implementations (issue 18: no circles).
  */
 import type { DecodeResult, StatusDecoder } from '../../protocols/lamp-box/register-map.js'
-import type { LampBoxConfig } from './config.js'
 import type { ModbusTransport } from './modbus-transport.js'
-import { GenericDidoProfile } from './generic-dido-profile.js'
-import { SafehouseProfile } from './safehouse-profile.js'
 
 export interface LampProfile {
   /**
@@ -30,8 +28,4 @@ export interface LampProfile {
   blinkMs(code: number): number
   /** The controller reports the pattern it runs, so the driver can rewrite ours when it differs. */
   readonly reportsPattern: boolean
-}
-
-export function lampProfile(cfg: LampBoxConfig): LampProfile {
-  return cfg.profile === 'safehouse' ? new SafehouseProfile(cfg) : new GenericDidoProfile(cfg)
 }

@@ -9,8 +9,8 @@
  * before it is raised and be gone as long before it is restored, so one bad
  * sample on a long RS-485 line neither raises nor clears an alert.
  */
-import type { Clock } from '../../gateway/clock.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import type { Clock } from '../time/clock.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import type { DeviceInputSink } from '../device-driver.js'
 import {
   CH_BLUE, CH_RED, STATUS_BATTERY_LOW, STATUS_BLUE_FAULT, STATUS_CONTROLLER_FAULT, STATUS_LAMP_DARK,

@@ -1,8 +1,8 @@
 /**
  * Reopen delays for the lamp-box port (issue 5 §3): the shared jittered
- * exponential backoff (gateway/backoff.ts) with the lamp box's defaults.
+ * exponential backoff (devices/time/backoff.ts) with the lamp box's defaults.
  */
-import { Backoff } from '../../gateway/backoff.js'
+import { Backoff } from '../time/backoff.js'
 
 export interface BackoffOptions {
   baseMs: number

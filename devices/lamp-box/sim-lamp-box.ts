@@ -7,7 +7,7 @@
  * closes the port under the driver. Used by the demo and the unit tests.
  */
 import type { DriverContext, LampPattern } from '../device-driver.js'
-import type { Clock } from '../../gateway/clock.js'
+import type { Clock } from '../time/clock.js'
 import { PATTERN_NAMES } from '../../protocols/lamp-box/register-map.js'
 import type { LampBoxConfig } from './config.js'
 import { LampBoxControllerModel } from './controller-model.js'

@@ -11,8 +11,8 @@
  *   DEVICE_FAULT per episode) -> reopen after a jittered exponential backoff.
  */
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
-import { Backoff } from '../../gateway/backoff.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
+import { Backoff } from '../time/backoff.js'
 import type { FirmataBoardConfig } from './board-config.js'
 import type { ButtonChannel } from './button-channel.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'

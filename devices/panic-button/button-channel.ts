@@ -11,9 +11,9 @@
  *   loop back to normal -> RESTORED [Kind.WIRE_CUT|WIRE_SHORT] + LOOP_NORMAL [reading]
  *   board lost -> linkStatus fault + DEVICE_FAULT; back -> linkStatus online + RESTORED [Kind.DEVICE_FAULT]
  */
-import type { Clock } from '../../gateway/clock.js'
+import type { Clock } from '../time/clock.js'
 import type { DeviceInputSink } from '../device-driver.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import type { PanicButtonConfig } from './config.js'
 import { PressDetector, type PressEvents } from './press-detector.js'
 import { LoopSupervisor, LoopZone, loopThresholds, type LoopEvents } from './loop-supervisor.js'

@@ -17,11 +17,11 @@
  * (evdev cannot be opened as a stream); the default pool has 4.
  */
 import { open, read, close } from 'node:fs'
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import type { Logger } from 'pino'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
-import { Backoff } from '../../gateway/backoff.js'
+import { Backoff } from '../time/backoff.js'
 import { InputEventDecoder } from './input-event.js'
 
 export interface GpioPanicButtonOptions {

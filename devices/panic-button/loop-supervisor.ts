@@ -11,7 +11,7 @@
  *   threshold by `hysteresis` counts (a reading sitting on a threshold stays put);
  * - settling: the new zone must hold `settleMs` (the button's debounce_ms).
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 
 export const LoopZone = { SHORT: 0, NORMAL: 1, ALARM: 2, OPEN: 3 } as const
 export type LoopZone = (typeof LoopZone)[keyof typeof LoopZone]

@@ -15,8 +15,8 @@
  *
  * Hot path: sample() allocates nothing; timer callbacks are bound once.
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
+import { Kind } from '../../protocols/event-kinds.js'
 
 export interface PressOptions {
   debounceMs: number

@@ -7,7 +7,7 @@
  * exercised), a plain contact cannot see its wire being cut, and the board
  * can be unplugged. All timing goes through ctx.clock (FakeClock in tests).
  */
-import type { TimerHandle } from '../../gateway/clock.js'
+import type { TimerHandle } from '../time/clock.js'
 import type { DeviceDriver, DriverContext } from '../device-driver.js'
 import { ButtonChannel, type PanicButtonDevice } from './button-channel.js'
 import { loopReading } from './loop-supervisor.js'

@@ -14,9 +14,9 @@
  * new alerts get in.
  */
 import type { DeviceInputSink, DeviceLinkStatus } from '../../devices/device-driver.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../devices/time/clock.js'
 import type { AlertEncoder } from '../../protocols/mqtt/alert-encoder.js'
-import { EventClass, Kind, kindClass } from './event-kinds.js'
+import { EventClass, Kind, kindClass } from '../../protocols/event-kinds.js'
 import { EventLane } from './event-lane.js'
 import { Dedupe } from './dedupe.js'
 import type { DeviceTable } from './device-table.js'

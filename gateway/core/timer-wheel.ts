@@ -8,7 +8,7 @@
  * after it was armed; the documented bounds (e.g. "missing within its interval
  * plus one tick") come from this.
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 
 export interface WheelTarget {
   onTimer(timer: WheelTimer, nowMono: number): void

@@ -1,10 +1,10 @@
 /** Builds the group fan-out and its peer links from the config (null when the post has no group). */
 import type { Logger } from 'pino'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../devices/time/clock.js'
 import type { Config } from '../config/config-types.js'
 import type { Secrets } from '../config/secrets.js'
-import { Backoff } from '../backoff.js'
+import { Backoff } from '../../devices/time/backoff.js'
 import { PostTopics } from '../../protocols/mqtt/topics.js'
 import { GroupFanout, type NeighbourAlert, type StationPath } from './group-fanout.js'
 import { PeerLink } from './peer-link.js'

@@ -20,9 +20,9 @@
  * parse and stringify are fine here.
  */
 import type { Logger } from 'pino'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../devices/time/clock.js'
 import type { CoreEvent, EventSink } from '../core/event-core.js'
-import { EventClass } from '../core/event-kinds.js'
+import { EventClass } from '../../protocols/event-kinds.js'
 import { ALARM_KINDS } from '../state/fault-kinds.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
 import { RecentIds } from './recent-ids.js'

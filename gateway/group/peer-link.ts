@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
-import type { Clock } from '../clock.js'
-import type { Backoff } from '../backoff.js'
+import type { Clock } from '../../devices/time/clock.js'
+import type { Backoff } from '../../devices/time/backoff.js'
 import { ReconnectTimer, retireClient } from '../reconnect.js'
 import { urlForLog } from '../logging.js'
 
@@ -67,7 +67,7 @@ export class PeerLink {
       protocolVersion: 4, // aedes, the peers' embedded broker, speaks 3.1.1
       clean: true,
       keepalive: 10,
-      reconnectPeriod: 0, // our own jittered backoff, as for the station (gateway/backoff.ts)
+      reconnectPeriod: 0, // our own jittered backoff, as for the station (devices/time/backoff.ts)
       connectTimeout: 5000,
       queueQoSZero: false,
       username: this.o.username ?? undefined,

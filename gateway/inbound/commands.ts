@@ -7,8 +7,11 @@
  *   walk-test-report {report:{…}}     publish a commissioning report, retained, locally and to the station
  *   status                            replies with the gateway state
  */
-import type { Gateway } from '../gateway.js'
-import type { TimerHandle } from '../clock.js'
+import type { GatewayParts } from '../gateway-parts.js'
+
+/** What the commands use of the gateway (issue 18: a narrow view, not the class). */
+type CommandHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'config' | 'core' | 'gatewayState' | 'lamp' | 'log' | 'state' | 'statePublisher' | 'topics' | 'uplink'>
+import type { TimerHandle } from '../../devices/time/clock.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
 
 /**
@@ -19,7 +22,7 @@ import { checkPayload } from '../../protocols/mqtt/schemas.js'
 export const WALK_TEST_DEFAULT_MIN = 30
 export const WALK_TEST_MAX_MIN = 240
 
-export function registerCommands(gw: Gateway): void {
+export function registerCommands(gw: CommandHost): void {
   gw.commands.register('status', () => ({ ok: true, result: gw.gatewayState() }))
   gw.commands.register('lamp-test', (_a, by) => {
     if (!gw.lamp) return { ok: false, error: 'this post has no lamp box configured' }
@@ -34,7 +37,7 @@ export function registerCommands(gw: Gateway): void {
   registerWalkTest(gw)
 }
 
-function registerWalkTest(gw: Gateway): void {
+function registerWalkTest(gw: CommandHost): void {
   let autoOff: TimerHandle | null = null
 
   const changed = (): void => {

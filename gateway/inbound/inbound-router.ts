@@ -5,7 +5,10 @@
  * topics. validate() is the embedded broker's payload check for what local
  * clients publish to these topics, run before anything acts on it.
  */
-import type { Gateway } from '../gateway.js'
+import type { GatewayParts } from '../gateway-parts.js'
+
+/** What the router uses of the gateway (issue 18: a narrow view, not the class). */
+type InboundHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'counters' | 'group' | 'lamp' | 'log' | 'outbox' | 'state' | 'statePublisher' | 'topics' | 'twins' | 'uplink'>
 import type { InboundMessage } from '../uplink/station-uplink.js'
 import type { ReplyChannel } from './command-handler.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
@@ -15,7 +18,7 @@ interface AckPayload { id: string; by: string; at?: number }
 export class InboundRouter {
   private readonly localReplies: ReplyChannel = { reply: (topic, payload) => this.localReply(topic, payload) }
 
-  constructor(private readonly gw: Gateway) {}
+  constructor(private readonly gw: InboundHost) {}
 
   /** Consume the local topics on the embedded broker (once it has started). */
   subscribeLocal(): void {

@@ -5,7 +5,7 @@
  * post's own lamp (that would warn the attacker); they still reach the station.
  */
 import type { CoreEvent, EventSink } from '../core/event-core.js'
-import { EventClass } from '../core/event-kinds.js'
+import { EventClass } from '../../protocols/event-kinds.js'
 import type { LampActuator, LampPattern } from '../../devices/device-driver.js'
 import { ALARM_KINDS, SILENT_KINDS } from '../state/fault-kinds.js'
 

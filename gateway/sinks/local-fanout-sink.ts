@@ -4,7 +4,7 @@
  * every alert first, before and regardless of the station uplink.
  */
 import type { CoreEvent, EventSink } from '../core/event-core.js'
-import { EventClass } from '../core/event-kinds.js'
+import { EventClass } from '../../protocols/event-kinds.js'
 import type { EmbeddedBroker } from '../broker/embedded-broker.js'
 
 export class LocalFanoutSink implements EventSink {

@@ -4,7 +4,7 @@
  * Neighbours' alerts are not ours to deliver to the station: their own post does.
  */
 import type { CoreEvent, EventSink } from '../core/event-core.js'
-import { EventClass } from '../core/event-kinds.js'
+import { EventClass } from '../../protocols/event-kinds.js'
 import type { Outbox } from '../outbox/outbox.js'
 import type { DeviceTable } from '../core/device-table.js'
 

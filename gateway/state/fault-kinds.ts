@@ -2,7 +2,7 @@
  * Which alert kinds are standing faults (shown in device state until a
  * `restored` event with value = that kind clears them), and which are alarms.
  */
-import { Kind } from '../core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 
 export const ALARM_KINDS: ReadonlySet<number> = new Set([Kind.PANIC, Kind.SILENT_HOLDUP, Kind.DURESS, Kind.WHISTLE, Kind.SOS])
 

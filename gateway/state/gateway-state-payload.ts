@@ -4,10 +4,13 @@
  * link, outbox depth, drops by name, host health, open alerts and acks.
  * Latest value only: published on change and periodically, never queued.
  */
-import type { Gateway } from '../gateway.js'
+import type { GatewayParts } from '../gateway-parts.js'
+
+/** What the payload reads of the gateway (issue 18: a narrow view, not the class). */
+type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
 import { VERSION } from '../version.js'
 
-export function gatewayStatePayload(gw: Gateway): object {
+export function gatewayStatePayload(gw: StateSource): object {
   const ob = gw.outbox.stats()
   const oldest = gw.outbox.oldest(1)
   const outboxProblem = gw.outbox.problem?.() ?? null

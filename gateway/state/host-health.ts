@@ -11,7 +11,7 @@
  */
 import { readFile, statfs } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 
 /** Raspberry Pi OS (and most Linux boards): SoC temperature in millidegrees Celsius. */
 export const PI_THERMAL_ZONE = '/sys/class/thermal/thermal_zone0/temp'

@@ -4,8 +4,11 @@
  * everything every `core.state_interval_s` so a maintainer who subscribes late
  * or a broker that lost its retained store is caught up.
  */
-import type { TimerHandle } from '../clock.js'
-import type { Gateway } from '../gateway.js'
+import type { TimerHandle } from '../../devices/time/clock.js'
+import type { GatewayParts } from '../gateway-parts.js'
+
+/** What the publisher uses of the gateway (issue 18: a narrow view, not the class). */
+type PublisherHost = Pick<GatewayParts, 'clock' | 'config' | 'devices' | 'gatewayState' | 'state' | 'topics'>
 
 const FLUSH_MS = 1000
 
@@ -15,7 +18,7 @@ export class StatePublisher {
   private lastFull = 0
   private running = false
 
-  constructor(private readonly gw: Gateway, private readonly publish: (topic: string, payload: Buffer) => void) {}
+  constructor(private readonly gw: PublisherHost, private readonly publish: (topic: string, payload: Buffer) => void) {}
 
   start(): void {
     this.running = true

@@ -9,7 +9,7 @@
  */
 import type { DeviceLinkStatus } from '../../devices/device-driver.js'
 import type { CoreEvent, DeviceHealthListener, EventSink } from '../core/event-core.js'
-import { EventClass, Kind, KIND_NAMES } from '../core/event-kinds.js'
+import { EventClass, Kind, KIND_NAMES } from '../../protocols/event-kinds.js'
 import type { DeviceTable } from '../core/device-table.js'
 import { isFaultKind, isRaisedByGateway } from './fault-kinds.js'
 

@@ -5,10 +5,10 @@
  * re-sent but never escalate again. Runs once a second; looks at the oldest
  * pending alerts only (the outbox is in acceptance order).
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { DeviceInputSink } from '../../devices/device-driver.js'
-import { Kind } from '../core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import type { DeviceTable } from '../core/device-table.js'
 
 const SCAN_LIMIT = 1000

@@ -10,9 +10,9 @@
  * one wheel tick, and heartbeats cost no timer operations at all.
  */
 import { isRaisedByGateway } from '../state/fault-kinds.js'
-import type { Clock } from '../clock.js'
+import type { Clock } from '../../devices/time/clock.js'
 import type { CoreEvent, EventSink } from '../core/event-core.js'
-import { Kind } from '../core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import type { DeviceTable } from '../core/device-table.js'
 import type { DeviceInputSink } from '../../devices/device-driver.js'
 import { TimerWheel, WheelTimer, type WheelTarget } from '../core/timer-wheel.js'

@@ -16,7 +16,7 @@
  * alerts. A new alarm from a device with nothing waiting goes out at once,
  * even past a full window: it never waits behind other devices' backlog.
  */
-import type { Clock, TimerHandle } from '../clock.js'
+import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 import type { OutboxEntry } from '../outbox/outbox.js'
 
 export class SendWindow {

@@ -8,7 +8,7 @@
  * so a poll is one transaction, and the pattern block one FC16 write, so an
  * alarm never waits behind more than one poll (issue 5 §2).
  */
-import type { LampPattern } from '../../devices/device-driver.js'
+import type { LampPattern } from './lamp-pattern.js'
 
 // --- patterns (holding register HR_PATTERN) ---------------------------------
 

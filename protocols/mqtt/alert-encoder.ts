@@ -5,7 +5,7 @@
  * written. JSON.stringify is used at intern time so labels are escaped right.
  */
 import { JsonBytes } from './json-bytes.js'
-import { KIND_COUNT, KIND_NAMES } from '../../gateway/core/event-kinds.js'
+import { KIND_COUNT, KIND_NAMES } from '../event-kinds.js'
 
 export interface AlertIdentity {
   site: string

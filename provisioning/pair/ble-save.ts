@@ -16,7 +16,7 @@
 import { chownSync, existsSync, statSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import { isMap, isSeq, type Document } from 'yaml'
-import { systemClock } from '../../gateway/clock.js'
+import { systemClock } from '../../devices/time/clock.js'
 import { parseConfig } from '../../gateway/config/load-config.js'
 import { emptySecrets, loadSecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { FileReplayCounterStore } from '../../devices/ble-whistle/replay-store-file.js'

@@ -14,7 +14,7 @@
  */
 import type { MessageBus } from 'dbus-next'
 import pino from 'pino'
-import { systemClock } from '../../gateway/clock.js'
+import { systemClock } from '../../devices/time/clock.js'
 import type { DeviceInputSink } from '../../devices/device-driver.js'
 import { closeBus, connectBus } from '../../devices/ble-whistle/hw-bluez-bus.js'
 import { BLUEZ, BluezCalls, DEVICE1, PROPERTIES } from '../../devices/ble-whistle/hw-bluez-discovery.js'

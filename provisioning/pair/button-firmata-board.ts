@@ -8,7 +8,7 @@
  * configured pins only, while press-to-learn needs the pin table, every
  * input's raw level and the loops' raw ADC counts.
  */
-import { systemClock } from '../../gateway/clock.js'
+import { systemClock } from '../../devices/time/clock.js'
 import type { FirmataBoardConfig } from '../../devices/panic-button/board-config.js'
 import type { BoardPins } from '../../devices/panic-button/firmata-pin-table.js'
 import type { BoardFailure, FirmataBoardEvents } from '../../devices/panic-button/firmata-board-events.js'

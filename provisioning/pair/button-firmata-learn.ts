@@ -4,7 +4,7 @@
  * analog channel as a supervised loop, reports what they read, then waits
  * for the technician's press (button-learn.ts decides which input it was).
  */
-import { systemClock } from '../../gateway/clock.js'
+import { systemClock } from '../../devices/time/clock.js'
 import { LoopZone } from '../../devices/panic-button/loop-supervisor.js'
 import type { PanicWiring } from '../../devices/panic-button/config.js'
 import type { FirmataPairBoard } from './button-firmata-board.js'

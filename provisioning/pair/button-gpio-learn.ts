@@ -14,7 +14,7 @@
  * initial key state, so every key rests "released".
  */
 import { readFileSync, open, read, close, constants } from 'node:fs'
-import { systemClock } from '../../gateway/clock.js'
+import { systemClock } from '../../devices/time/clock.js'
 import { InputEventDecoder } from '../../devices/panic-button/input-event.js'
 import { PressLearner, type DigitalWatch, type LearnOptions } from './button-learn.js'
 

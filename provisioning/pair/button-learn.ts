@@ -20,7 +20,7 @@
  *   asked to press again (two pins wired together, a press that jolted a
  *   neighbouring loose wire).
  */
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 import { LoopSupervisor, LoopZone, type LoopThresholds } from '../../devices/panic-button/loop-supervisor.js'
 
 export interface LearnOptions {

@@ -6,7 +6,7 @@
  * low_battery, …) do not pass a device; they are kept as notes. Alerts are
  * delivered at least once, so repeats of a passed device change nothing.
  */
-import { PRESS_ALERT_KINDS } from '../../gateway/core/event-kinds.js'
+import { PRESS_ALERT_KINDS } from '../../protocols/event-kinds.js'
 
 export type CheckResult = 'pending' | 'pass' | 'fail' | 'skipped'
 

@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { testGateway, until } from '../harness/test-gateway.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 
 /** Every file under dir with its size and modification time. */
 function snapshot(dir: string): Record<string, string> {

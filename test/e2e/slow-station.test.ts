@@ -9,7 +9,7 @@ import mqtt from 'mqtt'
 import { createServer, type Socket } from 'node:net'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { testGateway, until, USERS } from '../harness/test-gateway.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 
 const ROOT = 'safehouse/v1/test-city/kiosk-001'
 /** Generous for a loaded 2-core CI machine; the broker path itself takes well under 5 ms (bench/RESULTS.md). */

@@ -22,7 +22,7 @@ import { stringify } from 'yaml'
 import { startCli, tmpDir } from '../harness/cli-process.js'
 import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { testGateway, until } from '../harness/test-gateway.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
 
 t.setTimeout(90_000)

@@ -4,7 +4,7 @@
  * inputs/link changes/counters, and a bounded waitFor for real I/O.
  */
 import pino from 'pino'
-import { systemClock, type Clock } from '../../gateway/clock.js'
+import { systemClock, type Clock } from '../../devices/time/clock.js'
 import type { DeviceInputSink, DeviceLinkStatus, DriverContext } from '../../devices/device-driver.js'
 import type { AdvertHandler, RawAdvert } from '../../devices/ble-whistle/raw-advert.js'
 

@@ -4,7 +4,7 @@
  * `t.teardown` (driver first, then bluetoothd, then the daemon).
  */
 import type { Test } from 'tap'
-import type { Clock } from '../../gateway/clock.js'
+import type { Clock } from '../../devices/time/clock.js'
 import { HwBluezDriver, type HwBluezOptions } from '../../devices/ble-whistle/hw-bluez.js'
 import type { AdvertHandler } from '../../devices/ble-whistle/raw-advert.js'
 import type { DriverContext } from '../../devices/device-driver.js'

@@ -3,7 +3,7 @@
  * helpers to wait (bounded) for real-I/O outcomes in the PTY tests.
  */
 import type { DeviceInputSink, DeviceLinkStatus } from '../../devices/device-driver.js'
-import { KIND_NAMES } from '../../gateway/core/event-kinds.js'
+import { KIND_NAMES } from '../../protocols/event-kinds.js'
 
 export interface RecordedInput { device: number; kind: number; name: string; value: number; hwTime: number }
 export interface RecordedLink { device: number; status: DeviceLinkStatus; reason: string }

@@ -12,7 +12,7 @@ import type { Test } from 'tap'
 import mqtt from 'mqtt'
 import { Mosquitto } from './mosquitto.js'
 import { testGateway, until } from './test-gateway.js'
-import { Kind } from '../../gateway/core/event-kinds.js'
+import { Kind } from '../../protocols/event-kinds.js'
 
 /** The alerts are spread over this share of the outage, from its start. */
 const SPREAD = 0.9

@@ -6,7 +6,7 @@
  * downgrade, and cached devices at start raise nothing.
  */
 import t, { type Test } from 'tap'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { BLE_WHISTLE_DEFAULTS, type BleWhistleConfig } from '../../../devices/ble-whistle/config.js'
 import { BTHOME_UUID } from '../../../devices/ble-whistle/raw-advert.js'
 import { MemoryReplayCounterStore } from '../../../devices/ble-whistle/replay-store.js'

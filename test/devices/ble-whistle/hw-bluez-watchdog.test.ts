@@ -5,8 +5,8 @@
  * watchdog; the D-Bus calls are real and awaited).
  */
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { FakeClock } from '../../../devices/time/clock.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { DiscoveryWatchdog, WatchdogStep } from '../../../devices/ble-whistle/bluez-watchdog.js'
 import { BTHOME_UUID } from '../../../devices/ble-whistle/raw-advert.js'
 import { bthomeServiceData } from '../../../devices/ble-whistle/sim-ble-whistle.js'

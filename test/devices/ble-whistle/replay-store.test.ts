@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { FileReplayCounterStore } from '../../../devices/ble-whistle/replay-store-file.js'
 import { MemoryReplayCounterStore, type ReplayCounterStore } from '../../../devices/ble-whistle/replay-store.js'
 

@@ -5,7 +5,7 @@
  * bthome.io encryption example and round-tripped through the decoders.
  */
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { APPLE_COMPANY_ID, BTHOME_UUID } from '../../../devices/ble-whistle/raw-advert.js'
 import {
   SimBleWhistle, bthomeEncryptObjects, bthomeEncrypted, bthomeServiceData, ibeaconManufacturerData, BTHOME_BUTTON,

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Ajv } from 'ajv'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { BLE_WHISTLE_DEFAULTS, bleWhistleConfigSchema } from '../../../devices/ble-whistle/config.js'
 import { MemoryReplayCounterStore } from '../../../devices/ble-whistle/replay-store.js'
 import { WhistleReceiver } from '../../../devices/ble-whistle/whistle-receiver.js'

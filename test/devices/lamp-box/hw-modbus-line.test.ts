@@ -4,7 +4,7 @@
  * random bytes on the wire, and writes overtaking polls.
  */
 import t from 'tap'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { PATTERN_CODE } from '../../../protocols/lamp-box/register-map.js'
 import { restoreValue, FAULT_PORT_LOST } from '../../../devices/lamp-box/lamp-supervisor.js'
 import { lampBoxRig, type LampBoxRig } from '../../harness/lamp-box-rig.js'

@@ -4,7 +4,7 @@
  * wrong port path. Line misbehaviour and unplug: hw-modbus-line.test.ts.
  */
 import t from 'tap'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { PATTERN_CODE, CH_RED, CH_BLUE } from '../../../protocols/lamp-box/register-map.js'
 import { restoreValue, FAULT_WRONG_UNIT, FAULT_PORT_OPEN } from '../../../devices/lamp-box/lamp-supervisor.js'
 import { lampBoxRig } from '../../harness/lamp-box-rig.js'

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { FakeClock } from '../../../devices/time/clock.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import * as M from '../../../protocols/lamp-box/register-map.js'
 import {
   LampSupervisor, restoreValue, STALL_MS, FAULT_PORT_LOST, FAULT_PORT_OPEN, LAMP_FAULT_PATTERN, LAMP_FAULT_STALLED,

@@ -4,8 +4,8 @@
  */
 import t from 'tap'
 import pino from 'pino'
-import { FakeClock } from '../../../gateway/clock.js'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { FakeClock } from '../../../devices/time/clock.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { CH_RED } from '../../../protocols/lamp-box/register-map.js'
 import { lampBoxDefaults, type LampBoxConfigOverrides } from '../../../devices/lamp-box/config.js'
 import { SimLampBox } from '../../../devices/lamp-box/sim-lamp-box.js'

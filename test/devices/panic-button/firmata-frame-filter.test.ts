@@ -1,6 +1,6 @@
 import t from 'tap'
 import { FirmataFrameFilter } from '../../../devices/panic-button/firmata-frame-filter.js'
-import { Backoff } from '../../../gateway/backoff.js'
+import { Backoff } from '../../../devices/time/backoff.js'
 
 const valid = [0xf9, 2, 5, 0x90, 0x7b, 0x00, 0xe0, 0x46, 0x02, 0xf0, 0x79, 2, 5, 0x53, 0, 0xf7, 0x91, 0x01, 0x00]
 

@@ -10,7 +10,7 @@ import { RecordingSink } from './recording-sink.js'
 import { FirmataPanicButtonDriver } from '../../../devices/panic-button/hw-firmata.js'
 import { firmataBoardDefaults, type FirmataBoardConfig } from '../../../devices/panic-button/board-config.js'
 import { panicButtonDefaults, type PanicButtonConfig } from '../../../devices/panic-button/config.js'
-import { systemClock } from '../../../gateway/clock.js'
+import { systemClock } from '../../../devices/time/clock.js'
 
 export interface Rig {
   pty: PtyPair

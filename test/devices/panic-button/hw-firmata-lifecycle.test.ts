@@ -5,8 +5,8 @@
  */
 import t from 'tap'
 import pino from 'pino'
-import { Kind } from '../../../gateway/core/event-kinds.js'
-import { systemClock } from '../../../gateway/clock.js'
+import { Kind } from '../../../protocols/event-kinds.js'
+import { systemClock } from '../../../devices/time/clock.js'
 import { PtyPair } from '../../harness/pty-pair.js'
 import { FirmataPeer } from '../../harness/firmata-peer.js'
 import { RecordingSink } from './recording-sink.js'

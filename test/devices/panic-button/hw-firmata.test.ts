@@ -3,7 +3,7 @@
  * with a Firmata peer on the other end (issue 3 §6).
  */
 import t from 'tap'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { online, rig, sleep } from './firmata-rig.js'
 
 t.test('press, hold-to-confirm, multi-press, glitch, supervised loop, garbage', async (t) => {

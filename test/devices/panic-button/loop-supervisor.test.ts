@@ -1,5 +1,5 @@
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { LoopSupervisor, LOOP_ZONE_NAMES, loopReading, loopThresholds, type LoopThresholds } from '../../../devices/panic-button/loop-supervisor.js'
 
 const R = { refOhms: 4700, normalOhms: 2200, alarmOhms: 4400, adcMax: 1023 }

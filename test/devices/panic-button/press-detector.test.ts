@@ -1,6 +1,6 @@
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
-import { Kind, KIND_NAMES } from '../../../gateway/core/event-kinds.js'
+import { FakeClock } from '../../../devices/time/clock.js'
+import { Kind, KIND_NAMES } from '../../../protocols/event-kinds.js'
 import { PressDetector, type PressOptions } from '../../../devices/panic-button/press-detector.js'
 
 const base: PressOptions = { debounceMs: 30, holdMs: 0, pressCount: 0, pressWindowMs: 10000, stuckMs: 60000, alertKind: Kind.PANIC }

@@ -1,6 +1,6 @@
 /** A DeviceInputSink that records calls, with an awaitable `until` for real-stack tests. */
 import type { DeviceInputSink, DeviceLinkStatus } from '../../../devices/device-driver.js'
-import { KIND_NAMES } from '../../../gateway/core/event-kinds.js'
+import { KIND_NAMES } from '../../../protocols/event-kinds.js'
 
 export interface RecordedInput { device: number; kind: number; name: string; value: number; hwTime: number; at: bigint }
 export interface RecordedLink { device: number; status: DeviceLinkStatus; reason: string }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { FakeClock, type Clock, type TimerHandle } from '../../../gateway/clock.js'
+import { FakeClock, type Clock, type TimerHandle } from '../../../devices/time/clock.js'
 import { TimerWheel, WheelTimer, type WheelTarget } from '../../../gateway/core/timer-wheel.js'
 
 const TICK = 100

@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import pino from 'pino'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { parseConfig } from '../../../gateway/config/load-config.js'
 import { Gateway } from '../../../gateway/gateway.js'
 import type { LampPattern } from '../../../devices/device-driver.js'

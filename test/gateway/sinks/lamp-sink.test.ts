@@ -1,6 +1,6 @@
 import t from 'tap'
 import { LampSink } from '../../../gateway/sinks/lamp-sink.js'
-import { EventClass, Kind } from '../../../gateway/core/event-kinds.js'
+import { EventClass, Kind } from '../../../protocols/event-kinds.js'
 import type { CoreEvent } from '../../../gateway/core/event-core.js'
 import type { LampActuator, LampPattern } from '../../../devices/device-driver.js'
 

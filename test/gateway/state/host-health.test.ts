@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { HostHealth, type FsSpace } from '../../../gateway/state/host-health.js'
 
 const silent = pino({ level: 'silent' })

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { DeviceTable } from '../../../gateway/core/device-table.js'
 import { TimerWheel } from '../../../gateway/core/timer-wheel.js'
-import { Kind, EventClass } from '../../../gateway/core/event-kinds.js'
+import { Kind, EventClass } from '../../../protocols/event-kinds.js'
 import { DeviceSupervisor } from '../../../gateway/supervision/device-supervisor.js'
 import type { CoreEvent } from '../../../gateway/core/event-core.js'
 

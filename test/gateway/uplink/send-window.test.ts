@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { SendWindow } from '../../../gateway/uplink/send-window.js'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import type { OutboxEntry } from '../../../gateway/outbox/outbox.js'
 
 const entry = (id: string, device: string): OutboxEntry => ({ id, device, topic: `t/${device}`, payload: Buffer.from(id), acceptedAt: 0, attempts: 0, lastSentAt: NaN })

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { AlertEncoder, type AlertFields } from '../../../protocols/mqtt/alert-encoder.js'
 import { JsonBytes } from '../../../protocols/mqtt/json-bytes.js'
 import { checkPayload } from '../../../protocols/mqtt/schemas.js'
-import { Kind, KIND_NAMES } from '../../../gateway/core/event-kinds.js'
+import { Kind, KIND_NAMES } from '../../../protocols/event-kinds.js'
 import alertSchema from '../../../protocols/mqtt/schemas/alert.schema.json' with { type: 'json' }
 
 const HW = Date.UTC(2026, 10, 24, 8, 0, 0)

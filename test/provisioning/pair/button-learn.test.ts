@@ -1,6 +1,6 @@
 /** Press-to-learn rules (provisioning/pair/button-learn.ts) on a FakeClock: no sleeps. */
 import t from 'tap'
-import { FakeClock } from '../../../gateway/clock.js'
+import { FakeClock } from '../../../devices/time/clock.js'
 import { LoopZone } from '../../../devices/panic-button/loop-supervisor.js'
 import { DEFAULT_LEARN, PressLearner } from '../../../provisioning/pair/button-learn.js'
 import { thresholdsFor, reportLoop, loopOhms, formatOhms } from '../../../provisioning/pair/button-loop-check.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Backoff } from '../../gateway/backoff.js'
+import { Backoff } from '../../../devices/time/backoff.js'
 
 const fixed = (r: number) => (): number => r
 
