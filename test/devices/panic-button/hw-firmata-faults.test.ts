@@ -13,6 +13,8 @@ import { Kind } from '../../../gateway/core/event-kinds.js'
 import { seededRandom } from '../../harness/seeded-random.js'
 import { online, rig, sleep, type Rig } from './firmata-rig.js'
 
+t.setTimeout(90_000)
+
 const PULLUP = 0x0b
 /** Documented: a lost pin setup is reported within 2 x liveness_interval_ms of the board answering again (500 ms default). */
 const LOST_SETUP_BOUND_MS = 1000
