@@ -58,6 +58,8 @@ export class BoardLink implements FirmataBoardEvents {
   private reportedResets = 0
   private unconfirmedBefore = 0
   private livenessTimer: TimerHandle | null = null
+  /** Monotonic ms the liveness tick is due. */
+  private tickDue = 0
   private retryTimer: TimerHandle | null = null
   /** In a fault episode (logged at error once, then warn per retry). */
   private inFault = false
@@ -139,7 +141,7 @@ export class BoardLink implements FirmataBoardEvents {
     this.pins = new BoardPins(board, usable, this.cfg, this.clock, this.log)
     this.check.tap = this.pins
     this.pins.start()
-    this.livenessTimer = this.clock.setTimeout(this.onTick, this.cfg.liveness_interval_ms)
+    this.scheduleTick()
   }
 
   onBoardFailed(f: BoardFailure): void {
@@ -201,10 +203,17 @@ export class BoardLink implements FirmataBoardEvents {
   private tick(): void {
     const board = this.board
     if (this.state !== 'ready' || !board) return
-    if (!board.checkLiveness()) return // failed: onBoardFailed took over
-    this.pins?.tick()
+    // a tick an interval or more behind: the process was stalled, the board's bytes are still unread
+    const late = this.clock.monotonic() - this.tickDue >= this.cfg.liveness_interval_ms
+    if (!board.checkLiveness(late)) return // failed: onBoardFailed took over
+    this.pins?.tick(late)
     this.reportCounters()
     for (const ch of this.channels) ch.heartbeat()
+    this.scheduleTick()
+  }
+
+  private scheduleTick(): void {
+    this.tickDue = this.clock.monotonic() + this.cfg.liveness_interval_ms
     this.livenessTimer = this.clock.setTimeout(this.onTick, this.cfg.liveness_interval_ms)
   }
 

@@ -84,8 +84,12 @@ export class BoardPins implements FirmataFrameTap {
     if (this.resyncTimer) { this.clock.clearTimeout(this.resyncTimer); this.resyncTimer = null }
   }
 
-  /** Every liveness tick: expire lost rounds, audit every port, look for silent loops and unconfirmed ports. */
-  tick(): void {
+  /**
+   * Every liveness tick: expire lost rounds, audit every port, look for silent loops and unconfirmed ports.
+   * `late`: the tick ran an interval or more behind (a stalled process): answers may be unread, so
+   * nothing is judged on it.
+   */
+  tick(late = false): void {
     const now = this.clock.monotonic()
     if (this.needSetup) { this.needSetup = false; this.setupAll(); return }
     const interval = this.cfg.liveness_interval_ms
@@ -94,7 +98,7 @@ export class BoardPins implements FirmataFrameTap {
       g.expire(now, interval)
       if (!g.open) this.round(g)
       const since = now - Math.max(g.lastOk, this.setupAt)
-      if (since >= CONFIRM_TICKS * interval) {
+      if (since >= CONFIRM_TICKS * interval && !late) {
         for (const ch of this.guardChannels[i]) {
           this.down(ch, `board "${this.cfg.id}" has not confirmed D${ch.config.pin}'s setup for ${CONFIRM_TICKS * interval} ms ` +
             '(no clean answer to a pin-state query: noise on the line, or firmware without PIN_STATE_QUERY)')
@@ -103,7 +107,7 @@ export class BoardPins implements FirmataFrameTap {
     }
     const silentMs = LOOP_SILENT_SAMPLES * this.cfg.sampling_interval_ms + interval
     // a board silent altogether is hung or unplugged, not reset: FirmataBoard.checkLiveness reports that
-    const boardTalks = now - this.board.lastRxMonotonic < interval
+    const boardTalks = now - this.board.lastRxMonotonic < interval && !late
     for (const l of this.loops) {
       const quiet = now - l.lastSeen
       if (quiet <= silentMs || !boardTalks) continue

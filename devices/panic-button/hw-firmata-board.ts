@@ -204,16 +204,19 @@ export class FirmataBoard {
    * (and the board failed) when its port path vanished or it has been silent
    * for dead_after_ms; pings a board that has been quiet for an interval.
    * Linux PTYs and some USB adapters never report a close, so silence is the
-   * only reliable sign of an unplugged board.
+   * only reliable sign of an unplugged board. `late`: see below (issue 11 soak:
+   * a 2 s stall of a loaded machine read as a silent board).
    */
-  checkLiveness(): boolean {
+  checkLiveness(late = false): boolean {
     const path = this.cfg.port
     if (!existsSync(path)) {
       this.fail({ kind: 'link', message: `serial port ${path} vanished (board unplugged?)` })
       return false
     }
     const quiet = this.clock.monotonic() - this.lastRx
-    if (quiet > this.cfg.dead_after_ms) {
+    // `late`: the caller's tick ran an interval or more behind (the process was stalled), so what the
+    // board sent meanwhile is still unread (timers run before I/O): judge silence on the next tick.
+    if (quiet > this.cfg.dead_after_ms && !late) {
       this.fail({ kind: 'link', message: `board on ${path} silent for ${Math.round(quiet)} ms (unplugged, reset or hung)` })
       return false
     }
