@@ -3,10 +3,12 @@
  * FirmataBoard (hw-firmata-board.ts) open and maps the buttons configured on
  * it onto its pins.
  *
- *   open -> handshake -> ready: each button's pin set up (a pin the board
- *   does not have faults that button only), then a liveness tick every
- *   liveness_interval_ms (FirmataBoard.checkLiveness) that also drives the
- *   buttons' heartbeats.
+ *   open -> handshake -> ready: each button's pin checked against the board
+ *   (a pin the board does not have faults that button only), the others set
+ *   up and confirmed by BoardPins (board-pins.ts: a button is online once the
+ *   board confirmed its pin; a board that resets is set up again), then a
+ *   liveness tick every liveness_interval_ms (FirmataBoard.checkLiveness,
+ *   the pins' audit round) that also drives the buttons' heartbeats.
  *   any failure -> every button on the board gets linkStatus fault (+ one
  *   DEVICE_FAULT per episode) -> reopen after a jittered exponential backoff.
  */
@@ -18,6 +20,7 @@ import type { ButtonChannel } from './button-channel.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'
 import type { BoardFailure, FirmataBoardEvents } from './firmata-board-events.js'
 import { FirmataBoard } from './hw-firmata-board.js'
+import { BoardPins } from './board-pins.js'
 
 export type BoardState = 'idle' | 'opening' | 'handshake' | 'ready' | 'waiting' | 'stopped'
 
@@ -30,6 +33,8 @@ export interface BoardStatus {
   reconnects: number
   garbageBytes: number
   halfMessages: number
+  /** Times the board lost its pin setup (reset, announced or not) and was set up again. */
+  resets: number
 }
 
 export class BoardLink implements FirmataBoardEvents {
@@ -41,10 +46,20 @@ export class BoardLink implements FirmataBoardEvents {
   /** Between connections: idle (never started), waiting (to reopen) or stopped; else the board's phase. */
   private between: 'idle' | 'waiting' | 'stopped' | null = 'idle'
   private board: FirmataBoard | null = null
+  /** The buttons' pins on the ready board (null between connections). */
+  private pins: BoardPins | null = null
+  /** Resets of earlier connections, and counters already reported. */
+  private resetsBefore = 0
   private reportedGarbage = 0
   private reportedHalf = 0
   private reportedSysex = 0
+  private reportedRejected = 0
+  private reportedUnconfirmed = 0
+  private reportedResets = 0
+  private unconfirmedBefore = 0
   private livenessTimer: TimerHandle | null = null
+  /** Monotonic ms the liveness tick is due. */
+  private tickDue = 0
   private retryTimer: TimerHandle | null = null
   /** In a fault episode (logged at error once, then warn per retry). */
   private inFault = false
@@ -74,8 +89,12 @@ export class BoardLink implements FirmataBoardEvents {
     return {
       id: this.cfg.id, port: this.cfg.port, state: this.state, lastError: this.lastError, firmware: this.firmware,
       reconnects: this.reconnects, garbageBytes: this.check.garbageBytes, halfMessages: this.check.halfMessages,
+      resets: this.resets,
     }
   }
+
+  private get resets(): number { return this.resetsBefore + (this.pins?.resets ?? 0) }
+  private get unconfirmed(): number { return this.unconfirmedBefore + (this.pins?.unconfirmed ?? 0) }
 
   attempt(): void {
     if (this.between === 'stopped') return
@@ -88,7 +107,12 @@ export class BoardLink implements FirmataBoardEvents {
 
   onBoardData(): void {
     const c = this.check
-    if (c.garbageBytes !== this.reportedGarbage || c.halfMessages !== this.reportedHalf || c.rejectedSysex !== this.reportedSysex) this.reportCounters()
+    if (c.garbageBytes !== this.reportedGarbage || c.halfMessages !== this.reportedHalf || c.rejectedSysex !== this.reportedSysex ||
+      c.rejectedReports !== this.reportedRejected) {
+      // noise: a report it garbled (a press, a release) is asked for again
+      this.pins?.resyncSoon()
+      this.reportCounters()
+    } else if (this.unconfirmed !== this.reportedUnconfirmed || this.resets !== this.reportedResets) this.reportCounters()
   }
 
   onMessageDropped(err: string): void {
@@ -103,16 +127,21 @@ export class BoardLink implements FirmataBoardEvents {
     this.firmware = board.firmware || 'unknown'
     this.backoff.reset()
     this.log.info({ port: this.cfg.port, firmware: this.firmware, pins: board.pins.count }, 'board ready')
+    const usable: ButtonChannel[] = []
     for (const ch of this.channels) {
-      const problem = this.setupPin(board, ch)
+      const problem = this.pinProblem(board, ch)
       if (problem) {
         this.log.error({ device: ch.config.id, problem }, 'button pin cannot be used')
         ch.linkDown(problem)
       } else {
-        ch.linkUp()
+        usable.push(ch)
       }
     }
-    this.livenessTimer = this.clock.setTimeout(this.onTick, this.cfg.liveness_interval_ms)
+    // online comes from BoardPins, once the board has confirmed each pin's setup
+    this.pins = new BoardPins(board, usable, this.cfg, this.clock, this.log)
+    this.check.tap = this.pins
+    this.pins.start()
+    this.scheduleTick()
   }
 
   onBoardFailed(f: BoardFailure): void {
@@ -136,43 +165,60 @@ export class BoardLink implements FirmataBoardEvents {
     const g = c.garbageBytes - this.reportedGarbage
     const h = c.halfMessages - this.reportedHalf
     const x = c.rejectedSysex - this.reportedSysex
+    const r = c.rejectedReports - this.reportedRejected
+    const u = this.unconfirmed - this.reportedUnconfirmed
+    const z = this.resets - this.reportedResets
     this.reportedGarbage = c.garbageBytes
     this.reportedHalf = c.halfMessages
     this.reportedSysex = c.rejectedSysex
+    this.reportedRejected = c.rejectedReports
+    this.reportedUnconfirmed += u
+    this.reportedResets += z
     for (const ch of this.channels) {
       if (g > 0) ch.count('firmata_garbage_bytes', g)
       if (h > 0) ch.count('firmata_half_messages', h)
       if (x > 0) ch.count('firmata_rejected_sysex', x)
+      if (r > 0) ch.count('firmata_rejected_reports', r)
+      if (u > 0) ch.count('firmata_unconfirmed_reports', u)
+      if (z > 0) ch.count('firmata_board_resets', z)
     }
   }
 
-  /** Configure one button's pin; returns a problem text or ''. */
-  private setupPin(board: FirmataBoard, ch: ButtonChannel): string {
+  /** Whether the board has what one button needs; returns a problem text or ''. */
+  private pinProblem(board: FirmataBoard, ch: ButtonChannel): string {
     const c = ch.config
     const pins = board.pins
     const where = `board "${this.cfg.id}" (${this.cfg.port}, ${pins.count} pins, ${pins.analogCount} analog)`
     if (ch.supervised) {
       if (!pins.hasAnalogChannel(c.analog_pin)) return `analog pin A${c.analog_pin} does not exist on ${where}; fix analog_pin of "${c.id}"`
-      board.watchAnalog(c.analog_pin, (v) => ch.analog(v))
       return ''
     }
     if (!pins.hasPin(c.pin)) return `pin D${c.pin} does not exist on ${where}; fix pin of "${c.id}"`
     if (!pins.supportsInput(c.pin, c.pullup)) {
       return `pin D${c.pin} on ${where} does not support ${c.pullup ? 'pull-up input (flash StandardFirmata 2.5+ or set pullup: false with an external resistor)' : 'digital input'}`
     }
-    board.watchDigital(c.pin, c.pullup, (v) => ch.digital(v))
     return ''
   }
 
   private tick(): void {
     const board = this.board
     if (this.state !== 'ready' || !board) return
-    if (!board.checkLiveness()) return // failed: onBoardFailed took over
+    // a tick an interval or more behind: the process was stalled, the board's bytes are still unread
+    const late = this.clock.monotonic() - this.tickDue >= this.cfg.liveness_interval_ms
+    if (!board.checkLiveness(late)) return // failed: onBoardFailed took over
+    this.pins?.tick(late)
+    this.reportCounters()
     for (const ch of this.channels) ch.heartbeat()
+    this.scheduleTick()
+  }
+
+  private scheduleTick(): void {
+    this.tickDue = this.clock.monotonic() + this.cfg.liveness_interval_ms
     this.livenessTimer = this.clock.setTimeout(this.onTick, this.cfg.liveness_interval_ms)
   }
 
   private fail(reason: string): void {
+    this.dropPins()
     this.stopTimers()
     const first = !this.inFault
     this.inFault = true
@@ -191,8 +237,20 @@ export class BoardLink implements FirmataBoardEvents {
     this.livenessTimer = this.retryTimer = null
   }
 
+  /** The connection is over: its pins' counters are kept, its rounds forgotten. */
+  private dropPins(): void {
+    const p = this.pins
+    if (!p) return
+    p.stop()
+    this.resetsBefore += p.resets
+    this.unconfirmedBefore += p.unconfirmed
+    this.pins = null
+    this.check.tap = null
+  }
+
   async stop(): Promise<void> {
     this.between = 'stopped'
+    this.dropPins()
     this.stopTimers()
     await this.board?.close()
   }

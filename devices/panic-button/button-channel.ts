@@ -75,9 +75,9 @@ export class ButtonChannel implements PressEvents, LoopEvents {
 
   get supervised(): boolean { return this.loop !== null }
 
-  /** Raw digital pin level (0/1). */
-  digital(level: number): void {
-    this.detector.sample(level === this.pressedLevel)
+  /** Raw digital pin level (0/1); `edgeMono`: when it changed, if earlier than now (PressDetector.sample). */
+  digital(level: number, edgeMono = NaN): void {
+    this.detector.sample(level === this.pressedLevel, edgeMono)
   }
 
   /** Already-decoded contact state (gpio-keys applies the polarity in the kernel). */

@@ -36,6 +36,25 @@ HANDSHAKE_ONLY[0x6c] = 1 // CAPABILITY_RESPONSE
 HANDSHAKE_ONLY[0x6e] = 1 // PIN_STATE_RESPONSE (we never query pin state after the handshake)
 /** Longest sysex accepted (a capability response of a 70-pin Mega is ~700 bytes). */
 export const MAX_SYSEX = 2048
+const PIN_STATE_RESPONSE = 0x6e
+const REPORT_FIRMWARE = 0x79
+
+/**
+ * Where the gateway's driver takes the pin messages itself, after the
+ * handshake (issue 11): firmata-io would act on any well-formed message, and
+ * a well-formed message is not yet a true one (docs/decisions.md "Firmata
+ * noise"). Called in stream order, during push().
+ */
+export interface FirmataFrameTap {
+  /** DIGITAL_MESSAGE: `value` holds the port's 8 pins (one with bits above them is counted in rejectedReports). */
+  digitalReport(port: number, value: number): void
+  /** ANALOG_MESSAGE: channel 0-15, 14-bit reading. */
+  analogReport(channel: number, value: number): void
+  /** PIN_STATE_RESPONSE: the pin's mode and state (for an input: its pull-up); false = nobody asked (counted in rejectedSysex). */
+  pinState(pin: number, mode: number, state: number): boolean
+  /** REPORT_FIRMWARE after the handshake: StandardFirmata sends it from setup(), so the board has just booted (it is passed on too). */
+  announced(): void
+}
 
 export class FirmataFrameFilter {
   /** Bytes that were not part of any message. */
@@ -46,8 +65,14 @@ export class FirmataFrameFilter {
   messages = 0
   /** Sysex replies dropped because firmata-io could not take them safely (too short, or a handshake reply after the handshake). */
   rejectedSysex = 0
+  /** Digital reports no board can send (bits above a port's 8 pins), and readings the driver rejected (above full scale). */
+  rejectedReports = 0
   /** Set once the handshake is done: handshake-only replies are then dropped. */
   afterHandshake = false
+  /** After the handshake, digital and analog messages and pin states go here instead of `out` (null: all to `out`). */
+  tap: FirmataFrameTap | null = null
+  /** `noise` when the current push started: a message from a chunk with noise in it is suspect. */
+  noiseAtChunkStart = 0
   /** Output of the last push: complete messages, `outLength` bytes. */
   readonly out = Buffer.alloc(64 * 1024 + MAX_SYSEX)
   outLength = 0
@@ -56,8 +81,13 @@ export class FirmataFrameFilter {
   /** Data bytes still needed for a short message; -1 = in a sysex; 0 = between messages. */
   private need = 0
 
+  /** Everything that was not a message someone could act on: the line's noise so far. */
+  get noise(): number { return this.garbageBytes + this.halfMessages + this.rejectedSysex + this.rejectedReports }
+
   /** Feed one received chunk (any size up to 64 KiB); complete messages land in out[0..outLength). */
   push(chunk: Uint8Array): number {
+    this.noiseAtChunkStart = this.noise
+    const tap = this.afterHandshake ? this.tap : null
     let o = 0
     const out = this.out
     const msg = this.msg
@@ -67,6 +97,14 @@ export class FirmataFrameFilter {
         if (b === END_SYSEX) {
           msg[this.msgLen++] = b
           const cmd = this.msgLen > 2 ? msg[1] : 0
+          if (tap !== null && cmd === PIN_STATE_RESPONSE && this.msgLen >= MIN_SYSEX[cmd]) {
+            this.need = 0
+            this.msgLen = 0
+            if (tap.pinState(msg[2], msg[3], msg[4])) this.messages++
+            else this.rejectedSysex++
+            continue
+          }
+          if (tap !== null && cmd === REPORT_FIRMWARE && this.msgLen >= MIN_SYSEX[cmd]) tap.announced()
           if (this.msgLen < 3 || this.msgLen < MIN_SYSEX[cmd] || (this.afterHandshake && HANDSHAKE_ONLY[cmd] === 1)) {
             this.rejectedSysex++
             this.need = 0
@@ -94,9 +132,15 @@ export class FirmataFrameFilter {
         if (b < 0x80) {
           msg[this.msgLen++] = b
           if (--this.need === 0) {
-            out[o++] = msg[0]; out[o++] = msg[1]; out[o++] = msg[2]
             this.msgLen = 0
             this.messages++
+            const c = msg[0]
+            if (tap === null || c === 0xf9) { out[o++] = c; out[o++] = msg[1]; out[o++] = msg[2] }
+            else if (c < 0xa0) {
+              // 8 pins per port: bit 7 is the msb's bit 0, the msb's other bits belong to no pin
+              if (msg[2] > 1) this.rejectedReports++
+              else tap.digitalReport(c & 0x0f, msg[1] | (msg[2] << 7))
+            } else tap.analogReport(c & 0x0f, msg[1] | (msg[2] << 7))
           }
           continue
         }

@@ -20,6 +20,8 @@ export interface FirmataIo extends EventEmitter {
   pinMode(pin: number, mode: number): void
   digitalRead(pin: number, cb: (value: number) => void): void
   analogRead(channel: number, cb: (value: number) => void): void
+  reportDigitalPin(pin: number, value: 0 | 1): void
+  reportAnalogPin(channel: number, value: 0 | 1): void
 }
 
 /** Firmata's "no analog channel" marker in a pin's analogChannel (protocol.md, ANALOG_MAPPING_RESPONSE). */

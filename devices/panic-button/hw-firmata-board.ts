@@ -149,6 +149,48 @@ export class FirmataBoard {
     io.digitalRead(pin, cb)
   }
 
+  /**
+   * The gateway's way (issue 11): make `pin` a digital input and turn its port's
+   * reporting on; the levels come through `filter.tap`, not firmata-io. Safe to
+   * repeat (a board that reset is set up again): no listener is added.
+   */
+  setupDigital(pin: number, pullup: boolean): void {
+    const io = this.io
+    if (!io) return
+    io.pinMode(pin, this.inputMode(pullup))
+    io.reportDigitalPin(pin, 1)
+  }
+
+  /** Turn reporting of analog channel `channel` on; readings come through `filter.tap`. Safe to repeat. */
+  setupAnalog(channel: number): void {
+    const io = this.io
+    if (!io) return
+    io.pinMode(channel, io.MODES.ANALOG)
+    io.reportAnalogPin(channel, 1)
+  }
+
+  /** The Firmata pin mode of a digital input, with or without the pull-up. */
+  inputMode(pullup: boolean): number {
+    return pullup ? (this.io?.MODES.PULLUP ?? 0x0b) : (this.io?.MODES.INPUT ?? 0)
+  }
+
+  /** Full-scale analog reading (1023 on a Nano/Uno; 4095 on 12-bit boards). */
+  get adcMax(): number { return this.io?.RESOLUTION.ADC ?? 1023 }
+
+  /**
+   * One confirmation round for `port` (firmata-port-guard.ts): PIN_STATE_QUERY
+   * for each pin, then REPORT_DIGITAL on, in one write so the board answers in
+   * that order.
+   */
+  queryPort(port: number, pins: readonly number[]): void {
+    if (!this.port || this.phaseNow !== 'ready') return
+    const b = Buffer.allocUnsafe(pins.length * 4 + 2)
+    let o = 0
+    for (const pin of pins) { b[o++] = 0xf0; b[o++] = 0x6d; b[o++] = pin & 0x7f; b[o++] = 0xf7 }
+    b[o++] = 0xd0 | (port & 0x0f); b[o] = 1
+    this.port.write(b)
+  }
+
   /** Report analog channel `channel` every sampling interval. */
   watchAnalog(channel: number, cb: (reading: number) => void): void {
     const io = this.io
@@ -162,16 +204,19 @@ export class FirmataBoard {
    * (and the board failed) when its port path vanished or it has been silent
    * for dead_after_ms; pings a board that has been quiet for an interval.
    * Linux PTYs and some USB adapters never report a close, so silence is the
-   * only reliable sign of an unplugged board.
+   * only reliable sign of an unplugged board. `late`: see below (issue 11 soak:
+   * a 2 s stall of a loaded machine read as a silent board).
    */
-  checkLiveness(): boolean {
+  checkLiveness(late = false): boolean {
     const path = this.cfg.port
     if (!existsSync(path)) {
       this.fail({ kind: 'link', message: `serial port ${path} vanished (board unplugged?)` })
       return false
     }
     const quiet = this.clock.monotonic() - this.lastRx
-    if (quiet > this.cfg.dead_after_ms) {
+    // `late`: the caller's tick ran an interval or more behind (the process was stalled), so what the
+    // board sent meanwhile is still unread (timers run before I/O): judge silence on the next tick.
+    if (quiet > this.cfg.dead_after_ms && !late) {
       this.fail({ kind: 'link', message: `board on ${path} silent for ${Math.round(quiet)} ms (unplugged, reset or hung)` })
       return false
     }

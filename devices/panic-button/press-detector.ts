@@ -61,16 +61,24 @@ export class PressDetector {
 
   get pressed(): boolean { return this.stable }
 
-  /** A raw contact reading (true = pressed). Repeats of the same level are ignored. */
-  sample(pressed: boolean): void {
+  /**
+   * A raw contact reading (true = pressed). Repeats of the same level are ignored.
+   * `edgeMono`: when the contact changed, if that was before now (a Firmata level
+   * is delivered once the board confirmed it, issue 11: the debounce and hold
+   * count from the edge the board first reported, not from its confirmation).
+   */
+  sample(pressed: boolean, edgeMono = NaN): void {
     if (pressed === this.raw) return
     this.raw = pressed
-    this.edgeMono = this.clock.monotonic()
-    this.edgeWall = this.clock.now()
+    const now = this.clock.monotonic()
+    const edge = edgeMono <= now ? edgeMono : now // NaN compares false: now
+    this.edgeMono = edge
+    this.edgeWall = this.clock.now() - (now - edge)
     if (this.debounceTimer !== null) { this.clock.clearTimeout(this.debounceTimer); this.debounceTimer = null }
     if (pressed === this.stable) return // a glitch came back before the debounce ran out
-    if (this.opts.debounceMs <= 0) this.commit()
-    else this.debounceTimer = this.clock.setTimeout(this.onDebounce, this.opts.debounceMs)
+    const left = this.opts.debounceMs - (now - edge)
+    if (left <= 0) this.commit()
+    else this.debounceTimer = this.clock.setTimeout(this.onDebounce, left)
   }
 
   /**

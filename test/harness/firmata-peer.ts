@@ -11,8 +11,17 @@
  * F0 79 F7) after `reportVersionTimeout`. This peer answers queries and can
  * announce on demand.
  *
- * Misbehaviour for tests: `silent` (never answers), `sendRaw` (garbage, half
- * messages), `mute` (stops all output, like a hung board).
+ * Like StandardFirmata 2.5 (issue 11): a fresh or reset board has its digital
+ * pins OUTPUT and analog pins ANALOG with no reporting; a port report carries
+ * only the bits of its INPUT/PULLUP pins (the others read 0); a port is
+ * reported when an input changes and at once when REPORT_DIGITAL turns it on.
+ *
+ * Misbehaviour for tests, the way field hardware misbehaves: `silent` (never
+ * answers), `sendRaw` / `babble` (garbage, half messages, random bytes),
+ * `mute` (stops all output, like a hung board), `reset` (power glitch or
+ * watchdog: forgets pin modes and reporting, with or without announcing
+ * itself), `replyDelayMs` (answers late), `ignorePinSetup` (answers queries
+ * but never changes a pin mode).
  */
 import { SerialPort } from 'serialport'
 
@@ -34,6 +43,15 @@ export class FirmataPeer {
   silent: boolean
   /** Stop all output (hung board) while still reading. */
   mute = false
+  /** Every byte the board sends leaves this much later (a slow or overloaded board), in order. */
+  replyDelayMs = 0
+  /** Answer queries but ignore SET_PIN_MODE (broken or foreign firmware). */
+  ignorePinSetup = false
+  /** Times reset() ran. */
+  resets = 0
+  /** Booting after a reset: reads and answers nothing. */
+  private booting = false
+  private lastPort = new Int16Array(3).fill(-1)
   readonly received: number[] = []
   readonly pinModes = new Map<number, number>()
   private digitalReport = new Set<number>()
@@ -52,8 +70,9 @@ export class FirmataPeer {
     this.silent = opts.silent ?? false
     this.samplingMs = opts.samplingMs ?? 19
     this.firmwareName = opts.firmwareName ?? 'StandardFirmata.ino'
-    // all inputs float high until a pin mode says otherwise: a pulled-up released button
+    // every button is released: a pulled-up contact reads high (it only reads so once its pin is an input)
     this.levels.fill(1)
+    this.bootState()
     port.on('data', (d: Buffer) => this.onData(d))
     port.on('error', () => {})
   }
@@ -79,14 +98,44 @@ export class FirmataPeer {
     this.writeFirmware()
   }
 
-  /** Set an input pin's level; sends the port's DIGITAL_MESSAGE if reporting is on. Returns hrtime of the write. */
+  /**
+   * Set a pin's level (what the wire does: a button holds it low whatever the board
+   * thinks); the port is reported if it is reporting and its input bits changed.
+   * Returns hrtime of the write (0n if nothing was sent).
+   */
   setDigital(pin: number, level: 0 | 1): bigint {
     this.levels[pin] = level
     const port = pin >> 3
-    if (!this.digitalReport.has(port)) return 0n
+    if (!this.digitalReport.has(port) || this.portValue(port) === this.lastPort[port]) return 0n
     const t = process.hrtime.bigint()
     this.sendPort(port)
     return t
+  }
+
+  /**
+   * The board resets (brown-out, USB re-enumeration, its own watchdog): it forgets
+   * every pin mode and report, is deaf and mute for `bootMs` (the bootloader), then
+   * runs StandardFirmata's setup: announces version and firmware if `announce`.
+   */
+  async reset(opts: { announce: boolean; bootMs?: number }): Promise<void> {
+    this.resets++
+    this.booting = true
+    this.bootState()
+    if (opts.bootMs) await new Promise((r) => setTimeout(r, opts.bootMs))
+    this.rx = []
+    this.booting = false
+    if (opts.announce) this.announce()
+  }
+
+  /** `n` random bytes from `rnd` on the line (a loose connector, a board booting), in chunks of 1..64. */
+  babble(n: number, rnd: () => number): void {
+    for (let sent = 0; sent < n;) {
+      const len = Math.min(n - sent, 1 + Math.floor(rnd() * 64))
+      const b = Buffer.alloc(len)
+      for (let i = 0; i < len; i++) b[i] = Math.floor(rnd() * 256)
+      this.sendRaw(b)
+      sent += len
+    }
   }
 
   /** Set an analog channel's reading (0-1023); reported at the next sampling tick. */
@@ -95,7 +144,7 @@ export class FirmataPeer {
   }
 
   sendRaw(bytes: number[] | Buffer): void {
-    this.port.write(Buffer.from(bytes))
+    this.out(Buffer.from(bytes))
   }
 
   isReportingDigital(pin: number): boolean { return this.digitalReport.has(pin >> 3) }
@@ -115,16 +164,39 @@ export class FirmataPeer {
   }
 
   private write(bytes: number[]): void {
-    if (this.silent || this.mute) return
-    this.port.write(Buffer.from(bytes))
+    if (this.silent || this.mute || this.booting) return
+    this.out(Buffer.from(bytes))
   }
 
-  private sendPort(port: number): void {
+  /** Every byte leaves through here, `replyDelayMs` late and in order. */
+  private out(b: Buffer): void {
+    if (this.replyDelayMs <= 0) { this.port.write(b); return }
+    // same delay for every write: Node fires equal timeouts in the order they were set
+    setTimeout(() => { if (this.port.isOpen) this.port.write(b) }, this.replyDelayMs)
+  }
+
+  /** StandardFirmata after power-up or reset: digital pins OUTPUT, analog pins ANALOG, nothing reported. */
+  private bootState(): void {
+    for (let p = 2; p < PIN_COUNT; p++) this.pinModes.set(p, p >= ANALOG_FIRST ? MODE.ANALOG : MODE.OUTPUT)
+    this.digitalReport.clear()
+    this.analogReport.clear()
+    this.lastPort.fill(-1)
+  }
+
+  /** A port as StandardFirmata reads it: only INPUT/PULLUP pins carry their level, the others read 0. */
+  private portValue(port: number): number {
     let v = 0
     for (let i = 0; i < 8; i++) {
       const pin = port * 8 + i
-      if (pin < PIN_COUNT && this.levels[pin]) v |= 1 << i
+      const m = this.pinModes.get(pin)
+      if (pin < PIN_COUNT && (m === MODE.INPUT || m === MODE.PULLUP) && this.levels[pin]) v |= 1 << i
     }
+    return v
+  }
+
+  private sendPort(port: number): void {
+    const v = this.portValue(port)
+    this.lastPort[port] = v
     this.write([0x90 | port, v & 0x7f, (v >> 7) & 0x7f])
   }
 
@@ -143,6 +215,7 @@ export class FirmataPeer {
   }
 
   private onData(d: Buffer): void {
+    if (this.booting) return // the bootloader eats what arrives while it runs
     for (const b of d) { this.received.push(b); this.rx.push(b) }
     this.parse()
     this.waiters = this.waiters.filter((w) => { if (w.test()) { w.resolve(); return false } return true })
@@ -172,13 +245,16 @@ export class FirmataPeer {
         if (m[1]) { this.digitalReport.add(port); this.sendPort(port) } else this.digitalReport.delete(port)
       } else if (hi === 0xc0) {
         if (m[1]) this.analogReport.add(cmd & 0x0f); else this.analogReport.delete(cmd & 0x0f)
-      } else if (cmd === 0xff) { this.digitalReport.clear(); this.analogReport.clear() }
+      } else if (cmd === 0xff) this.bootState()
     }
   }
 
   private setMode(pin: number, mode: number): void {
+    if (this.ignorePinSetup) return
     this.pinModes.set(pin, mode)
-    if (mode === MODE.PULLUP) this.levels[pin] = 1
+    // StandardFirmata's loop reports a port whose input bits changed (a pin that became an input)
+    const port = pin >> 3
+    if (this.digitalReport.has(port) && this.portValue(port) !== this.lastPort[port]) this.sendPort(port)
   }
 
   private sysex(body: number[]): void {
@@ -203,7 +279,9 @@ export class FirmataPeer {
       this.write(out)
     } else if (id === 0x6d) {
       const pin = body[1]
-      this.write([0xf0, 0x6e, pin, this.pinModes.get(pin) ?? MODE.INPUT, this.levels[pin] ?? 0, 0xf7])
+      // state of an input pin = its pull-up (StandardFirmata 2.5 PIN_STATE_RESPONSE)
+      const mode = this.pinModes.get(pin) ?? MODE.OUTPUT
+      this.write([0xf0, 0x6e, pin, mode, mode === MODE.PULLUP ? 1 : 0, 0xf7])
     } else if (id === 0x7a) {
       const ms = body[1] | (body[2] << 7)
       if (ms > 0 && this.sampler) { clearInterval(this.sampler); this.samplingMs = ms; this.sampler = setInterval(() => this.sample(), ms) }

@@ -53,6 +53,27 @@ t.test('seeded random bytes never throw and never pass a malformed message', asy
   t.pass('2000 random chunks')
 })
 
+t.test('after the handshake a tap takes pin messages in stream order; impossible reports are counted', async (t) => {
+  const f = new FirmataFrameFilter()
+  const seen: string[] = []
+  f.tap = {
+    digitalReport: (port, value) => { seen.push(`d${port}:${value}`) },
+    analogReport: (ch, value) => { seen.push(`a${ch}:${value}`) },
+    pinState: (pin, mode) => { seen.push(`s${pin}:${mode}`); return pin === 2 },
+    announced: () => { seen.push('boot') },
+  }
+  const before = [0x90, 0x04, 0x00]
+  t.equal(f.push(Uint8Array.from(before)), 3, 'before the handshake: all to firmata-io')
+  f.afterHandshake = true
+  const n = f.push(Uint8Array.from([0xf0, 0x6e, 2, 0x0b, 1, 0xf7, 0x90, 0x04, 0x01, 0xe0, 0x46, 0x02, 0x91, 0x00, 0x02,
+    0xf0, 0x6e, 9, 0x0b, 1, 0xf7, 0xf9, 2, 5, 0xf0, 0x79, 2, 5, 0x53, 0, 0xf7]))
+  t.same(seen, ['s2:11', 'd0:132', 'a0:326', 's9:11', 'boot'])
+  t.same([...f.out.subarray(0, n)], [0xf9, 2, 5, 0xf0, 0x79, 2, 5, 0x53, 0, 0xf7], 'version and firmware still reach firmata-io')
+  t.equal(f.rejectedReports, 1, 'a port report with bits above its 8 pins')
+  t.equal(f.rejectedSysex, 1, 'a pin state nobody asked for')
+  t.equal(f.noise, f.rejectedReports + f.rejectedSysex, 'noise adds them up')
+})
+
 t.test('backoff: exponential, capped, jittered within [half, full]', async (t) => {
   const lo = new Backoff(100, 1000, () => 0)
   t.same([lo.next(), lo.next(), lo.next(), lo.next(), lo.next()], [50, 100, 200, 400, 500])

@@ -1,0 +1,61 @@
+/** The confirmation round of one Firmata port (issue 11), as a pure state machine. */
+import t from 'tap'
+import { FirmataPortGuard, Verdict } from '../../../devices/panic-button/firmata-port-guard.js'
+
+const PULLUP = 0x0b
+const OUTPUT = 1
+
+function guard(): FirmataPortGuard {
+  const g = new FirmataPortGuard(0)
+  g.watch(2, PULLUP)
+  g.watch(3, PULLUP)
+  return g
+}
+
+t.test('a clean round confirms levels; a report before its pin states is not its answer', async (t) => {
+  const g = guard()
+  t.equal(g.report(0b1100, 0, 0), Verdict.QUERY, 'levels unknown: any report asks for a round')
+  g.startRound(10, 1, 0)
+  t.equal(g.report(0b1000, 0, 11), Verdict.QUERY, 'pin states not in yet: not the answer')
+  t.ok(g.pinState(2, PULLUP) && g.pinState(3, PULLUP), 'asked-for pin states taken')
+  t.notOk(g.pinState(5, PULLUP), 'a pin nobody watches is not taken')
+  t.equal(g.report(0b1000, 0, 12), Verdict.OK)
+  t.same([g.levelAt(0), g.levelAt(1)], [0, 1], 'D2 low, D3 high')
+  t.equal(g.edgeAt(0), 11, 'the edge is when a report first claimed it, not the confirmation')
+  t.notOk(g.pinState(2, PULLUP), 'no round open: an unsolicited pin state is not taken')
+  t.equal(g.report(0b1000, 0, 20), Verdict.IGNORE, 'a repeat changes nothing')
+})
+
+t.test('noise between the round and its answer makes it dirty', async (t) => {
+  const g = guard()
+  g.startRound(0, 1, 5)
+  g.pinState(2, PULLUP); g.pinState(3, PULLUP)
+  t.equal(g.report(0b1100, 6, 1), Verdict.DIRTY)
+  t.notOk(g.open, 'closed: the caller asks again')
+})
+
+t.test('a pin out of its mode is WRONG, and a phantom change the round contradicts is counted', async (t) => {
+  const g = guard()
+  g.startRound(0, 1, 0)
+  g.pinState(2, PULLUP); g.pinState(3, PULLUP)
+  t.equal(g.report(0b1100, 0, 1), Verdict.OK)
+  t.equal(g.report(0b1000, 0, 2), Verdict.QUERY, 'a claimed press')
+  g.startRound(3, 1, 0)
+  g.pinState(2, PULLUP); g.pinState(3, PULLUP)
+  t.equal(g.report(0b1100, 0, 4), Verdict.OK, 'the board says released')
+  t.equal(g.unconfirmed, 1, 'the phantom counted')
+  t.equal(g.levelAt(0), 1)
+  g.startRound(5, 1, 0)
+  g.pinState(2, OUTPUT); g.pinState(3, PULLUP)
+  t.equal(g.report(0, 0, 6), Verdict.WRONG)
+  t.same([g.wrongPin, g.wrongMode], [2, OUTPUT])
+  t.equal(g.levelAt(0), 1, 'levels from a wrong round are not taken')
+})
+
+t.test('an unanswered round expires after the timeout', async (t) => {
+  const g = guard()
+  g.startRound(100, 1, 0)
+  t.notOk(g.expire(599, 500))
+  t.ok(g.expire(600, 500))
+  t.notOk(g.open)
+})
