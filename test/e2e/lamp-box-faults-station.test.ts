@@ -1,0 +1,51 @@
+/**
+ * Issue 11 on the real stack (Modbus slave on a PTY, gateway with the
+ * modbus-serial lamp box, mosquitto as the station):
+ *  §3  two faults of one device clearing in the same poll give two `restored`
+ *      alerts, each with the code of the kind it cleared, and the device state
+ *      ends with no fault;
+ *  §6  acknowledging a trouble alert leaves the lamp alone; acknowledging an
+ *      alarm a person raised shows "acknowledged".
+ */
+import t from 'tap'
+import { Kind } from '../../gateway/core/event-kinds.js'
+import { PATTERN_CODE } from '../../protocols/lamp-box/register-map.js'
+import { lampPost } from '../harness/lamp-post.js'
+import { until } from '../harness/test-gateway.js'
+
+t.test('two restores from one device in the same poll both reach the station (issue 11 §3)', async (t) => {
+  const post = await lampPost(t)
+  const m = post.slave.model
+  m.mainsOk = false
+  m.batteryPct = 10
+  await until(() => post.of('mains_lost').length === 1 && post.of('low_battery').length === 1, 'mains_lost and low_battery at the station')
+  // Mains returns and the charger lifts the battery: both clear on the same poll.
+  m.mainsOk = true
+  m.batteryPct = 90
+  await until(() => post.of('restored').length >= 2, 'two restored alerts at the station')
+  const values = post.of('restored').map((a) => a.value).sort((a, b) => (a ?? 0) - (b ?? 0))
+  t.same(values, [Kind.LOW_BATTERY, Kind.MAINS_LOST], 'one restored per cleared kind, each carrying its code')
+  await until(() => (post.deviceStates.get('lamp-box')?.faults as string[] | undefined)?.length === 0, 'device state without faults')
+  t.equal(post.gw.core.counters.duplicates, 0, 'nothing was merged as a duplicate')
+})
+
+t.test('an ack lights "acknowledged" only for an alarm a person raised (issue 11 §6)', async (t) => {
+  const post = await lampPost(t, {}, 2)
+  post.slave.model.doorOpen = true
+  await until(() => post.of('door_open').length === 1, 'door_open at the station')
+  await post.ack(post.of('door_open')[0].id)
+  await until(() => post.gw.state.lastAck?.id === post.of('door_open')[0].id, 'the ack recorded')
+  // Give a pattern write time to reach the wire if one were (wrongly) made.
+  const writes = post.slave.requests.filter((r) => r.fc === 16).length
+  const polls = post.slave.requests.filter((r) => r.fc === 4).length
+  await until(() => post.slave.requests.filter((r) => r.fc === 4).length >= polls + 3, 'three more polls')
+  t.equal(post.slave.model.pattern, PATTERN_CODE.normal, 'a trouble ack leaves the lamp on normal')
+  t.equal(post.gw.state.lampPattern, 'normal')
+  t.equal(post.slave.requests.filter((r) => r.fc === 16).length, writes, 'no pattern written')
+
+  post.gw.twins.get('counter-button')?.act('press')
+  await until(() => post.slave.model.pattern === PATTERN_CODE.alarm, 'alarm on the wire')
+  await until(() => post.of('panic').length === 1, 'the panic at the station')
+  await post.ack(post.of('panic')[0].id)
+  await until(() => post.slave.model.pattern === PATTERN_CODE.acknowledged, 'acknowledged on the wire after the panic is acknowledged')
+})
