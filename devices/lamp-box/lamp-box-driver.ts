@@ -76,7 +76,8 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
       confirmPolls: o.config.confirm_polls, minMa: o.config.min_ma, maxMa: o.config.max_ma,
       batteryLowPct: o.config.battery_low_pct,
     })
-    this.line = new LineDiagnosis(o.config, this.supervisor, o.ctx.log, o.transport)
+    this.line = new LineDiagnosis(o.config, this.supervisor, o.ctx.log, o.transport, () => o.ctx.clock.monotonic())
+    o.transport.onGarbage = (bytes) => this.line.noise(bytes)
     this.port = new LampPort(o.transport, o.ctx.clock, this.line, {
       portOpened: () => this.portOpened(),
       portLost: () => { this.busy = false },

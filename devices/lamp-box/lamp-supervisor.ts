@@ -176,8 +176,8 @@ export class LampSupervisor {
   }
 
   /** Any other counted, non-fatal event (pattern rewrites, garbage...). */
-  count(counter: string): void {
-    this.o.sink.count(this.o.device, counter, 1)
+  count(counter: string, by = 1): void {
+    this.o.sink.count(this.o.device, counter, by)
   }
 
   /** Call on every poll tick, link up or down: raises MISSING after supervision time without a good poll. */
