@@ -49,3 +49,20 @@ t.test('an ack lights "acknowledged" only for an alarm a person raised (issue 11
   await post.ack(post.of('panic')[0].id)
   await until(() => post.slave.model.pattern === PATTERN_CODE.acknowledged, 'acknowledged on the wire after the panic is acknowledged')
 })
+
+t.test('missing comes supervision_s after the last good poll, not a poll later (issue 11 §10)', async (t) => {
+  // A slow poll (1.5 s, not a divisor of supervision_s) shows the old lateness: missing was judged
+  // only on poll ticks, so it came at 3 s instead of 2 s.
+  const post = await lampPost(t, { poll_ms: 1500, supervision_s: 2 }, 3)
+  const n = post.slave.requests.length
+  await until(() => post.slave.requests.length > n && post.slave.requests.at(-1)!.fc === 4, 'a fresh poll')
+  // The reply to that poll left synchronously with its request's arrival: it is the last good one.
+  const lastGood = Date.now()
+  post.slave.mode = 'silent'
+  await until(() => post.of('missing', 'lamp-box').length === 1, 'missing at the station', 10_000)
+  const late = post.of('missing', 'lamp-box')[0].hw_time - lastGood
+  t.ok(late >= 2000 - 50, `not before supervision_s (${late} ms)`)
+  t.ok(late <= 2000 + 300, `within supervision_s + 300 ms, not up to a poll later (${late} ms)`)
+  post.slave.mode = 'normal'
+  await until(() => post.of('restored', 'lamp-box').some((a) => a.value === Kind.MISSING), 'restored (value: missing) at the station')
+})
