@@ -29,11 +29,23 @@ interface DeviceEntry {
   rssi: number
 }
 
+/**
+ * At most this many device objects are remembered (issue 11 §9). A busy street of phones with
+ * random addresses creates a BlueZ object per address; BlueZ drops each after 30 s
+ * (InterfacesRemoved), but a removal we never see (a signal lost while the bus was flooded, a
+ * bluetoothd that keeps objects) would grow the table without bound. Past the cap the oldest
+ * entry is forgotten: its next advert re-learns the address from the object path, and its
+ * RSSI from that advert (a PropertiesChanged without RSSI then reports it as unknown once).
+ */
+export const MAX_TRACKED_DEVICES = 4096
+
 export interface AdvertStreamStats {
   delivered: number
   cachedDelivered: number
   handlerErrors: number
   devices: number
+  /** Entries forgotten because the table was full (MAX_TRACKED_DEVICES). */
+  evicted: number
 }
 
 export class BluezAdvertStream {
@@ -44,7 +56,7 @@ export class BluezAdvertStream {
     address: '', rssi: NaN, time: 0, serviceData: null, manufacturerData: null, cached: false,
   }
   private devicePrefix: string
-  readonly stats: AdvertStreamStats = { delivered: 0, cachedDelivered: 0, handlerErrors: 0, devices: 0 }
+  readonly stats: AdvertStreamStats = { delivered: 0, cachedDelivered: 0, handlerErrors: 0, devices: 0, evicted: 0 }
 
   constructor(
     private readonly clock: Clock,
@@ -72,8 +84,7 @@ export class BluezAdvertStream {
       const address = addressFromDevicePath(path)
       if (address === null) return
       entry = { address, rssi: NaN }
-      this.devices.set(path, entry)
-      this.stats.devices = this.devices.size
+      this.remember(path, entry)
     }
     if (rssiV !== undefined) entry.rssi = rssiFromVariant(rssiV)
     this.deliver(entry, sdV, mdV, false)
@@ -87,8 +98,7 @@ export class BluezAdvertStream {
     if (address === null) return
     const rssiV = props.RSSI
     const entry: DeviceEntry = { address, rssi: rssiFromVariant(rssiV) }
-    this.devices.set(path, entry)
-    this.stats.devices = this.devices.size
+    this.remember(path, entry)
     const sdV = props.ServiceData
     const mdV = props.ManufacturerData
     if (rssiV === undefined && sdV === undefined && mdV === undefined) return
@@ -101,6 +111,16 @@ export class BluezAdvertStream {
 
   deviceRemoved(path: string): void {
     if (this.devices.delete(path)) this.stats.devices = this.devices.size
+  }
+
+  private remember(path: string, entry: DeviceEntry): void {
+    const d = this.devices
+    if (d.size >= MAX_TRACKED_DEVICES && !d.has(path)) {
+      d.delete(d.keys().next().value as string) // the oldest learned (Map keeps insertion order)
+      this.stats.evicted++
+    }
+    d.set(path, entry)
+    this.stats.devices = d.size
   }
 
   /** Forget every device (bluetoothd or the adapter went away). */

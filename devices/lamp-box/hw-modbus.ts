@@ -31,6 +31,8 @@ type Callback<T> = (err: unknown, res: T) => void
 /** The parts of modbus-serial's RTUBufferedPort we touch (it has no typings). */
 interface RtuBufferedPort extends EventEmitter {
   _buffer: Buffer
+  _client: EventEmitter
+  _emitData(start: number, length: number): void
   write(data: Buffer): void
 }
 type RtuBufferedPortCtor = new (path: string, options: object) => RtuBufferedPort
@@ -64,7 +66,9 @@ export async function listSerialPorts(): Promise<string[]> {
 export class ModbusSerialTransport implements ModbusTransport {
   readonly describe: string
   onLost: ((reason: string) => void) | null = null
+  onGarbage: ((bytes: number) => void) | null = null
   private client: ModbusClient | null = null
+  private settleGarbage: (() => void) | null = null
   private closing: Promise<void> | null = null
 
   constructor(private readonly cfg: Pick<LampBoxConfig, 'port' | 'baud' | 'parity' | 'stop_bits' | 'timeout_ms' | 'id'>) {
@@ -76,8 +80,22 @@ export class ModbusSerialTransport implements ModbusTransport {
     const port = new RTUBufferedPort(this.cfg.port, {
       baudRate: this.cfg.baud, dataBits: 8, parity: this.cfg.parity, stopBits: this.cfg.stop_bits,
     })
+    // Noise accounting (issue 11 §5): every byte received is either part of a reply the port hands
+    // to the master (_emitData) or garbage it skips (before a reply) or leaves in its buffer, which
+    // we clear when the next request goes out. So at each request: garbage = received - handed.
+    let received = 0
+    let handed = 0
+    const settle = (): void => {
+      const garbage = received - handed
+      received = handed = 0
+      if (garbage > 0) this.onGarbage?.(garbage)
+    }
+    port._client.on('data', (d: Buffer) => { received += d.length })
+    const emitData = port._emitData.bind(port)
+    port._emitData = (start: number, length: number): void => { handed += Math.min(length, port._buffer.length - start); emitData(start, length) }
     const write = port.write.bind(port)
-    port.write = (data: Buffer): void => { port._buffer = EMPTY; write(data) }
+    port.write = (data: Buffer): void => { port._buffer = EMPTY; settle(); write(data) }
+    this.settleGarbage = settle
     const client = new ModbusRTU(port as never)
     client.setTimeout(this.cfg.timeout_ms)
     // Without listeners these would be thrown as uncaught 'error' events.
@@ -91,6 +109,8 @@ export class ModbusSerialTransport implements ModbusTransport {
   close(): Promise<void> {
     const c = this.client
     this.client = null
+    this.settleGarbage?.()
+    this.settleGarbage = null
     if (!c) return this.closing ?? Promise.resolve()
     this.closing = new Promise<void>((resolve) => {
       // A port whose device vanished may never call back: do not hang stop().

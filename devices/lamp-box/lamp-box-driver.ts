@@ -53,6 +53,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private readonly onTick = (): void => this.tick()
   private readonly onHoldExpired = (): void => this.setPattern('normal', 'hold time over')
   private readonly onBlink = (): void => this.blink()
+  private readonly onMissCheck = (): void => { this.missTimer = null; this.supervisor.check(); this.armMissCheck() }
   private desired: number = PATTERN_CODE.normal
   private written = -1
   private writePending = true
@@ -66,6 +67,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private tickTimer: TimerHandle | null = null
   private holdTimer: TimerHandle | null = null
   private blinkTimer: TimerHandle | null = null
+  private missTimer: TimerHandle | null = null
 
   constructor(o: LampBoxDriverOptions) {
     this.cfg = o.config
@@ -77,7 +79,8 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
       confirmPolls: o.config.confirm_polls, minMa: o.config.min_ma, maxMa: o.config.max_ma,
       batteryLowPct: o.config.battery_low_pct,
     })
-    this.line = new LineDiagnosis(o.config, this.supervisor, o.ctx.log, o.transport)
+    this.line = new LineDiagnosis(o.config, this.supervisor, o.ctx.log, o.transport, () => o.ctx.clock.monotonic())
+    o.transport.onGarbage = (bytes) => this.line.noise(bytes)
     this.port = new LampPort(o.transport, o.ctx.clock, this.line, {
       portOpened: () => this.portOpened(),
       portLost: () => { this.busy = false },
@@ -98,6 +101,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     signal.addEventListener('abort', () => { void this.stop() }, { once: true })
     this.supervisor.start()
     this.armTick()
+    this.armMissCheck()
     await this.port.start()
   }
 
@@ -105,8 +109,8 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     if (this.stopped) return
     this.stopped = true
     const c = this.ctx.clock
-    for (const t of [this.tickTimer, this.holdTimer, this.blinkTimer]) if (t) c.clearTimeout(t)
-    this.tickTimer = this.holdTimer = this.blinkTimer = null
+    for (const t of [this.tickTimer, this.holdTimer, this.blinkTimer, this.missTimer]) if (t) c.clearTimeout(t)
+    this.tickTimer = this.holdTimer = this.blinkTimer = this.missTimer = null
     await this.port.stop()
     this.supervisor.stopped()
   }
@@ -148,6 +152,17 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
 
   private armTick(): void {
     if (!this.stopped) this.tickTimer = this.ctx.clock.setTimeout(this.onTick, this.cfg.poll_ms)
+  }
+
+  /**
+   * `missing` is due supervision_s after the last good poll, not at the next poll tick after
+   * that (issue 11 §10: up to one poll_ms late). One timer, re-armed only when it fires early
+   * (polls came meanwhile) or after a restore: no timer work per poll.
+   */
+  private armMissCheck(): void {
+    if (this.stopped || this.missTimer) return
+    const ms = this.supervisor.remainingMs()
+    if (ms !== Infinity) this.missTimer = this.ctx.clock.setTimeout(this.onMissCheck, Math.max(1, Math.ceil(ms)))
   }
 
   private tick(): void {
@@ -240,6 +255,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     this.settle = false
     const expect = p.reportsPattern && !this.writePending
     this.supervisor.pollOk(s, steady, expect ? this.written : -1)
+    if (!this.missTimer) this.armMissCheck() // after a restore: supervise again
     // The controller runs something else (it rebooted, or its watchdog fell back): write ours again.
     if (expect && s.activePattern >= 0 && s.activePattern !== this.desired) {
       this.writePending = true

@@ -176,8 +176,14 @@ export class LampSupervisor {
   }
 
   /** Any other counted, non-fatal event (pattern rewrites, garbage...). */
-  count(counter: string): void {
-    this.o.sink.count(this.o.device, counter, 1)
+  count(counter: string, by = 1): void {
+    this.o.sink.count(this.o.device, counter, by)
+  }
+
+  /** Ms until check() would raise MISSING; Infinity while it is raised or supervision is off. */
+  remainingMs(): number {
+    if (this.missing || this.o.supervisionMs <= 0) return Infinity
+    return this.o.supervisionMs - (this.o.clock.monotonic() - this.lastGood)
   }
 
   /** Call on every poll tick, link up or down: raises MISSING after supervision time without a good poll. */

@@ -16,6 +16,8 @@ import { describeProbe, type ProbeResult } from './unit-probe.js'
 
 /** Failed transactions in a row before we say so (one lost frame on a long line is normal). */
 const SILENT_AFTER_FAILS = 2
+/** Noise on the line is logged at most this often (with the bytes since the last line): issue 11 §5. */
+export const NOISE_LOG_MS = 60_000
 
 export class LineDiagnosis {
   /** Why the link is down, or what a unit probe found; '' when fine. */
@@ -24,13 +26,36 @@ export class LineDiagnosis {
   private lastFailKind = ''
   private answeredSinceOpen = false
   private probedSinceOpen = false
+  private noiseUnlogged = 0
+  private noiseLoggedAt = -Infinity
+  /** Garbage bytes seen on the line since start (also the `modbus_garbage_bytes` counter). */
+  noiseBytes = 0
 
   constructor(
     private readonly cfg: LampBoxConfig,
     private readonly supervisor: LampSupervisor,
     private readonly log: Logger,
     private readonly transport: ModbusTransport,
+    /** Monotonic ms (the driver's Clock): paces the noise log line. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /**
+   * Bytes on the line that were not part of a reply to our request (noise, a babbling device,
+   * a late or foreign reply): counted as `modbus_garbage_bytes` and logged, at most once per
+   * NOISE_LOG_MS, with the bytes since the last line. Survived either way: the next request
+   * starts from a clean buffer.
+   */
+  noise(bytes: number): void {
+    this.noiseBytes += bytes
+    this.noiseUnlogged += bytes
+    this.supervisor.count('modbus_garbage_bytes', bytes)
+    const now = this.now()
+    if (now - this.noiseLoggedAt < NOISE_LOG_MS) return
+    this.noiseLoggedAt = now
+    this.log.warn({ device: this.cfg.id, port: this.transport.describe, bytes: this.noiseUnlogged, total: this.noiseBytes }, 'garbage on the lamp-box line')
+    this.noiseUnlogged = 0
+  }
 
   /** Our unit never answered since the port opened: time to ask who does (once per open). */
   get shouldProbe(): boolean {

@@ -31,6 +31,12 @@ export interface ModbusTransport {
   /** Called when the port closes under us (adapter unplugged); set by the driver. */
   onLost: ((reason: string) => void) | null
   /**
+   * Called with a number of bytes that arrived on the line but were not part of a reply handed
+   * to the master (noise, a babbling device, a late or foreign reply): issue 11 §5. Optional: an
+   * in-memory transport has no line. Set by the driver.
+   */
+  onGarbage?: ((bytes: number) => void) | null
+  /**
    * Whether the port's device node still exists. On Linux a PTY (and some
    * USB adapters) vanish without a close/error event, so the driver checks
    * this on every poll tick and after each timeout.

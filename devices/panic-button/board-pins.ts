@@ -21,7 +21,7 @@
  * CONFIRM_TICKS x liveness_interval_ms faults its buttons.
  */
 import type { Logger } from 'pino'
-import type { Clock, TimerHandle } from '../../gateway/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 import type { FirmataBoardConfig } from './board-config.js'
 import type { ButtonChannel } from './button-channel.js'
 import type { FirmataFrameTap } from './firmata-frame-filter.js'

@@ -61,6 +61,19 @@ export interface CoreCounters {
 
 const STATE_BUDGET = 256
 
+/**
+ * Alert kinds whose value says WHICH fault it is (restored: the kind cleared + 256 × detail;
+ * channel/lamp/device fault: the channel or cause). Two of them from one device in the same
+ * instant are different events, not a repeat: issue 11 §3 (mains back and battery no longer
+ * low in one poll lost the second `restored`). Their unkeyed dedupe key is derived from the
+ * value, kept negative so the short unkeyed window still applies to a true repeat.
+ */
+const VALUE_IS_IDENTITY = new Uint8Array(64)
+VALUE_IS_IDENTITY[Kind.RESTORED] = 1
+VALUE_IS_IDENTITY[Kind.CHANNEL_FAULT] = 1
+VALUE_IS_IDENTITY[Kind.LAMP_FAULT] = 1
+VALUE_IS_IDENTITY[Kind.DEVICE_FAULT] = 1
+
 class EventView implements CoreEvent {
   device = 0
   kind = 0
@@ -136,7 +149,8 @@ export class EventCore implements DeviceInputSink {
     const cls = kindClass(kind)
     // Dedupe windows run on the input's own hardware time: reading a clock here would box a
     // double per input (measured: bench/core-gc.ts), and hwTime is what the window is about.
-    if (cls === EventClass.ALERT && this.dedupe.isDuplicate(device, kind, dedupeKey, hwTime)) {
+    const key = dedupeKey < 0 && VALUE_IS_IDENTITY[kind] === 1 && value >= 0 && value < 2 ** 31 ? -2 - value : dedupeKey
+    if (cls === EventClass.ALERT && this.dedupe.isDuplicate(device, kind, key, hwTime)) {
       this.counters.duplicates++
       return false
     }

@@ -49,6 +49,7 @@ export class InboundRouter {
       return
     }
     const { id, by } = r.value
+    const kind = this.kindOf(id)
     const known = gw.outbox.ack(id)
     gw.uplink.acked(id)
     if (!known && !gw.state.open.has(id)) {
@@ -58,9 +59,23 @@ export class InboundRouter {
     }
     const at = gw.clock.now()
     gw.state.recordAck(id, by, at)
-    gw.lamp?.acknowledged()
+    if (kind !== null) gw.lamp?.acknowledged(kind)
     gw.log.info({ id, by, via }, 'alert acknowledged by the station')
     gw.statePublisher.flushSoon()
+  }
+
+  /** The kind of an open alert: from the state's open list, else from its payload in the outbox (after a restart). */
+  private kindOf(id: string): string | null {
+    const rec = this.gw.state.open.get(id)
+    if (rec) return rec.kind
+    const entry = this.gw.outbox.pending().find((e) => e.id === id)
+    if (!entry) return null
+    try {
+      const k = (JSON.parse(entry.payload.toString('utf8')) as { kind?: unknown }).kind
+      return typeof k === 'string' ? k : null
+    } catch {
+      return null
+    }
   }
 
   /** What local clients may publish to the topics the gateway consumes must be well-formed. */

@@ -3,9 +3,14 @@
  * at this post -> 'alarm'; a neighbour's alarm -> 'neighbour-alarm'; the
  * station's ack -> 'acknowledged'. Silent hold-up and duress never light the
  * post's own lamp (that would warn the attacker); they still reach the station.
+ *
+ * "acknowledged" (blue steady, "help is coming") belongs to an alarm a person
+ * raised here and the lamp showed: an ack of a trouble alert (door open,
+ * restored, missing, escalation...) or of a silent alarm leaves the lamp as it
+ * is (issue 11 §6; docs/devices/lamp-box.md "What the lamp means").
  */
 import type { CoreEvent, EventSink } from '../core/event-core.js'
-import { EventClass } from '../../protocols/event-kinds.js'
+import { EventClass, kindFromName } from '../../protocols/event-kinds.js'
 import type { LampActuator, LampPattern } from '../../devices/device-driver.js'
 import { ALARM_KINDS, SILENT_KINDS } from '../state/fault-kinds.js'
 
@@ -28,8 +33,12 @@ export class LampSink implements EventSink {
     this.set('neighbour-alarm', 'neighbour alert')
   }
 
-  acknowledged(): void {
+  /** The station acknowledged an alert of `kind` (wire name): only an alarm the lamp shows turns it "acknowledged". */
+  acknowledged(kind: string): boolean {
+    const k = kindFromName(kind)
+    if (k === undefined || !ALARM_KINDS.has(k) || SILENT_KINDS.has(k)) return false
     this.set('acknowledged', 'station acknowledged')
+    return true
   }
 
   set(p: LampPattern, reason: string): void {

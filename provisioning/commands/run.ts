@@ -10,6 +10,9 @@ import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
 import { SystemdNotifier } from '../shared/systemd-notify.js'
 import { UsageError } from './usage-error.js'
 
+/** How long a failed start may spend closing what it opened before the process exits anyway. */
+const STOP_GRACE_MS = 3000
+
 export async function runGateway(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean' } } })
   if (values.help) {
@@ -29,8 +32,21 @@ export async function runGateway(argv: string[]): Promise<number> {
   }
   const secrets = loadSecrets(config.secrets_file)
   const log = createLogger(config.log)
-  const gw = await Gateway.create(config, secrets, { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
-  await gw.start()
+  let gw: Gateway | null = null
+  try {
+    gw = await Gateway.create(config, secrets, { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
+    await gw.start()
+  } catch (e) {
+    // A fatal start error (the embedded broker's port taken, data_dir not writable, a driver
+    // that cannot be built): say what, where and what to do on ONE line, close what was opened,
+    // and exit non-zero at once. A process that hangs after such an error is worse under systemd
+    // than one that exits: Restart= retries it and the journal shows why (issue 11 §4).
+    const msg = (e as Error).message
+    log.fatal({ err: msg, config: values.config }, 'gateway cannot start')
+    console.error(`safehouse run: cannot start (${values.config}): ${msg}`)
+    if (gw) await Promise.race([gw.stop().catch(() => {}), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())])
+    process.exit(1)
+  }
   const systemd = new SystemdNotifier(log)
   systemd.ready()
   await new Promise<void>((resolve) => {

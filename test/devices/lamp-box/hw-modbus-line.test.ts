@@ -55,6 +55,8 @@ t.test('noise before replies is skipped or counted', async (t) => {
   await rig.sink.waitFor('polls through noise', () => polls(rig) >= before + 10)
   await recovers(rig)
   t.ok(rig.sink.lastLink?.status === 'online')
+  // Issue 11 §5: survived AND counted (1-8 random bytes before each of >= 10 replies).
+  t.ok(rig.sink.n('modbus_garbage_bytes') >= 10, `garbage counted (${rig.sink.n('modbus_garbage_bytes')} bytes)`)
 })
 
 t.test('a slave that stops answering: timeouts, then missing, then restored', async (t) => {

@@ -15,7 +15,7 @@
  * ~20 s of steps by default; SAFEHOUSE_SOAK=long runs 5 minutes. SAFEHOUSE_SOAK_SEED picks the seed.
  */
 import t from 'tap'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { seededRandom } from '../../harness/seeded-random.js'
 import { online, rig, sleep } from './firmata-rig.js'
 

@@ -9,7 +9,7 @@
  * "Supervision bounds") plus 1 s of room for a loaded machine.
  */
 import t from 'tap'
-import { Kind } from '../../../gateway/core/event-kinds.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { seededRandom } from '../../harness/seeded-random.js'
 import { online, rig, sleep, type Rig } from './firmata-rig.js'
 

@@ -24,7 +24,7 @@ t.test('which events drive which lamp pattern', async (t) => {
   sink.onEvent(ev(Kind.DURESS))
   sink.onEvent(ev(Kind.WIRE_CUT))
   sink.onEvent(ev(Kind.BATTERY))
-  sink.acknowledged()
+  t.equal(sink.acknowledged('panic'), true)
   t.same(set, ['alarm', 'test', 'acknowledged'],
     'own alarm, a walk test, the ack; silent hold-up, duress, trouble and telemetry never light the lamp')
 })
@@ -38,7 +38,7 @@ t.test('a neighbour\'s alarm never covers this post\'s own, and silent kinds sta
   sink.onEvent(ev(Kind.PANIC))
   sink.neighbourAlarm(Kind.WHISTLE)
   t.same(set, ['alarm'], 'own alarm stays on')
-  sink.acknowledged()
+  sink.acknowledged('whistle')
   sink.neighbourAlarm(Kind.WHISTLE)
   t.same(set, ['alarm', 'acknowledged', 'neighbour-alarm'], 'after the ack, a new neighbour alarm shows')
 })
@@ -51,4 +51,14 @@ t.test('once the lamp has gone back to normal by itself (alarm hold time over), 
   lamp.pattern = 'normal' // the driver's hold timer
   sink.neighbourAlarm(Kind.WHISTLE)
   t.same(set, ['alarm', 'neighbour-alarm'])
+})
+
+t.test('"acknowledged" belongs to an alarm a person raised: a trouble or silent alert\'s ack leaves the lamp (issue 11 §6)', async (t) => {
+  const set: LampPattern[] = []
+  const sink = new LampSink(recordingLamp(set))
+  for (const k of ['door_open', 'restored', 'escalation', 'missing', 'mains_lost', 'silent_holdup', 'duress', 'test', 'nonsense']) {
+    t.equal(sink.acknowledged(k), false, `${k}: no change`)
+  }
+  t.same(set, [])
+  for (const k of ['panic', 'whistle', 'sos']) t.equal(sink.acknowledged(k), true, `${k}: acknowledged`)
 })
