@@ -116,7 +116,7 @@ export class Gateway {
       group: c.group,
       passwords: secrets.broker_passwords,
       log: this.log.child({ component: 'broker' }),
-      validateInbound: (topic, payload) => this.inbound.validate(topic, payload),
+      validateInbound: (topic, payload, from) => this.inbound.validate(topic, payload, from),
     })
     this.uplink = new StationUplink({
       station: c.station,

@@ -70,6 +70,21 @@ export const configSchema = {
         max_packet_bytes: { type: 'integer', minimum: 256, maximum: 1048576, default: 16384, description: 'Larger MQTT packets are refused and the client disconnected.' },
         connect_timeout_ms: { type: 'integer', minimum: 100, default: 5000, description: 'A client must send CONNECT within this time.' },
         queue_limit: { type: 'integer', minimum: 1, default: 100, description: 'Per-client queue of messages while the client is still connecting.' },
+        login: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Password checks and login backoff (issue 12; docs/operations.md "Broker logins").',
+          properties: {
+            concurrency: { type: 'integer', minimum: 1, maximum: 4, default: 1, description: 'Password checks (scrypt) running at a time; keep it below the libuv threadpool size (4) so the outbox and the uplink keep threads.' },
+            queue: { type: 'integer', minimum: 1, maximum: 1000, default: 16, description: 'Logins waiting for a check, per lane (trusted / others); more are answered "server unavailable" at once.' },
+            address_failures: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed logins from one address before it must wait (1 s, doubling).' },
+            user_failures: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Failed logins for one username before new addresses must wait for it; addresses it logged in from before, and exempt ones, never wait.' },
+            backoff_max_s: { type: 'integer', minimum: 1, maximum: 3600, default: 60, description: 'Longest wait.' },
+            forget_after_s: { type: 'integer', minimum: 1, maximum: 86400, default: 900, description: 'Failures are forgotten this long after the last one.' },
+            exempt: { type: 'array', items: { type: 'string' }, default: ['127.0.0.1', '::1'], description: 'Addresses never slowed (the Pi itself).' },
+          },
+        },
         users: {
           type: 'array',
           default: [],

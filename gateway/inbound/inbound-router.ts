@@ -9,6 +9,8 @@ import type { Gateway } from '../gateway.js'
 import type { InboundMessage } from '../uplink/station-uplink.js'
 import type { ReplyChannel } from './command-handler.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
+import type { Publisher } from '../broker/embedded-broker.js'
+import { groupAlertOriginProblem } from '../group/group-origin.js'
 
 interface AckPayload { id: string; by: string; at?: number }
 
@@ -61,16 +63,13 @@ export class InboundRouter {
   }
 
   /** What local clients may publish to the topics the gateway consumes must be well-formed. */
-  validate(topic: string, payload: Buffer): string | null {
+  validate(topic: string, payload: Buffer, from: Publisher = { user: '', role: '' }): string | null {
     const { topics, group } = this.gw
     if (topic === topics.ack) {
       const r = checkPayload('ack', payload)
       return r.ok ? null : r.error
     }
-    if (group && topic === group.topic) {
-      const r = checkPayload('alert', payload)
-      return r.ok ? null : r.error
-    }
+    if (group && topic === group.topic) return groupAlertOriginProblem(payload, this.gw.config.site, from.user)
     if (topic.startsWith(topics.cmdPrefix) && payload.length) {
       const r = checkPayload<{ response_topic?: string }>('commandRequest', payload)
       if (!r.ok) return r.error

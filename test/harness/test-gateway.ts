@@ -33,6 +33,8 @@ export interface TestGatewayOptions {
   bleKeys?: Record<string, string>
   /** Our password at group peers' brokers (secrets group_password). */
   groupPassword?: string
+  /** More broker passwords for the secrets file (their users go under extra.broker.users). */
+  extraPasswords?: Record<string, string>
 }
 
 export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
@@ -57,6 +59,7 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
   const config = parseConfig(yaml, 'test.yaml')
   const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys }, group_password: o.groupPassword ?? null }
   for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, 1024)
+  for (const [name, pw] of Object.entries(o.extraPasswords ?? {})) secrets.broker_passwords[name] = await hashPassword(pw, 1024)
   const gw = await Gateway.create(config, secrets, { log: pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
   return {
     gw,
