@@ -76,7 +76,7 @@ export class Gateway {
   private readonly alertTopics: string[]
   private readonly abort = new AbortController()
   private started = false
-  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0 }
+  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0, oversizedInbound: 0 }
 
   /** Build a gateway: drivers may need async preparation (e.g. reading replay counters), so use this. */
   static async create(config: Readonly<Config>, secrets: Secrets, deps: GatewayDeps): Promise<Gateway> {

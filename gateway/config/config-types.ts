@@ -42,6 +42,7 @@ export interface Config {
     backoff_max_ms: number
     queue_limit: number
     max_inflight: number
+    max_inbound_bytes: number
     ack_timeout_s: number
     test_report_s: number
   }

@@ -118,6 +118,7 @@ export const configSchema = {
         backoff_initial_ms: { type: 'integer', minimum: 10, default: 500, description: 'First reconnect delay; doubles with jitter.' },
         backoff_max_ms: { type: 'integer', minimum: 100, default: 30000, description: 'Longest reconnect delay.' },
         queue_limit: { type: 'integer', minimum: 0, default: 1000, description: 'Non-alert messages held while disconnected (oldest dropped and counted). Alerts are never in this queue.' },
+        max_inbound_bytes: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384, description: 'Acks, commands and group alerts from the station larger than this are dropped unread and counted (issue 12 §11): parsing a 1 MB nested command blocked the gateway for 165 ms. On MQTT 5 the station broker is asked not to send them at all (Maximum Packet Size).' },
         max_inflight: { type: 'integer', minimum: 1, maximum: 100000, default: 500, description: 'Alerts out to the station unacknowledged at a time; more wait (in order per device) for acks, or 1 s. Keeps a replayed backlog within the station broker\'s per-client queue (mosquitto: 1000).' },
         ack_timeout_s: { type: 'integer', minimum: 1, default: 30, description: 'An alert not acknowledged by the station within this is re-sent and escalated.' },
         test_report_s: { type: 'integer', minimum: 0, default: 60, description: 'Periodic test report to the station; 0 = off.' },

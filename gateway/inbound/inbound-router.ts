@@ -31,6 +31,12 @@ export class InboundRouter {
   /** A message from the station broker (our ack, command and group subscriptions). */
   fromStation(m: InboundMessage): void {
     const { topics, group, commands, uplink } = this.gw
+    // Bounded before anything parses it (issue 12 §11): every payload we consume is small.
+    if (m.payload.length > this.gw.config.station.max_inbound_bytes) {
+      this.gw.counters.oversizedInbound++
+      this.gw.log.warn({ topic: m.topic, bytes: m.payload.length, max: this.gw.config.station.max_inbound_bytes }, 'oversized message from the station dropped unread')
+      return
+    }
     if (m.topic === topics.ack) return this.handleAck(m.payload, 'station')
     if (group && m.topic === group.topic) return group.fanout.receive(m.payload, 'station')
     if (m.topic.startsWith(topics.cmdPrefix)) {
