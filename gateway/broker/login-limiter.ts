@@ -56,7 +56,8 @@ class FailureBook {
     const e = this.live(key, now) ?? { failures: 0, last: now, until: 0 }
     e.failures++
     e.last = now
-    const over = e.failures - this.free
+    // The free-th failure starts the wait (1 s), each further one doubles it.
+    const over = e.failures - this.free + 1
     if (over > 0) e.until = now + Math.min(this.r.backoffBaseMs * 2 ** Math.min(over - 1, 30), this.r.backoffMaxMs)
     this.map.delete(key) // re-insert: Map order is the eviction order
     this.map.set(key, e)

@@ -13,6 +13,8 @@ export interface RawConnect {
   clean?: boolean
   keepalive?: number
   localAddress?: string
+  /** Keep an accepted connection open (call `end()`); default: close it at once. */
+  hold?: boolean
 }
 
 function str(b: Buffer): Buffer {
@@ -51,6 +53,8 @@ export interface RawResult {
   /** The broker closed the connection (within `closeWithinMs` of the answer). */
   closed: boolean
   ms: number
+  /** Close a held connection. */
+  end: () => void
 }
 
 /** Connect, send CONNECT, wait for CONNACK; then, unless kept, see whether the broker closes. */
@@ -64,8 +68,8 @@ export function rawConnect(port: number, o: RawConnect, timeoutMs = 10_000, clos
       if (done) return
       done = true
       clearTimeout(timer)
-      s.destroy()
-      resolve({ code, closed, ms: performance.now() - start })
+      if (!(o.hold && code === 0)) s.destroy()
+      resolve({ code, closed, ms: performance.now() - start, end: () => s.destroy() })
     }
     const timer = setTimeout(() => finish(false), timeoutMs)
     s.on('error', () => finish(true))
