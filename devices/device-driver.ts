@@ -26,8 +26,9 @@ export interface DeviceInputSink {
    * @param hwTime  wall ms when the hardware saw it (or when the driver received it)
    * @param rssi    dBm for radio devices, NaN otherwise
    * @param dedupeKey packet id / counter for radio bursts; -1 when the source has none
+   * @param flags   InputFlag bits (protocols/event-kinds.ts), e.g. UNVERIFIED; default 0
    */
-  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number): void
+  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number, flags?: number): void
   /** The driver's view of a device's link changed (open, unplugged, handshake timeout, ...). */
   linkStatus(device: number, status: DeviceLinkStatus, reason: string): void
   /** A counted, non-fatal problem (garbage on the line, CRC error, rejected advertisement...). */

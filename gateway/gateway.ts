@@ -77,7 +77,7 @@ export class Gateway implements GatewayParts {
   private readonly alertTopics: string[]
   private readonly abort = new AbortController()
   private started = false
-  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0 }
+  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0, oversizedInbound: 0 }
 
   /** Build a gateway: drivers may need async preparation (e.g. reading replay counters), so use this. */
   static async create(config: Readonly<Config>, secrets: Secrets, deps: GatewayDeps): Promise<Gateway> {
@@ -117,7 +117,7 @@ export class Gateway implements GatewayParts {
       group: c.group,
       passwords: secrets.broker_passwords,
       log: this.log.child({ component: 'broker' }),
-      validateInbound: (topic, payload) => this.inbound.validate(topic, payload),
+      validateInbound: (topic, payload, from) => this.inbound.validate(topic, payload, from),
     })
     this.uplink = new StationUplink({
       station: c.station,

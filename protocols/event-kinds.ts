@@ -63,5 +63,14 @@ export function kindFromName(name: string): Kind | undefined {
   return i >= 0 && KIND_NAMES[i] !== '' ? (i as Kind) : undefined
 }
 
+/**
+ * Bits a driver may set on an input (DeviceInputSink.input `flags`).
+ * UNVERIFIED: the device's freshness could not be proven (a BLE counter that
+ * restarted below its high-water mark, issue 12 §5): the alarm is raised and
+ * marked `unverified` so the station verifies it (a call, a camera) before
+ * treating it as proven.
+ */
+export const InputFlag = { UNVERIFIED: 1 } as const
+
 /** The kinds a configured device may map its press/blow to (config `alert_kind`). */
 export const PRESS_ALERT_KINDS = ['panic', 'silent_holdup', 'duress', 'whistle', 'sos', 'test', 'cancel'] as const

@@ -14,6 +14,17 @@
  * prefer no restarts at all set `counter_reset: never`; then a technician
  * resets the counter with `safehouse pair`. Every accepted restart is counted
  * (`ble_counter_reset`) so it is visible in device state.
+ *
+ * A restart cannot tell a battery change from a replayed recording (issue 12
+ * §5: after 61 s of silence one recorded frame, counter 5, was accepted and
+ * then every later recorded frame up to the old counter 300 raised an alarm).
+ * So a restart puts the device in a restarted state that remembers the old
+ * high-water mark (`high`, persisted with the counter): every frame up to
+ * that mark is UNVERIFIED (accepted once, its alarm raised but marked
+ * `unverified`), no second restart is accepted, and only a counter above the
+ * mark or a technician's re-pair returns the device to normal. A recording
+ * can no longer produce a verified alarm, nor be replayed twice, nor pull
+ * the stored counter down for good.
  */
 
 export const CounterVerdict = {
@@ -25,6 +36,8 @@ export const CounterVerdict = {
   REPLAY: 2,
   /** Lower, but allowed as a counter restart: decrypt, and accept only if it authenticates. */
   RESET: 3,
+  /** Higher than the last accepted, but not above the high-water mark of a restarted device: accept once, mark unverified. */
+  UNVERIFIED: 4,
 } as const
 export type CounterVerdict = (typeof CounterVerdict)[keyof typeof CounterVerdict]
 
@@ -38,12 +51,15 @@ export interface CounterRule {
 /**
  * @param last          last accepted counter, -1 when none (first contact: trust on first use)
  * @param lastValidMono monotonic ms of the last authenticated packet, -1 when none since start
- *                      (after a gateway restart the silence is unknown and counts as long enough)
+ *                      (after a gateway restart the silence is unknown and counts as long enough:
+ *                      the persisted high-water mark bounds what that allows)
+ * @param high          the old high-water mark while the device is in the restarted state, else -1
  */
-export function judgeCounter(last: number, lastValidMono: number, counter: number, nowMono: number, rule: CounterRule): CounterVerdict {
-  if (last < 0 || counter > last) return CounterVerdict.FRESH
+export function judgeCounter(last: number, lastValidMono: number, counter: number, nowMono: number, rule: CounterRule, high = -1): CounterVerdict {
+  if (last < 0) return CounterVerdict.FRESH
+  if (counter > last) return high >= 0 && counter <= high ? CounterVerdict.UNVERIFIED : CounterVerdict.FRESH
   if (counter === last) return CounterVerdict.SAME
-  if (rule.allowReset && counter < rule.resetMax && (lastValidMono < 0 || nowMono - lastValidMono >= rule.resetSilenceMs)) {
+  if (high < 0 && rule.allowReset && counter < rule.resetMax && (lastValidMono < 0 || nowMono - lastValidMono >= rule.resetSilenceMs)) {
     return CounterVerdict.RESET
   }
   return CounterVerdict.REPLAY

@@ -1,6 +1,8 @@
 /**
  * File-backed ReplayCounterStore: one JSON file in the gateway's data dir,
- * `{ "version": 1, "counters": { "AA:BB:CC:DD:EE:FF": 1122867 } }`.
+ * `{ "version": 1, "counters": { "AA:BB:CC:DD:EE:FF": 1122867 }, "high_water": { "AA:…": 300 } }`.
+ * `high_water` (optional, issue 12 §5) holds the old high-water mark of each
+ * device in the restarted state; a reader that predates it ignores it.
  *
  * Writes are atomic (write a temp file, fsync, rename over the old file,
  * fsync the directory) so a power cut leaves either the old or the new file,
@@ -35,6 +37,7 @@ export class FileReplayCounterStore implements ReplayCounterStore {
   /** Completed file writes (tests check that a burst of changes is one write). */
   writes = 0
   private readonly counters = new Map<string, number>()
+  private readonly highs = new Map<string, number>()
   private dirty = false
   private timer: TimerHandle | null = null
   private chain: Promise<void> = Promise.resolve()
@@ -62,14 +65,21 @@ export class FileReplayCounterStore implements ReplayCounterStore {
     return this.counters.get(address) ?? -1
   }
 
-  set(address: string, counter: number): void {
-    if (this.counters.get(address) === counter) return
+  getHigh(address: string): number {
+    return this.highs.get(address) ?? -1
+  }
+
+  set(address: string, counter: number, high = -1): void {
+    if (this.counters.get(address) === counter && this.getHigh(address) === high) return
     this.counters.set(address, counter)
+    if (high >= 0) this.highs.set(address, high)
+    else this.highs.delete(address)
     this.markDirty()
   }
 
   delete(address: string): void {
-    if (this.counters.delete(address)) this.markDirty()
+    const had = this.counters.delete(address)
+    if (this.highs.delete(address) || had) this.markDirty()
   }
 
   flush(): Promise<void> {
@@ -109,7 +119,9 @@ export class FileReplayCounterStore implements ReplayCounterStore {
   private serialize(): string {
     const counters: Record<string, number> = {}
     for (const [k, v] of [...this.counters].sort((a, b) => (a[0] < b[0] ? -1 : 1))) counters[k] = v
-    return JSON.stringify({ version: FORMAT_VERSION, counters }, null, 2) + '\n'
+    const high_water: Record<string, number> = {}
+    for (const [k, v] of [...this.highs].sort((a, b) => (a[0] < b[0] ? -1 : 1))) high_water[k] = v
+    return JSON.stringify({ version: FORMAT_VERSION, counters, ...(this.highs.size ? { high_water } : {}) }, null, 2) + '\n'
   }
 
   private async load(): Promise<void> {
@@ -135,6 +147,10 @@ export class FileReplayCounterStore implements ReplayCounterStore {
       return
     }
     for (const [addr, v] of Object.entries(counters)) if (isCounter(v)) this.counters.set(addr, v)
+    const highs = (parsed as { high_water?: unknown }).high_water
+    if (typeof highs === 'object' && highs !== null) {
+      for (const [addr, v] of Object.entries(highs)) if (isCounter(v) && this.counters.has(addr)) this.highs.set(addr, v)
+    }
   }
 
   private async writeAtomic(text: string): Promise<void> {

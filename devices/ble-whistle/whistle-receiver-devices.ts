@@ -48,6 +48,8 @@ export class WhistleSlots {
   readonly ibeaconPressMinor: Int32Array
   // --- mutable state ---
   readonly lastCounter: Float64Array
+  /** Old high-water mark while the device is in the restarted (unverified) state, else -1 (replay-policy.ts). */
+  readonly highWater: Float64Array
   readonly lastValidMono: Float64Array
   /** Bytes of the last accepted encrypted packet (identical-repeat check); length -1 = unknown. */
   readonly lastPayload: Uint8Array[] = []
@@ -66,6 +68,7 @@ export class WhistleSlots {
     this.ibeaconMajor = new Int32Array(n)
     this.ibeaconPressMinor = new Int32Array(n)
     this.lastCounter = new Float64Array(n).fill(-1)
+    this.highWater = new Float64Array(n).fill(-1)
     this.lastValidMono = new Float64Array(n).fill(-1)
     this.lastPayloadLen = new Int32Array(n).fill(-1)
     this.lastHeartbeatMono = new Float64Array(n).fill(-Infinity)

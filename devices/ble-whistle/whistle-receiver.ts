@@ -23,7 +23,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import type { Clock } from '../time/clock.js'
-import { Kind } from '../../protocols/event-kinds.js'
+import { InputFlag, Kind } from '../../protocols/event-kinds.js'
 import { BUTTON_EVENT } from '../../protocols/ble/bthome-objects.js'
 import { BTHomeReading, decodeBTHome, readBTHomeHeader } from '../../protocols/ble/bthome.js'
 import type { BleDecodeError } from '../../protocols/ble/decode-result.js'
@@ -104,7 +104,11 @@ export class WhistleReceiver implements AdvertHandler {
     this.store = opts.replayStore
     this.gatewayDevice = opts.gatewayDevice ?? -1
     this.onUnknown = opts.onUnknown ?? null
-    for (let s = 0; s < this.t.count; s++) if (this.t.keys[s] !== null) this.t.lastCounter[s] = this.store.get(this.t.addresses[s])
+    for (let s = 0; s < this.t.count; s++) {
+      if (this.t.keys[s] === null) continue
+      this.t.lastCounter[s] = this.store.get(this.t.addresses[s])
+      this.t.highWater[s] = this.store.getHigh(this.t.addresses[s])
+    }
   }
 
   /** Pairing mode: report unknown devices' adverts to `hook` (or the constructor's onUnknown). */
@@ -119,6 +123,9 @@ export class WhistleReceiver implements AdvertHandler {
     if (slot === undefined) return false
     this.t.lastCounter[slot] = -1
     this.t.lastPayloadLen[slot] = -1
+    // Re-pairing ends the restarted (unverified) state: the technician vouches for the device.
+    if (this.t.highWater[slot] >= 0) this.sink.input(this.t.index[slot], Kind.RESTORED, Kind.TAMPER, this.clock.now(), NaN, -1)
+    this.t.highWater[slot] = -1
     this.store.delete(this.t.addresses[slot])
     return true
   }
@@ -168,7 +175,7 @@ export class WhistleReceiver implements AdvertHandler {
     const dev = t.index[slot]
     const r = this.bt
     const now = this.mono
-    const verdict = judgeCounter(t.lastCounter[slot], t.lastValidMono[slot], r.counter, now, t.rules[slot])
+    const verdict = judgeCounter(t.lastCounter[slot], t.lastValidMono[slot], r.counter, now, t.rules[slot], t.highWater[slot])
     if (verdict === CounterVerdict.SAME) {
       // An identical repeat of the last accepted packet is a burst repeat (a duplicate), not an attack.
       // After a restart the bytes are unknown: still not a new press, so drop it quietly.
@@ -178,17 +185,43 @@ export class WhistleReceiver implements AdvertHandler {
     if (verdict === CounterVerdict.REPLAY) return this.sink.count(dev, a.cached ? 'ble_cached_stale' : 'ble_replay')
     const res = decodeBTHome(sd, r, key, t.macs[slot])
     if (!res.ok) return this.reject(dev, res)
-    if (verdict === CounterVerdict.RESET) this.sink.count(dev, 'ble_counter_reset')
+    const flags = this.restartState(slot, verdict, a)
     t.lastCounter[slot] = r.counter
     t.lastValidMono[slot] = now
     t.lastPayload[slot].set(sd)
     t.lastPayloadLen[slot] = sd.length
-    this.store.set(t.addresses[slot], r.counter)
-    this.accept(slot, a, sd)
+    this.store.set(t.addresses[slot], r.counter, t.highWater[slot])
+    this.accept(slot, a, sd, flags)
+  }
+
+  /**
+   * The restarted state (replay-policy.ts, issue 12 §5). A restart keeps the old counter as the
+   * high-water mark and raises `tamper` (a battery change or a replay: a technician re-pairs);
+   * frames up to the mark raise their alarms marked unverified; a counter above it restores.
+   */
+  private restartState(slot: number, verdict: CounterVerdict, a: RawAdvert): number {
+    const t = this.t
+    const dev = t.index[slot]
+    if (verdict === CounterVerdict.RESET) {
+      this.sink.count(dev, 'ble_counter_reset')
+      t.highWater[slot] = t.lastCounter[slot]
+      this.sink.input(dev, Kind.TAMPER, t.highWater[slot], a.time, a.rssi, -1, InputFlag.UNVERIFIED)
+      return InputFlag.UNVERIFIED
+    }
+    if (verdict === CounterVerdict.UNVERIFIED) {
+      this.sink.count(dev, 'ble_unverified')
+      return InputFlag.UNVERIFIED
+    }
+    if (t.highWater[slot] >= 0) {
+      // Above the old mark: no recording reaches here, the device is proven fresh again.
+      t.highWater[slot] = -1
+      this.sink.input(dev, Kind.RESTORED, Kind.TAMPER, a.time, a.rssi, -1)
+    }
+    return 0
   }
 
   /** A valid BTHome packet from a known device: heartbeat, battery, alerts. `this.bt` holds the reading. */
-  private accept(slot: number, a: RawAdvert, payload: Uint8Array): void {
+  private accept(slot: number, a: RawAdvert, payload: Uint8Array, flags = 0): void {
     const t = this.t
     const r = this.bt
     const dev = t.index[slot]
@@ -215,7 +248,7 @@ export class WhistleReceiver implements AdvertHandler {
       const kind = ev >= LONG_FROM ? t.longKind[slot] : t.pressKind[slot]
       if (kind < 0 || (raised & (1 << kind)) !== 0) continue
       raised |= 1 << kind
-      this.sink.input(dev, kind, presses, a.time, a.rssi, key)
+      this.sink.input(dev, kind, presses, a.time, a.rssi, key, flags)
     }
   }
 

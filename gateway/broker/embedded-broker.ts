@@ -6,23 +6,46 @@
  * and connect time are bounded. The gateway itself publishes in process.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import { Aedes, type Client, type PublishPacket, type Subscription, type AuthenticateError, type AedesPublishPacket } from 'aedes'
+import { Aedes, type Client, type PublishPacket, type Subscription, type AuthenticateError, type AedesPublishPacket, type ConnectPacket } from 'aedes'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config-types.js'
-import { verifyPassword, hashPassword } from '../config/password-hash.js'
+import { systemClock, type Clock } from '../../devices/time/clock.js'
 import { Acl, roleRules } from './acl.js'
 import { PacketSizeGuard } from './packet-size-guard.js'
+import { LoginLimiter, normaliseAddress } from './login-limiter.js'
+import { PasswordChecker } from './password-checker.js'
+import { ClientIdOwners, clientIdProblem, topicProblem } from './client-rules.js'
+import { decideLogin } from './broker-login.js'
 
 export interface BrokerCounters {
   connections: number
   refusedAnonymous: number
   refusedBadLogin: number
   refusedTooMany: number
+  refusedBackoff: number
+  refusedBusy: number
+  refusedClientId: number
   deniedPublish: number
   deniedSubscribe: number
   rejectedPayload: number
   oversized: number
   clientErrors: number
+}
+
+/** Who published: the login behind a local client's publish. */
+export interface Publisher {
+  user: string
+  role: string
+}
+
+/** Per TCP connection: where it comes from and what it holds. */
+interface Conn {
+  address: string
+  idProblem: string | null
+  clean: boolean
+  admitted: boolean
+  closed: boolean
+  release: (() => void) | null
 }
 
 export interface EmbeddedBrokerOptions {
@@ -34,21 +57,47 @@ export interface EmbeddedBrokerOptions {
   passwords: Readonly<Record<string, string>>
   log: Logger
   /** Checks a payload a local client publishes to a topic the gateway consumes; returns an error text or null. */
-  validateInbound?: (topic: string, payload: Buffer) => string | null
+  validateInbound?: (topic: string, payload: Buffer, from: Publisher) => string | null
+  clock?: Clock
 }
 
-/** Hash used for unknown users so a failed login costs the same either way (no user enumeration by timing). */
-const DUMMY_HASH = await hashPassword('not-a-user', 1024)
+type SafehouseClient = Client & { safehouseUser?: string }
 
 export class EmbeddedBroker {
-  readonly counters: BrokerCounters = { connections: 0, refusedAnonymous: 0, refusedBadLogin: 0, refusedTooMany: 0, deniedPublish: 0, deniedSubscribe: 0, rejectedPayload: 0, oversized: 0, clientErrors: 0 }
+  readonly counters: BrokerCounters = {
+    connections: 0, refusedAnonymous: 0, refusedBadLogin: 0, refusedTooMany: 0, refusedBackoff: 0, refusedBusy: 0, refusedClientId: 0,
+    deniedPublish: 0, deniedSubscribe: 0, rejectedPayload: 0, oversized: 0, clientErrors: 0,
+  }
   private aedes: Aedes | null = null
   private server: Server | null = null
   private readonly acl: Acl
+  private readonly roles: Map<string, string>
   private readonly sockets = new Set<Socket>()
+  private readonly conns = new WeakMap<object, Conn>()
+  private admitted = 0
+  readonly limiter: LoginLimiter
+  readonly checker: PasswordChecker
+  private readonly owners = new ClientIdOwners()
 
   constructor(private readonly o: EmbeddedBrokerOptions) {
     this.acl = new Acl(o.broker.users, roleRules(o.site, o.post, o.group))
+    this.roles = new Map(o.broker.users.map((u) => [u.username, u.role]))
+    const clock = o.clock ?? systemClock
+    const l = o.broker.login
+    this.limiter = new LoginLimiter(clock, {
+      addressFreeFailures: l.address_failures,
+      userFreeFailures: l.user_failures,
+      backoffBaseMs: 1000,
+      backoffMaxMs: l.backoff_max_s * 1000,
+      forgetAfterMs: l.forget_after_s * 1000,
+      exempt: l.exempt,
+    })
+    this.checker = new PasswordChecker({ concurrency: l.concurrency, queueLimit: l.queue, deadlineMs: o.broker.connect_timeout_ms, now: () => clock.monotonic() })
+  }
+
+  /** Connections counted against max_clients (connected, or logging in). */
+  get admittedConnections(): number {
+    return this.admitted
   }
 
   /** The port actually listened on (useful with port 0). */
@@ -63,37 +112,60 @@ export class EmbeddedBroker {
 
   async start(): Promise<void> {
     const { broker, log } = this.o
+    if (broker.enabled) await this.checker.prepare(broker.users.map((u) => this.o.passwords[u.username]).filter((h): h is string => typeof h === 'string'))
     const aedes = await Aedes.createBroker({
       id: `safehouse-${this.o.post}`,
       connectTimeout: broker.connect_timeout_ms,
       queueLimit: broker.queue_limit,
       maxClientsIdLength: 64,
       heartbeatInterval: 60_000,
-      preConnect: (client: Client, _packet: unknown, cb: (err: Error | null, ok: boolean) => void) => {
-        if (aedes.connectedClients >= broker.max_clients) {
-          this.counters.refusedTooMany++
-          log.warn({ max: broker.max_clients }, 'broker connection refused: too many clients')
-          return cb(null, false)
+      // Only notes what the CONNECT says: a refusal here would leave the client unanswered and
+      // open (aedes neither sends a CONNACK nor closes), so every refusal is in authenticate.
+      preConnect: (client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void) => {
+        const c = this.conns.get(client.conn)
+        if (c) {
+          c.idProblem = clientIdProblem(typeof packet.clientId === 'string' ? packet.clientId : '', packet.clean !== false)
+          c.clean = packet.clean !== false
         }
         cb(null, true)
       },
       authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void) => {
-        void this.authenticate(client, username, password).then((code) => {
-          if (code === 0) return cb(null, true)
-          const err = new Error(code === 5 ? 'not authorized' : 'bad username or password') as AuthenticateError
-          err.returnCode = code
+        const c = this.conns.get(client.conn) ?? { address: '', idProblem: null, clean: true, admitted: false, closed: false, release: null }
+        void decideLogin({ clientId: client.id, idProblem: c.idProblem, clean: c.clean, address: c.address, username, password }, {
+          counters: this.counters,
+          log,
+          limiter: this.limiter,
+          checker: this.checker,
+          owners: this.owners,
+          hashOf: (u) => (this.roles.has(u) ? (this.o.passwords[u] ?? null) : undefined),
+          admit: () => this.admit(c),
+          maxClients: broker.max_clients,
+        }).then((r) => {
+          if (r.code === 0) {
+            if (c.closed) r.release() // gone while its password was checked
+            else c.release = r.release
+            ;(client as SafehouseClient).safehouseUser = username
+            return cb(null, true)
+          }
+          const err = new Error(ERRORS[r.code]) as AuthenticateError
+          err.returnCode = r.code
           cb(err, null)
         })
       },
       authorizePublish: (client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void) => {
         if (!client) return cb(null) // in-process publish by the gateway itself
-        const user = (client as Client & { safehouseUser?: string }).safehouseUser
-        if (!this.acl.canPublish(user, packet.topic)) {
+        const user = (client as SafehouseClient).safehouseUser
+        const badTopic = topicProblem(packet.topic)
+        // Nothing a local client sends is retained (docs/protocol.md: acks, commands and group
+        // alerts are not retained); a stored fake would be replayed to every later subscriber.
+        const denied = badTopic ?? (packet.retain ? 'retained publish' : null) ?? (this.acl.canPublish(user, packet.topic) ? null : 'not in the ACL')
+        if (denied !== null) {
           this.counters.deniedPublish++
-          log.warn({ client: client.id, user, topic: packet.topic }, 'broker publish denied by ACL')
+          log.warn({ client: client.id, user, topic: badTopic === null ? packet.topic : undefined, problem: denied }, 'broker publish denied by ACL')
           return cb(new Error('publish not authorized'))
         }
-        const problem = this.o.validateInbound?.(packet.topic, packet.payload as Buffer) ?? null
+        const from = { user: user ?? '', role: this.roles.get(user ?? '') ?? '' }
+        const problem = this.o.validateInbound?.(packet.topic, packet.payload as Buffer, from) ?? null
         if (problem) {
           this.counters.rejectedPayload++
           log.warn({ client: client.id, user, topic: packet.topic, problem }, 'broker publish rejected: bad payload')
@@ -103,10 +175,11 @@ export class EmbeddedBroker {
       },
       authorizeSubscribe: (client: Client | null, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void) => {
         if (!client) return cb(null, sub)
-        const user = (client as Client & { safehouseUser?: string }).safehouseUser
-        if (!this.acl.canSubscribe(user, client.id, sub.topic)) {
+        const user = (client as SafehouseClient).safehouseUser
+        const badTopic = topicProblem(sub.topic)
+        if (badTopic !== null || !this.acl.canSubscribe(user, client.id, sub.topic)) {
           this.counters.deniedSubscribe++
-          log.warn({ client: client.id, user, topic: sub.topic }, 'broker subscribe denied by ACL')
+          log.warn({ client: client.id, user, topic: badTopic === null ? sub.topic : undefined, problem: badTopic ?? 'not in the ACL' }, 'broker subscribe denied by ACL')
           return cb(null, null) // SUBACK 0x80 for this filter ([MQTT-3.9.3]); the connection stays
         }
         cb(null, sub)
@@ -125,15 +198,27 @@ export class EmbeddedBroker {
     if (!broker.enabled) return
     const server = createServer((socket) => {
       this.sockets.add(socket)
-      socket.on('close', () => this.sockets.delete(socket))
       socket.setNoDelay(true)
+      const conn: Conn = { address: normaliseAddress(socket.remoteAddress), idProblem: null, clean: true, admitted: false, closed: false, release: null }
       const guard = new PacketSizeGuard(socket, broker.max_packet_bytes, (announced) => {
         this.counters.oversized++
         log.warn({ remote: socket.remoteAddress, announced, max: broker.max_packet_bytes }, 'broker client sent an oversized packet; disconnected')
       })
+      this.conns.set(guard, conn)
+      socket.on('close', () => {
+        this.sockets.delete(socket)
+        conn.closed = true
+        if (conn.admitted) this.admitted--
+        conn.admitted = false
+        conn.release?.()
+      })
       guard.on('error', () => {})
       aedes.handle(guard)
     })
+    // A hard bound on open sockets (file handles) whatever the clients do; below it, a connection
+    // beyond max_clients gets CONNACK 3 and is closed at once (decideLogin), a silent one is closed
+    // after connect_timeout_ms (aedes).
+    server.maxConnections = broker.max_clients * 4 + 64
     this.server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -146,23 +231,13 @@ export class EmbeddedBroker {
     log.info({ host: broker.host, port: this.port, users: broker.users.length }, 'embedded broker listening')
   }
 
-  /** 0 = accepted, 4 = bad username or password, 5 = not authorized ([MQTT-3.2.2.3] return codes). */
-  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<number> {
-    if (!username) {
-      this.counters.refusedAnonymous++
-      this.o.log.warn({ client: client.id }, 'broker refused an anonymous client')
-      return 5
-    }
-    const known = this.acl.roleOf(username) !== undefined
-    const stored = known ? this.o.passwords[username] : undefined
-    const ok = await verifyPassword(password?.toString('utf8') ?? '', stored ?? DUMMY_HASH)
-    if (!ok || !stored) {
-      this.counters.refusedBadLogin++
-      this.o.log.warn({ client: client.id, user: username, known, hasPassword: !!stored }, 'broker refused a login')
-      return 4
-    }
-    ;(client as Client & { safehouseUser?: string }).safehouseUser = username
-    return 0
+  /** Counts a connection against max_clients (once), unless full. */
+  private admit(c: Conn): boolean {
+    if (c.admitted) return true
+    if (this.admitted >= this.o.broker.max_clients) return false
+    c.admitted = true
+    this.admitted++
+    return true
   }
 
   /** In-process publish (no socket, no ACL: the gateway is the authority). */
@@ -197,3 +272,5 @@ export class EmbeddedBroker {
 }
 
 function noop(): void {}
+
+const ERRORS: Record<number, string> = { 2: 'identifier rejected', 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' }

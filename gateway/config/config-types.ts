@@ -26,6 +26,7 @@ export interface Config {
     max_packet_bytes: number
     connect_timeout_ms: number
     queue_limit: number
+    login: { concurrency: number; queue: number; address_failures: number; user_failures: number; backoff_max_s: number; forget_after_s: number; exempt: string[] }
     users: { username: string; role: BrokerRole }[]
   }
   station: {
@@ -41,6 +42,7 @@ export interface Config {
     backoff_max_ms: number
     queue_limit: number
     max_inflight: number
+    max_inbound_bytes: number
     ack_timeout_s: number
     test_report_s: number
   }

@@ -16,7 +16,7 @@
 import type { DeviceInputSink, DeviceLinkStatus } from '../../devices/device-driver.js'
 import type { Clock } from '../../devices/time/clock.js'
 import type { AlertEncoder } from '../../protocols/mqtt/alert-encoder.js'
-import { EventClass, Kind, kindClass } from '../../protocols/event-kinds.js'
+import { EventClass, InputFlag, Kind, kindClass } from '../../protocols/event-kinds.js'
 import { EventLane } from './event-lane.js'
 import { Dedupe } from './dedupe.js'
 import type { DeviceTable } from './device-table.js'
@@ -33,6 +33,8 @@ export interface CoreEvent {
   seq: number
   sentTime: number
   test: boolean
+  /** The driver could not prove the input fresh (InputFlag.UNVERIFIED). */
+  unverified?: boolean
   /** Alerts only: the encoded payload lives in payload[0, payloadLength). Valid during onEvent only. */
   payload: Buffer
   payloadLength: number
@@ -84,6 +86,7 @@ class EventView implements CoreEvent {
   seq = 0
   sentTime = 0
   test = false
+  unverified = false
   payload: Buffer
   payloadLength = 0
   private copy: Buffer | null = null
@@ -140,7 +143,7 @@ export class EventCore implements DeviceInputSink {
   }
 
   /** DeviceInputSink: the hot path. */
-  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number): boolean {
+  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number, flags = 0): boolean {
     // `(x | 0) === x` also refuses fractions, which the typed-array lanes would silently truncate.
     if (!(device >= 0 && device < this.opts.devices.size && (device | 0) === device) || !(kind >= 0 && kind < 64 && (kind | 0) === kind)) {
       this.counters.badInputs++
@@ -155,11 +158,11 @@ export class EventCore implements DeviceInputSink {
       return false
     }
     const lane = cls === EventClass.ALERT ? this.alerts : this.states
-    if (!lane.push(device, kind, value, hwTime, rssi)) {
+    if (!lane.push(device, kind, value, hwTime, rssi, flags)) {
       // Only reachable when sinks re-enter faster than we drain: drain now rather than lose it.
       this.counters.overflows++
       this.drain()
-      if (!lane.push(device, kind, value, hwTime, rssi)) return false
+      if (!lane.push(device, kind, value, hwTime, rssi, flags)) return false
     }
     this.counters.accepted++
     if (!this.draining) this.drain()
@@ -212,6 +215,7 @@ export class EventCore implements DeviceInputSink {
     v.value = lane.value[i]
     v.hwTime = lane.hwTime[i]
     v.rssi = lane.rssi[i]
+    v.unverified = (lane.flags[i] & InputFlag.UNVERIFIED) !== 0
     lane.shift()
     v.sentTime = v.hwTime
     v.test = this.testMode || v.kind === Kind.TEST

@@ -11,6 +11,8 @@ export class EventLane {
   readonly value: Float64Array
   readonly hwTime: Float64Array
   readonly rssi: Float32Array
+  /** InputFlag bits (event-kinds.ts). */
+  readonly flags: Uint8Array
   private head = 0 // next to read
   private tail = 0 // next to write
   /** Events refused because the lane was full (counted, never silent). */
@@ -27,6 +29,7 @@ export class EventLane {
     this.value = new Float64Array(capacityPow2)
     this.hwTime = new Float64Array(capacityPow2)
     this.rssi = new Float32Array(capacityPow2)
+    this.flags = new Uint8Array(capacityPow2)
   }
 
   get size(): number {
@@ -34,7 +37,7 @@ export class EventLane {
   }
 
   /** Returns false (and counts) when full. */
-  push(device: number, kind: number, value: number, hwTime: number, rssi: number): boolean {
+  push(device: number, kind: number, value: number, hwTime: number, rssi: number, flags = 0): boolean {
     if (this.tail - this.head >= this.capacity) {
       this.overflows++
       return false
@@ -45,6 +48,7 @@ export class EventLane {
     this.value[i] = value
     this.hwTime[i] = hwTime
     this.rssi[i] = rssi
+    this.flags[i] = flags
     this.tail++
     return true
   }

@@ -12,6 +12,8 @@ type InboundHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'counter
 import type { InboundMessage } from '../uplink/station-uplink.js'
 import type { ReplyChannel } from './command-handler.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
+import type { Publisher } from '../broker/embedded-broker.js'
+import { groupAlertOriginProblem } from '../group/group-origin.js'
 
 interface AckPayload { id: string; by: string; at?: number }
 
@@ -32,6 +34,12 @@ export class InboundRouter {
   /** A message from the station broker (our ack, command and group subscriptions). */
   fromStation(m: InboundMessage): void {
     const { topics, group, commands, uplink } = this.gw
+    // Bounded before anything parses it (issue 12 §11): every payload we consume is small.
+    if (m.payload.length > this.gw.config.station.max_inbound_bytes) {
+      this.gw.counters.oversizedInbound++
+      this.gw.log.warn({ topic: m.topic, bytes: m.payload.length, max: this.gw.config.station.max_inbound_bytes }, 'oversized message from the station dropped unread')
+      return
+    }
     if (m.topic === topics.ack) return this.handleAck(m.payload, 'station')
     if (group && m.topic === group.topic) return group.fanout.receive(m.payload, 'station')
     if (m.topic.startsWith(topics.cmdPrefix)) {
@@ -79,16 +87,13 @@ export class InboundRouter {
   }
 
   /** What local clients may publish to the topics the gateway consumes must be well-formed. */
-  validate(topic: string, payload: Buffer): string | null {
+  validate(topic: string, payload: Buffer, from: Publisher = { user: '', role: '' }): string | null {
     const { topics, group } = this.gw
     if (topic === topics.ack) {
       const r = checkPayload('ack', payload)
       return r.ok ? null : r.error
     }
-    if (group && topic === group.topic) {
-      const r = checkPayload('alert', payload)
-      return r.ok ? null : r.error
-    }
+    if (group && topic === group.topic) return groupAlertOriginProblem(payload, this.gw.config.site, from.user)
     if (topic.startsWith(topics.cmdPrefix) && payload.length) {
       const r = checkPayload<{ response_topic?: string }>('commandRequest', payload)
       if (!r.ok) return r.error

@@ -30,6 +30,11 @@ export function gatewayStatePayload(gw: StateSource): object {
     broker_denied_subscribe: gw.broker.counters.deniedSubscribe,
     broker_rejected_payload: gw.broker.counters.rejectedPayload,
     broker_oversized: gw.broker.counters.oversized,
+    broker_refused_too_many: gw.broker.counters.refusedTooMany,
+    broker_refused_backoff: gw.broker.counters.refusedBackoff,
+    broker_refused_busy: gw.broker.counters.refusedBusy,
+    broker_refused_client_id: gw.broker.counters.refusedClientId,
+    station_oversized: gw.counters.oversizedInbound,
     driver_start_failures: gw.counters.driverStartFailures,
     refused_reply_topics: gw.counters.refusedReplyTopics,
   }

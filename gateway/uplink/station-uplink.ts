@@ -115,7 +115,8 @@ export class StationUplink {
       username: s.username ?? undefined,
       password: this.o.password ?? undefined,
       will: { topic: t.status, payload: Buffer.from('{"v":1,"state":"offline"}'), qos: 1, retain: true },
-      ...(this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
+      // Maximum Packet Size: a v5 broker drops what we would refuse anyway (issue 12 §11); +1 KiB for topic and header.
+      ...(this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 24 * 3600, maximumPacketSize: s.max_inbound_bytes + 1024 } } : {}),
     }
     if (url.startsWith('mqtts://') || url.startsWith('wss://')) {
       opts.rejectUnauthorized = true

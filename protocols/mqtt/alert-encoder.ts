@@ -30,6 +30,8 @@ export interface AlertFields {
   hwTime: number
   sentTime: number
   test: boolean
+  /** Written only when true (issue 12 §5). */
+  unverified?: boolean
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8')
@@ -45,6 +47,7 @@ export class AlertEncoder {
   private readonly hwKey = b(',"hw_time":')
   private readonly sentKey = b(',"sent_time":')
   private readonly testKey = b(',"test":')
+  private readonly unverifiedPart = b(',"unverified":true')
   private readonly close = b('}')
   private readonly w = new JsonBytes(Buffer.alloc(0))
   /** Upper bound of one encoded alert for `device` (for pool sizing). */
@@ -77,6 +80,7 @@ export class AlertEncoder {
     w.raw(this.hwKey).int(f.hwTime)
     w.raw(this.sentKey).int(f.sentTime)
     w.raw(this.testKey).bool(f.test)
+    if (f.unverified === true) w.raw(this.unverifiedPart)
     w.raw(this.close)
     return w.pos
   }

@@ -3,24 +3,28 @@
  * of the password in the secrets file (0600). The password comes from stdin
  * (--password-stdin, for scripts) or a hidden prompt; it is never echoed or
  * accepted on the command line (it would land in shell history and `ps`).
+ * An existing NAME is never replaced silently (issue 12 §10): on a terminal it
+ * asks, in a script it needs --force.
  */
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import { hashPassword } from '../../gateway/config/password-hash.js'
 import { emptySecrets, loadSecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { readSecretLine } from './read-secret.js'
+import { Prompter } from '../shared/prompter.js'
 import { UsageError } from './usage-error.js'
 
 const ROLES = ['panel', 'technician', 'neighbour', 'station', 'simulator']
 
 export async function userAdd(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
-    role: { type: 'string' }, secrets: { type: 'string' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean' },
+    role: { type: 'string' }, secrets: { type: 'string' }, 'password-stdin': { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean' },
   } })
   if (values.help) {
-    console.log(`usage: safehouse user add NAME --role ROLE --secrets FILE [--password-stdin]
+    console.log(`usage: safehouse user add NAME --role ROLE --secrets FILE [--password-stdin] [--force]
 
 Roles: ${ROLES.join(', ')}. Add the same NAME and role under broker.users in the config.
+A NAME already in the secrets file is replaced only after a yes on the terminal, or with --force.
 Example:
   echo "$PANEL_PW" | safehouse user add panel-1 --role panel --secrets /etc/safehouse/secrets.yaml --password-stdin`)
     return 0
@@ -29,11 +33,28 @@ Example:
   if (!name || !/^[a-zA-Z0-9_.-]{1,64}$/.test(name)) throw new UsageError('give a user NAME (letters, digits, _ . -; up to 64)')
   if (!values.role || !ROLES.includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
   if (!values.secrets) throw new UsageError('--secrets FILE is required (e.g. /etc/safehouse/secrets.yaml)')
+  const secrets = existsSync(values.secrets) ? loadSecrets(values.secrets, {}) : emptySecrets()
+  if (secrets.broker_passwords[name] !== undefined && !values.force) {
+    const interactive = !values['password-stdin'] && process.stdin.isTTY === true
+    const yes = interactive && await confirmReplace(name, values.secrets)
+    if (!yes) {
+      console.error(`user ${name} already exists in ${values.secrets}; nothing changed. To replace its password, run again with --force`)
+      return 1
+    }
+  }
   const password = await readSecretLine('Password for ' + name + ': ', !!values['password-stdin'])
   if (password.length < 8) throw new Error('the password must have at least 8 characters')
-  const secrets = existsSync(values.secrets) ? loadSecrets(values.secrets, {}) : emptySecrets()
   secrets.broker_passwords[name] = await hashPassword(password)
   writeSecrets(values.secrets, secrets)
   console.log(`user ${name} stored in ${values.secrets} (scrypt hash, mode 0600). Add to the config:\n  broker:\n    users:\n      - { username: ${name}, role: ${values.role} }`)
   return 0
+}
+
+async function confirmReplace(name: string, file: string): Promise<boolean> {
+  const p = new Prompter()
+  try {
+    return await p.confirm(`user ${name} already exists in ${file}; replace its password?`, false)
+  } finally {
+    p.close()
+  }
 }

@@ -30,16 +30,23 @@ export async function startGroup(owner: { teardown: (f: () => unknown) => void }
   const names = o.posts ?? ['kiosk-001', 'kiosk-003', 'kiosk-004']
   const linked = o.linked ?? true
   const ports = await Promise.all(names.map(() => freePort()))
-  const users = Object.values(USERS).map(({ username, role }) => ({ username, role }))
+  // Each post logs in to its peers under its own post id (role neighbour there): the login is the
+  // origin a peer's broker accepts in a group alert (issue 12 §6, gateway/group/group-origin.ts).
+  const localUsers = Object.values(USERS).filter((u) => u.role !== 'neighbour').map(({ username, role }) => ({ username, role }))
   const out: GroupPost[] = []
   for (const [i, post] of names.entries()) {
     const peers = linked ? names.flatMap((p, j) => (j === i ? [] : [{ post: p, url: `mqtt://127.0.0.1:${ports[j]}` }])) : []
+    const others = names.filter((p) => p !== post)
     const { gw, cleanup } = await testGateway({
       post,
       stationUrl,
-      // Every post has the neighbour account USERS.neighbour; each logs in to the others with it.
       groupPassword: USERS.neighbour.password,
-      extra: { broker: { port: ports[i], users }, group_fanout: { peers, username: linked ? USERS.neighbour.username : null }, ...o.extra },
+      extraPasswords: Object.fromEntries(others.map((p) => [p, USERS.neighbour.password])),
+      extra: {
+        broker: { port: ports[i], users: [...localUsers, ...others.map((p) => ({ username: p, role: 'neighbour' }))] },
+        group_fanout: { peers, username: linked ? post : null },
+        ...o.extra,
+      },
     })
     owner.teardown(cleanup)
     out.push({ post, gw, seen: [], screen: null as unknown as MqttClient })

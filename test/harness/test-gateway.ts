@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import { stringify } from 'yaml'
 import { parseConfig } from '../../gateway/config/load-config.js'
 import { hashPassword } from '../../gateway/config/password-hash.js'
@@ -33,6 +33,12 @@ export interface TestGatewayOptions {
   bleKeys?: Record<string, string>
   /** Our password at group peers' brokers (secrets group_password). */
   groupPassword?: string
+  /** More broker passwords for the secrets file (their users go under extra.broker.users). */
+  extraPasswords?: Record<string, string>
+  /** scrypt N for the USERS' hashes (default 1024 for speed; production uses 16384). */
+  hashN?: number
+  /** Logger (default silent). */
+  log?: Logger
 }
 
 export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
@@ -56,8 +62,9 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
   })
   const config = parseConfig(yaml, 'test.yaml')
   const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys }, group_password: o.groupPassword ?? null }
-  for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, 1024)
-  const gw = await Gateway.create(config, secrets, { log: pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
+  for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, o.hashN ?? 1024)
+  for (const [name, pw] of Object.entries(o.extraPasswords ?? {})) secrets.broker_passwords[name] = await hashPassword(pw, 1024)
+  const gw = await Gateway.create(config, secrets, { log: o.log ?? pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
   return {
     gw,
     dir,

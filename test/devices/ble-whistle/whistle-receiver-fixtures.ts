@@ -6,14 +6,14 @@ import type { DeviceInputSink, DeviceLinkStatus } from '../../../devices/device-
 
 export const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex')
 
-export interface Input { device: number; kind: number; value: number; hwTime: number; rssi: number; dedupeKey: number }
+export interface Input { device: number; kind: number; value: number; hwTime: number; rssi: number; dedupeKey: number; flags?: number }
 
 export class RecordingSink implements DeviceInputSink {
   inputs: Input[] = []
   counts = new Map<string, number>()
   links: { device: number; status: DeviceLinkStatus; reason: string }[] = []
-  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number): void {
-    this.inputs.push({ device, kind, value, hwTime, rssi, dedupeKey })
+  input(device: number, kind: number, value: number, hwTime: number, rssi: number, dedupeKey: number, flags = 0): void {
+    this.inputs.push({ device, kind, value, hwTime, rssi, dedupeKey, ...(flags ? { flags } : {}) })
   }
   linkStatus(device: number, status: DeviceLinkStatus, reason: string): void {
     this.links.push({ device, status, reason })

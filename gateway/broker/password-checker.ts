@@ -1,0 +1,113 @@
+/**
+ * Password checks for the embedded broker, kept from competing with the alarm
+ * path (issue 12 §1). node:crypto's async scrypt runs on the libuv threadpool
+ * (4 threads by default), which the outbox's fs writes and the uplink's DNS
+ * lookups also use: 500 concurrent bad logins queued 500 scrypts ahead of
+ * them and station delivery went from 65 ms to 30 s. So at most
+ * `concurrency` checks run at a time (default 1: three pool threads stay
+ * free), waiting logins queue in two bounded lanes (trusted logins first), and
+ * a login that would wait beyond the bound, or waited past its deadline, is
+ * answered "server unavailable" at once without a check.
+ *
+ * Equal cost for unknown users (issue 12 §2): an unknown username is checked
+ * against a decoy hash made with the same scrypt parameters as the configured
+ * users' hashes, so a refusal takes as long either way.
+ */
+import { hashPassword, verifyPassword } from '../config/password-hash.js'
+
+export type CheckResult = 'ok' | 'bad' | 'busy'
+
+export interface PasswordCheckerOptions {
+  concurrency: number
+  /** Logins waiting per lane beyond which new ones are refused as busy. */
+  queueLimit: number
+  /** A login that waited longer than this is refused as busy when its turn comes (ms). */
+  deadlineMs: number
+  now: () => number
+}
+
+interface Job {
+  password: string
+  stored: string
+  queuedAt: number
+  resolve: (r: CheckResult) => void
+}
+
+export class PasswordChecker {
+  private running = 0
+  private readonly trusted: Job[] = []
+  private readonly others: Job[] = []
+  private decoy = ''
+  /** Checks run, and logins answered busy (queue full or deadline passed). */
+  readonly stats = { checked: 0, busy: 0, maxRunning: 0 }
+
+  constructor(private readonly o: PasswordCheckerOptions) {}
+
+  /**
+   * Build the decoy from the most common parameter set among the stored hashes
+   * (ties: the costliest), so an unknown user costs what a typical user costs.
+   */
+  async prepare(stored: readonly string[]): Promise<void> {
+    const counts = new Map<string, number>()
+    for (const s of stored) {
+      const p = typeof s === 'string' ? s.split('$') : []
+      if (p.length !== 6 || p[0] !== 'scrypt') continue
+      const key = `${p[1]}$${p[2]}$${p[3]}`
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    let best = '16384$8$1'
+    let bestCount = 0
+    for (const [k, n] of counts) {
+      if (n > bestCount || (n === bestCount && cost(k) > cost(best))) [best, bestCount] = [k, n]
+    }
+    const [N, r, p] = best.split('$').map(Number)
+    this.decoy = await hashPassword('not-a-user', N, r, p).catch(() => hashPassword('not-a-user'))
+  }
+
+  /** Check `password` against `stored`, or against the decoy when stored is null (unknown user). */
+  check(password: string, stored: string | null, trusted: boolean): Promise<CheckResult> {
+    const lane = trusted ? this.trusted : this.others
+    if (lane.length >= this.o.queueLimit) {
+      this.stats.busy++
+      return Promise.resolve('busy')
+    }
+    return new Promise<CheckResult>((resolve) => {
+      lane.push({ password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
+      this.pump()
+    })
+  }
+
+  get waiting(): number {
+    return this.trusted.length + this.others.length
+  }
+
+  private pump(): void {
+    while (this.running < this.o.concurrency) {
+      const job = this.trusted.shift() ?? this.others.shift()
+      if (job === undefined) return
+      if (this.o.now() - job.queuedAt > this.o.deadlineMs) {
+        this.stats.busy++
+        job.resolve('busy')
+        continue
+      }
+      this.running++
+      this.stats.maxRunning = Math.max(this.stats.maxRunning, this.running)
+      this.stats.checked++
+      verifyPassword(job.password, job.stored).then(
+        (ok) => this.finish(job, ok ? 'ok' : 'bad'),
+        () => this.finish(job, 'bad'),
+      )
+    }
+  }
+
+  private finish(job: Job, r: CheckResult): void {
+    this.running--
+    job.resolve(r)
+    this.pump()
+  }
+}
+
+function cost(params: string): number {
+  const [N, r, p] = params.split('$').map(Number)
+  return N * r * p
+}
