@@ -39,6 +39,8 @@ export function gatewayStatePayload(gw: Gateway): object {
     counters.group_refused = g.counters.refused
     counters.group_stale = g.counters.stale
   }
+  const d = gw.dc09?.sender
+  if (d) for (const [k, v] of Object.entries(d.counters)) counters[`dc09_${k}`] = v
   return {
     v: 1,
     site: gw.config.site,
@@ -53,6 +55,7 @@ export function gatewayStatePayload(gw: Gateway): object {
     station: gw.uplink.state,
     protocol: gw.uplink.connected ? gw.uplink.protocolVersion : null,
     outbox: { depth: ob.depth, oldest_ms: oldest.length ? oldest[0].acceptedAt : null },
+    ...(d ? { dc09: { state: d.state, receiver: d.endpoint, depth: d.depth, last_ack_at: d.lastAckAt, last_duh: d.lastDuh } } : {}),
     counters,
     cpu_temp_c: gw.hostHealth.cpuTempC,
     disk_free_mb: gw.hostHealth.diskFreeMb,

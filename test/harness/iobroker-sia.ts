@@ -74,11 +74,15 @@ export interface RunningReceiver {
 
 /**
  * Start it on an ephemeral port (TCP or UDP) on 127.0.0.1. The receiver's
- * `listen(0)` port is read back from its server.
+ * `listen(0)` port is read back from its server. `sockend` defaults to true
+ * (the receiver closes the TCP connection after each ACK, so every message
+ * goes over a fresh connection): with sockend false ioBroker.sia keeps each
+ * connection up to 30 s with a timer per message that nothing can cancel,
+ * which would hold a test process open for 30 s after its last test.
  */
 export async function startSiaReceiver(protocol: 'tcp' | 'udp', accounts: SiaAccount[], opts: { sockend?: boolean; port?: number } = {}): Promise<RunningReceiver> {
   const Sia = siaClass()
-  const sia = new Sia({ host: '127.0.0.1', port: opts.port ?? 0, timeout: 20, logger: quiet, sockend: opts.sockend })
+  const sia = new Sia({ host: '127.0.0.1', port: opts.port ?? 0, timeout: 20, logger: quiet, sockend: opts.sockend ?? true })
   sia.setAccounts(accounts)
   const received: SiaParsed[] = []
   const errors: string[] = []
