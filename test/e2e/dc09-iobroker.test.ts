@@ -6,6 +6,10 @@
  */
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { checkPayload } from '../../protocols/mqtt/schemas.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { startSiaReceiver, type SiaAccount } from '../harness/iobroker-sia.js'
 import { Kind } from '../../gateway/core/event-kinds.js'
@@ -81,32 +85,38 @@ for (const c of cases) {
     }
     const state = gw.gatewayState() as { dc09: { state: string; depth: number }; counters: Record<string, number> }
     t.equal(state.dc09.state, 'up')
+    t.match(checkPayload('gatewayState', JSON.stringify(state)), { ok: true }, 'the retained state with dc09 fits its schema')
     t.equal(state.counters.dc09_acked, total)
     t.equal(state.counters.dc09_garbage, 0)
   })
 }
 
-t.test('the receiving centre is away: alerts wait (durably) and drain when it comes back, each ACKed once', async (t) => {
-  // Reserve a port, then close it so the primary refuses connections.
+t.test('the receiving centre is away: alerts wait on disk, survive a gateway restart, and drain when it comes back, each ACKed once', async (t) => {
+  // Reserve a port, then close it so the receiver refuses connections.
   const probe = await startSiaReceiver('tcp', [{ accountnumber: ACCOUNT }])
   const deadPort = probe.port
   await probe.close()
-  const { gw, cleanup } = await testGateway({
-    outbox: 'file',
-    extra: { dc09: { enabled: true, account: ACCOUNT, primary: `127.0.0.1:${deadPort}`, backup: null, ack_timeout_ms: 300, attempts: 2, retry_pause_ms: 200, null_poll_s: 0 } },
-  })
-  t.teardown(cleanup)
-  await gw.start()
-  const dc = gw.dc09!
-  for (let i = 0; i < 5; i++) gw.core.input(1 + (i % 3), Kind.TAMPER, i, Date.now(), Number.NaN, 2000 + i)
-  await until(() => dc.sender.state === 'down' && dc.sender.counters.retries >= 2, 'path down after retries')
-  t.equal(dc.outbox.stats().depth, 5, 'nothing left the queue without an ACK')
+  const dataDir = mkdtempSync(join(tmpdir(), 'safehouse-dc09-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const dc09 = { enabled: true, account: ACCOUNT, primary: `127.0.0.1:${deadPort}`, backup: null, ack_timeout_ms: 300, attempts: 2, retry_pause_ms: 200, null_poll_s: 0 }
+  const first = await testGateway({ outbox: 'file', extra: { data_dir: dataDir, dc09 } })
+  await first.gw.start()
+  const dc1 = first.gw.dc09!
+  for (let i = 0; i < 5; i++) first.gw.core.input(1 + (i % 3), Kind.TAMPER, i, Date.now(), Number.NaN, 2000 + i)
+  await until(() => dc1.sender.state === 'down' && dc1.sender.counters.retries >= 2, 'path down after retries')
+  t.equal(dc1.outbox.stats().depth, 5, 'nothing left the queue without an ACK')
+  await first.cleanup()
   const rx = await startSiaReceiver('tcp', [{ accountnumber: ACCOUNT }], { port: deadPort })
   t.teardown(() => rx.close())
-  await until(() => dc.sender.counters.acked === 5, 'drained after the receiver came back', 15_000)
+  const second = await testGateway({ outbox: 'file', extra: { data_dir: dataDir, dc09 } })
+  t.teardown(second.cleanup)
+  await second.gw.start()
+  const dc = second.gw.dc09!
+  await until(() => dc.sender.counters.acked === 5, 'drained by the restarted gateway', 15_000)
   t.equal(dc.outbox.stats().depth, 0)
-  t.equal(new Set(rx.received.map((r) => r.seq)).size, rx.received.length, 'no message ACKed twice')
   t.equal(rx.received.length, 5)
+  t.equal(new Set(rx.received.map((r) => r.data_message + r.seq)).size, 5, 'five distinct messages')
+  t.same(rx.received.map((r) => r.data_message.slice(-3)).sort(), ['001', '001', '002', '002', '003'], 'the five tampers, zones as raised')
 })
 
 t.test('failover: no answer from the primary -> the backup gets the alert; polls keep the path supervised', async (t) => {
