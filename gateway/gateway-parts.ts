@@ -20,8 +20,9 @@ import type { LampSink } from './sinks/lamp-sink.js'
 import type { GroupParts } from './group/create-group-fanout.js'
 import type { HostHealth } from './state/host-health.js'
 import type { SimControl } from './driver-factory.js'
+import type { Dc09Parts } from './dc09/create-dc09.js'
 
-export interface GatewayCounters { unknownAcks: number; badAcks: number; driverStartFailures: number; refusedReplyTopics: number }
+export interface GatewayCounters { unknownAcks: number; badAcks: number; driverStartFailures: number; refusedReplyTopics: number; oversizedInbound: number }
 
 export interface GatewayParts {
   readonly clock: Clock
@@ -43,6 +44,7 @@ export interface GatewayParts {
   readonly counters: GatewayCounters
   readonly twins: ReadonlyMap<string, SimControl>
   readonly lamp: LampSink | null
+  readonly dc09: Dc09Parts | null
   /** The retained gateway state payload (state/gateway-state-payload.ts). */
   gatewayState(): object
 }

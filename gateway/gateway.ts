@@ -36,10 +36,11 @@ import { kindFromName } from '../protocols/event-kinds.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
+import { createDc09, type Dc09Deps, type Dc09Parts } from './dc09/create-dc09.js'
 import type { DeviceDriver } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import type { GatewayParts } from './gateway-parts.js'
+import type { GatewayCounters, GatewayParts } from './gateway-parts.js'
 
 export interface GatewayDeps {
   log: Logger
@@ -50,6 +51,8 @@ export interface GatewayDeps {
   /** Builds the durable outbox for `outbox.kind: file` (issue 6). */
   fileOutbox?: (dir: string, config: Readonly<Config>, log: Logger) => Outbox
   connectStation?: (url: string, opts: IClientOptions) => MqttClient
+  /** DC-09 path hooks (tests, benchmarks): ACK latency, injected transport. */
+  dc09?: Pick<Dc09Deps, 'onAcked' | 'transport'>
 }
 
 export class Gateway implements GatewayParts {
@@ -71,13 +74,15 @@ export class Gateway implements GatewayParts {
   readonly ackWatcher: AckWatcher
   readonly group: GroupParts | null
   readonly hostHealth: HostHealth
+  /** The SIA DC-09 path to an alarm receiving centre (issue 17), or null when not configured. */
+  readonly dc09: Dc09Parts | null
   private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
   private readonly alertTopics: string[]
   private readonly abort = new AbortController()
   private started = false
-  counters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0, oversizedInbound: 0 }
+  counters: GatewayCounters = { unknownAcks: 0, badAcks: 0, driverStartFailures: 0, refusedReplyTopics: 0, oversizedInbound: 0 }
 
   /** Build a gateway: drivers may need async preparation (e.g. reading replay counters), so use this. */
   static async create(config: Readonly<Config>, secrets: Secrets, deps: GatewayDeps): Promise<Gateway> {
@@ -149,6 +154,9 @@ export class Gateway implements GatewayParts {
     this.core.addSink(this.state)
     this.core.addSink(new LocalFanoutSink(this.broker, this.alertTopics))
     this.core.addSink(new OutboxSink(this.outbox, this.devices, this.alertTopics, (seq) => this.encoder.id(seq)))
+    // DC-09 (issue 17): its own durable queue, acked by the receiving centre independently of the station.
+    this.dc09 = createDc09(c, secrets, { clock: this.clock, log: this.log.child({ component: 'dc09' }), devices: this.devices, idOf: (seq) => this.encoder.id(seq), fileOutbox: deps.fileOutbox, onStateChange: () => { this.state.gatewayDirty = true }, ...deps.dc09 })
+    if (this.dc09) this.core.addSink(this.dc09.sink)
     if (this.group) this.core.addSink(this.group.fanout)
     this.supervisor = new DeviceSupervisor(this.devices, this.wheel, this.clock, this.core)
     this.core.addSink(this.supervisor)
@@ -188,6 +196,7 @@ export class Gateway implements GatewayParts {
     this.sequence.open?.()
     const recovered = await this.outbox.open()
     if (recovered.recovered || recovered.damaged) log.warn(recovered, 'outbox recovered alerts from the last run')
+    await this.dc09?.start()
     await this.broker.start()
     this.inbound.subscribeLocal()
     for (const p of this.group?.peers ?? []) p.start()
@@ -229,6 +238,7 @@ export class Gateway implements GatewayParts {
     if (this.testReport) this.clock.clearTimeout(this.testReport)
     this.testReport = null
     await this.uplink.stop()
+    await this.dc09?.stop()
     for (const p of this.group?.peers ?? []) await p.stop()
     this.wheel.stop()
     await this.broker.stop()

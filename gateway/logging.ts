@@ -8,7 +8,7 @@ import pretty from 'pino-pretty'
 
 export const REDACT_PATHS = [
   'password', '*.password', 'station_password', '*.station_password', 'broker_passwords', '*.broker_passwords', 'group_password', '*.group_password',
-  'ble_keys', '*.ble_keys', 'key', '*.key', 'secret', '*.secret', 'secrets', '*.secrets',
+  'ble_keys', '*.ble_keys', 'dc09_keys', '*.dc09_keys', 'key', '*.key', 'secret', '*.secret', 'secrets', '*.secrets',
 ]
 
 export interface LogOptions {

@@ -5,6 +5,7 @@ import type { LampBoxConfig } from '../../devices/lamp-box/config.js'
 
 import type { FirmataBoardConfig } from '../../devices/panic-button/board-config.js'
 import type { BleTransportConfig } from '../../devices/ble-whistle/transport-config.js'
+import type { Dc09Config } from './dc09-schema.js'
 
 export type BrokerRole = 'panel' | 'technician' | 'neighbour' | 'station' | 'simulator'
 export type DeviceConfig = PanicButtonConfig | BleWhistleConfig | LampBoxConfig
@@ -46,6 +47,7 @@ export interface Config {
     ack_timeout_s: number
     test_report_s: number
   }
+  dc09: Dc09Config
   outbox: { kind: 'file' | 'memory'; max_alerts: number; max_bytes: number; segment_bytes: number }
   core: { dedupe_ms: number; keyed_dedupe_ms: number; tick_ms: number; state_interval_s: number }
   boards: FirmataBoardConfig[]

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import type { Config } from './config-types.js'
 import type { ConfigProblem } from './config-error.js'
 import { RESERVED_POST } from '../../protocols/mqtt/topics.js'
+import { dc09Problems } from './dc09-rules.js'
 
 export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
   const out: Omit<ConfigProblem, 'line'>[] = []
@@ -62,6 +63,7 @@ export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
       if (f && !existsSync(f)) out.push({ path: `station.${k}`, message: `file "${f}" does not exist`, hint: 'give the full path of the PEM file on this Pi' })
     }
   }
+  out.push(...dc09Problems(c))
   if (s.backoff_max_ms < s.backoff_initial_ms) out.push({ path: 'station.backoff_max_ms', message: `is smaller than backoff_initial_ms (${s.backoff_initial_ms})`, hint: 'the longest delay must be at least the first one' })
   return out
 }

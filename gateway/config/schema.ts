@@ -9,6 +9,7 @@ import { lampBoxConfigSchema } from '../../devices/lamp-box/config.js'
 import { firmataBoardConfigSchema } from '../../devices/panic-button/board-config.js'
 import { bleTransportConfigSchema } from '../../devices/ble-whistle/transport-config.js'
 import { TOPIC_LEVEL_PATTERN } from '../../protocols/mqtt/topics.js'
+import { dc09ConfigSchema } from './dc09-schema.js'
 
 const level = (description: string) => ({ type: 'string', pattern: TOPIC_LEVEL_PATTERN, description })
 
@@ -124,6 +125,7 @@ export const configSchema = {
         test_report_s: { type: 'integer', minimum: 0, default: 60, description: 'Periodic test report to the station; 0 = off.' },
       },
     },
+    dc09: dc09ConfigSchema,
     outbox: {
       type: 'object',
       additionalProperties: false,

@@ -8,7 +8,7 @@
 import type { GatewayParts } from '../gateway-parts.js'
 
 /** What the router uses of the gateway (issue 18: a narrow view, not the class). */
-type InboundHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'counters' | 'group' | 'lamp' | 'log' | 'outbox' | 'state' | 'statePublisher' | 'topics' | 'twins' | 'uplink'>
+type InboundHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'config' | 'counters' | 'group' | 'lamp' | 'log' | 'outbox' | 'state' | 'statePublisher' | 'topics' | 'twins' | 'uplink'>
 import type { InboundMessage } from '../uplink/station-uplink.js'
 import type { ReplyChannel } from './command-handler.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'

@@ -7,7 +7,7 @@
 import type { GatewayParts } from '../gateway-parts.js'
 
 /** What the payload reads of the gateway (issue 18: a narrow view, not the class). */
-type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
+type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'dc09' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
 import { VERSION } from '../version.js'
 
 export function gatewayStatePayload(gw: StateSource): object {
@@ -47,6 +47,8 @@ export function gatewayStatePayload(gw: StateSource): object {
     counters.group_refused = g.counters.refused
     counters.group_stale = g.counters.stale
   }
+  const d = gw.dc09?.sender
+  if (d) for (const [k, v] of Object.entries(d.counters)) counters[`dc09_${k}`] = v
   return {
     v: 1,
     site: gw.config.site,
@@ -61,6 +63,7 @@ export function gatewayStatePayload(gw: StateSource): object {
     station: gw.uplink.state,
     protocol: gw.uplink.connected ? gw.uplink.protocolVersion : null,
     outbox: { depth: ob.depth, oldest_ms: oldest.length ? oldest[0].acceptedAt : null },
+    ...(d ? { dc09: { state: d.state, receiver: d.endpoint, depth: d.depth, last_ack_at: d.lastAckAt, last_duh: d.lastDuh } } : {}),
     counters,
     cpu_temp_c: gw.hostHealth.cpuTempC,
     disk_free_mb: gw.hostHealth.diskFreeMb,

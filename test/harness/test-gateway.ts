@@ -14,6 +14,7 @@ import { Gateway } from '../../gateway/gateway.js'
 import { defaultDrivers } from '../../gateway/driver-registry.js'
 import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
 import type { Secrets } from '../../gateway/config/secrets.js'
+import type { GatewayDeps } from '../../gateway/gateway.js'
 
 export const USERS = {
   panel: { username: 'panel-1', password: 'panel-password-1', role: 'panel' },
@@ -39,6 +40,10 @@ export interface TestGatewayOptions {
   hashN?: number
   /** Logger (default silent). */
   log?: Logger
+  /** Secrets file dc09_keys (key_ref -> hex AES key). */
+  dc09Keys?: Record<string, string>
+  /** DC-09 path hooks (ACK latency, transport). */
+  dc09Deps?: GatewayDeps['dc09']
 }
 
 export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gateway; dir: string; cleanup: () => Promise<void> }> {
@@ -61,10 +66,10 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
     ...o.extra,
   })
   const config = parseConfig(yaml, 'test.yaml')
-  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys }, group_password: o.groupPassword ?? null }
+  const secrets: Secrets = { station_password: null, broker_passwords: {}, ble_keys: { ...o.bleKeys }, group_password: o.groupPassword ?? null, dc09_keys: { ...o.dc09Keys } }
   for (const u of Object.values(USERS)) secrets.broker_passwords[u.username] = await hashPassword(u.password, o.hashN ?? 1024)
   for (const [name, pw] of Object.entries(o.extraPasswords ?? {})) secrets.broker_passwords[name] = await hashPassword(pw, 1024)
-  const gw = await Gateway.create(config, secrets, { log: o.log ?? pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox })
+  const gw = await Gateway.create(config, secrets, { log: o.log ?? pino({ level: 'silent' }), drivers: defaultDrivers, fileOutbox: createFileOutbox, dc09: o.dc09Deps })
   return {
     gw,
     dir,

@@ -44,7 +44,7 @@ t.test('a missing file names the fix', async (t) => {
 })
 
 const refused: Array<{ name: string; text: string; message: RegExp }> = [
-  { name: 'unknown key', text: 'station_pasword: x\n', message: /unknown key "station_pasword" \(known: station_password, broker_passwords, ble_keys, group_password\)/ },
+  { name: 'unknown key', text: 'station_pasword: x\n', message: /unknown key "station_pasword" \(known: station_password, broker_passwords, ble_keys, group_password, dc09_keys\)/ },
   { name: 'not a mapping', text: '- a\n', message: /must be a YAML mapping/ },
   { name: 'bad YAML', text: 'a: [\n', message: /not valid YAML/ },
   { name: 'station_password not a string', text: 'station_password: [1]\n', message: /station_password must be a string/ },
