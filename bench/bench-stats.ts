@@ -77,3 +77,8 @@ export function machineLine(date = new Date()): string {
   const m = machine()
   return `${date.toISOString().replace('T', ' ').slice(0, 16)} UTC; ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; Node ${m.node}; ${m.os}`
 }
+
+/** The 1-minute load average, for "load before / after" beside every figure (issue 13 §7). */
+export function load1(): string {
+  return os.loadavg()[0].toFixed(2)
+}

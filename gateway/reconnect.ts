@@ -15,6 +15,22 @@ export function retireClient(client: MqttClient): void {
   client.end(true)
 }
 
+/**
+ * Write without Nagle's delay (issue 13 §1). mqtt.js opens its socket with
+ * Node's default (Nagle on); a small PUBLISH written while an earlier segment
+ * is unacknowledged then waits for the peer's delayed ACK (~40 ms on Linux),
+ * which put the station path's p99 at ~43 ms. mqtt.js builds the stream
+ * synchronously inside connect(), so setting it here, before the socket has
+ * connected, covers the CONNECT packet too (Node applies it on connect); a
+ * TLS socket forwards setNoDelay to its TCP handle. Injected test clients may
+ * have no stream: then nothing happens.
+ */
+export function noDelay(client: MqttClient): MqttClient {
+  const stream = (client as { stream?: { setNoDelay?: (on: boolean) => unknown } }).stream
+  stream?.setNoDelay?.(true)
+  return client
+}
+
 export class ReconnectTimer {
   private retry: TimerHandle | null = null
 

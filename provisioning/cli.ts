@@ -4,16 +4,6 @@
  * (provisioning/commands/). Exit codes: 0 ok, 1 failure, 2 usage error,
  * 3 something missing/overdue (status, for monitoring).
  */
-import { runDemo } from './commands/demo.js'
-import { runGateway } from './commands/run.js'
-import { configCheck } from './commands/config-check.js'
-import { simulate } from './commands/simulate.js'
-import { userAdd } from './commands/user-add.js'
-import { init } from './commands/init.js'
-import { pair } from './commands/pair.js'
-import { walkTest } from './commands/walk-test.js'
-import { status } from './commands/status.js'
-import { install } from './commands/install.js'
 import { UsageError } from './commands/usage-error.js'
 
 const HELP = `safehouse — alarm gateway for safety houses and lookout platforms
@@ -35,22 +25,29 @@ Usage:
 
 Run 'safehouse COMMAND --help' for a command's options and examples.`
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  init,
-  pair,
-  'walk-test': walkTest,
-  status,
-  install,
-  demo: runDemo,
-  run: runGateway,
-  config: async (argv) => {
+type Command = (argv: string[]) => Promise<number>
+
+/**
+ * Each command's modules are loaded only when it runs (issue 13 §5): importing
+ * every command up front (mqtt, aedes, ajv, johnny-five, dbus-next...) made
+ * `safehouse --help` take ~5x a bare node start. One line per command.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./commands/init.js')).init,
+  pair: async () => (await import('./commands/pair.js')).pair,
+  'walk-test': async () => (await import('./commands/walk-test.js')).walkTest,
+  status: async () => (await import('./commands/status.js')).status,
+  install: async () => (await import('./commands/install.js')).install,
+  demo: async () => (await import('./commands/demo.js')).runDemo,
+  run: async () => (await import('./commands/run.js')).runGateway,
+  config: async () => async (argv) => {
     if (argv[0] !== 'check') throw new UsageError('usage: safehouse config check FILE')
-    return configCheck(argv.slice(1))
+    return (await import('./commands/config-check.js')).configCheck(argv.slice(1))
   },
-  simulate,
-  user: async (argv) => {
+  simulate: async () => (await import('./commands/simulate.js')).simulate,
+  user: async () => async (argv) => {
     if (argv[0] !== 'add') throw new UsageError('usage: safehouse user add NAME --role ROLE --secrets FILE')
-    return userAdd(argv.slice(1))
+    return (await import('./commands/user-add.js')).userAdd(argv.slice(1))
   },
 }
 
@@ -60,13 +57,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return cmd ? 0 : 2
   }
-  const fn = commands[cmd]
-  if (!fn) {
+  const load = Object.hasOwn(commands, cmd) ? commands[cmd] : undefined
+  if (!load) {
     console.error(`safehouse: unknown command "${cmd}"\n\n${HELP}`)
     return 2
   }
   try {
-    return await fn(rest)
+    return await (await load())(rest)
   } catch (e) {
     // parseArgs' own errors (unknown option, missing value) are usage errors too, in every command.
     if (e instanceof UsageError || String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {

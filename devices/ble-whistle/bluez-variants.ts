@@ -2,7 +2,7 @@
  * Reading BlueZ property values as dbus-next unmarshals them, without
  * importing dbus-next (structural types only) and without allocating on the
  * advertisement path: a{sv}/a{qv} arrive as plain objects of {signature, value}
- * variants; we copy their Buffers into caller-owned, reused Maps.
+ * variants; we copy their Buffers into caller-owned, reused FieldSlots.
  *
  * BlueZ org.bluez.Device1 (doc/org.bluez.Device.rst):
  *   Address s, RSSI n, ServiceData a{sv} (uuid -> ay), ManufacturerData a{qv} (company id -> ay).
@@ -30,31 +30,77 @@ export function variantValue(props: Record<string, unknown>, name: string): unkn
   return unwrapVariant(props[name])
 }
 
+/** More entries than an advertisement can carry (31 bytes of AD data); the rest of a garbage dict is ignored. */
+export const MAX_FIELDS = 16
+
+/**
+ * Key -> Buffer slots refilled in place for every advert (issue 13 §2): a
+ * Map's clear() drops its hash table and the next set() allocates a new one
+ * (~150 bytes per advert: 6 full GCs per 1M adverts). An advert carries one
+ * or two entries, so get() is a short linear scan. Stale Buffer references
+ * beyond `size` are dropped on reset so nothing is kept alive.
+ */
+export class FieldSlots<K extends string | number> {
+  private readonly keys: K[] = []
+  private readonly values: (Buffer | undefined)[] = []
+  size = 0
+
+  get(key: K): Buffer | undefined {
+    for (let i = 0; i < this.size; i++) if (this.keys[i] === key) return this.values[i]
+    return undefined
+  }
+
+  has(key: K): boolean {
+    return this.get(key) !== undefined
+  }
+
+  *[Symbol.iterator](): Iterator<[K, Buffer]> {
+    for (let i = 0; i < this.size; i++) yield [this.keys[i], this.values[i] as Buffer]
+  }
+
+  reset(): void {
+    for (let i = 0; i < this.size; i++) this.values[i] = undefined
+    this.size = 0
+  }
+
+  add(key: K, value: Buffer): void {
+    if (this.size >= MAX_FIELDS) return
+    const i = this.size++
+    if (i < this.keys.length) {
+      this.keys[i] = key
+      this.values[i] = value
+    } else {
+      this.keys.push(key)
+      this.values.push(value)
+    }
+  }
+}
+
 /**
  * Copy ServiceData (a{sv}, uuid -> Variant('ay', Buffer)) into `target`.
  * Returns the number of entries copied (0 = carry null in the advert).
  */
-export function fillServiceData(target: Map<string, Buffer>, dict: unknown): number {
-  target.clear()
+export function fillServiceData(target: FieldSlots<string>, dict: unknown): number {
+  target.reset()
   if (typeof dict !== 'object' || dict === null) return 0
   const obj = dict as Record<string, unknown>
   for (const uuid in obj) {
     const v = obj[uuid]
-    if (isVariant(v) && Buffer.isBuffer(v.value)) target.set(uuid, v.value)
+    if (isVariant(v) && Buffer.isBuffer(v.value)) target.add(uuid, v.value)
   }
   return target.size
 }
 
 /** Copy ManufacturerData (a{qv}, company id -> Variant('ay', Buffer)) into `target`. */
-export function fillManufacturerData(target: Map<number, Buffer>, dict: unknown): number {
-  target.clear()
+export function fillManufacturerData(target: FieldSlots<number>, dict: unknown): number {
+  target.reset()
   if (typeof dict !== 'object' || dict === null) return 0
   const obj = dict as Record<string, unknown>
   for (const key in obj) {
     const v = obj[key]
     // Object keys are strings; `+key` is a number without allocating.
     const company = +key
-    if (company >= 0 && company <= 0xffff && isVariant(v) && Buffer.isBuffer(v.value)) target.set(company, v.value)
+    if (company >= 0 && company <= 0xffff && isVariant(v) && Buffer.isBuffer(v.value)) target.add(company, v.value)
   }
   return target.size
 }

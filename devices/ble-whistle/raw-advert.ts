@@ -7,6 +7,16 @@
  * AdvertHandler (whistle-receiver.ts) knows BTHome/iBeacon/Eddystone, keys,
  * replay counters, dedupe and alert mapping. Neither reaches into the other.
  */
+/** Read-only view of an advert's service or manufacturer data: a Map satisfies it; the
+ *  BlueZ transport hands a reused FieldSlots (bluez-variants.ts) that refills without allocating. */
+export interface AdvertFields<K> {
+  get(key: K): Buffer | undefined
+  has(key: K): boolean
+  readonly size: number
+  /** For copying (tests, tools): not on the hot path (it allocates an iterator). */
+  [Symbol.iterator](): Iterator<[K, Buffer]>
+}
+
 export interface RawAdvert {
   /** Device MAC, upper-case "AA:BB:CC:DD:EE:FF". */
   address: string
@@ -17,9 +27,9 @@ export interface RawAdvert {
   /** Service data by 128-bit UUID string, lower case, as BlueZ reports it
    *  (16-bit UUIDs expanded, e.g. BTHome 0xFCD2 = "0000fcd2-0000-1000-8000-00805f9b34fb").
    *  Null when the advertisement carried none. */
-  serviceData: ReadonlyMap<string, Buffer> | null
+  serviceData: AdvertFields<string> | null
   /** Manufacturer data by company id (0x004C Apple = iBeacon). Null when none. */
-  manufacturerData: ReadonlyMap<number, Buffer> | null
+  manufacturerData: AdvertFields<number> | null
   /** True when the device was already in BlueZ's cache at start (never an alert). */
   cached: boolean
 }

@@ -11,7 +11,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
 import type { Clock } from '../../devices/time/clock.js'
 import type { Backoff } from '../../devices/time/backoff.js'
-import { ReconnectTimer, retireClient } from '../reconnect.js'
+import { noDelay, ReconnectTimer, retireClient } from '../reconnect.js'
 import { urlForLog } from '../logging.js'
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected'
@@ -78,7 +78,7 @@ export class PeerLink {
       if (this.o.caFile) opts.ca = readFileSync(this.o.caFile)
     }
     this.state = 'connecting'
-    const client = (this.o.connect ?? mqtt.connect)(this.o.url, opts)
+    const client = noDelay((this.o.connect ?? mqtt.connect)(this.o.url, opts))
     this.client = client
     client.on('connect', () => {
       if (client !== this.client) return

@@ -18,7 +18,7 @@ import type { Config } from '../config/config-types.js'
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { PostTopics } from '../../protocols/mqtt/topics.js'
 import { Backoff } from '../../devices/time/backoff.js'
-import { ReconnectTimer, retireClient } from '../reconnect.js'
+import { noDelay, ReconnectTimer, retireClient } from '../reconnect.js'
 import { SendWindow } from './send-window.js'
 import { urlForLog } from '../logging.js'
 import { BoundedQueue } from './bounded-queue.js'
@@ -126,7 +126,7 @@ export class StationUplink {
     }
     this.setState('connecting')
     const connect = this.o.connect ?? mqtt.connect
-    const client = connect(url, opts)
+    const client = noDelay(connect(url, opts))
     this.client = client
     client.on('connect', () => this.onConnect(client))
     client.on('message', (topic, payload, packet) => {

@@ -37,7 +37,7 @@ async function startStationBroker(users: Record<string, string>): Promise<DemoSe
       cb(err, null)
     },
   })
-  const server: Server = createServer((s) => aedes.handle(s))
+  const server: Server = createServer({ noDelay: true }, (s) => aedes.handle(s))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
   const port = (server.address() as { port: number }).port
   return {

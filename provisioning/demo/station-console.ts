@@ -5,6 +5,7 @@
  * user presses "a" in manual mode) by publishing to the post's ack topic.
  */
 import mqtt, { type MqttClient } from 'mqtt'
+import { noDelay } from '../../gateway/reconnect.js'
 
 export interface ReceivedAlert {
   id: string
@@ -39,6 +40,9 @@ export class StationConsole {
   async start(): Promise<void> {
     const client = mqtt.connect(this.o.url, { username: this.o.username, password: this.o.password, clientId: `station-${this.o.operator}`, reconnectPeriod: 500 })
     this.client = client
+    // Acks go back on this socket: no Nagle delay, on every mqtt.js reconnect too (issue 13 §1).
+    noDelay(client)
+    client.on('connect', () => noDelay(client))
     client.on('message', (topic, payload) => this.onMessage(topic, payload))
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve())

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { noDelay } from '../../gateway/reconnect.js'
 import { urlForLog } from '../../gateway/logging.js'
 
 export interface BrokerTarget {
@@ -50,7 +51,7 @@ export function connectBroker(t: BrokerTarget, o: ConnectOptions): Promise<MqttC
   }
   let client: MqttClient
   try {
-    client = mqtt.connect(t.url, opts)
+    client = noDelay(mqtt.connect(t.url, opts)) // walk-test commands and their replies: no Nagle delay (issue 13 §1)
   } catch (e) {
     return Promise.reject(new BrokerConnectError(`cannot connect to ${t.what} at ${shown}: ${(e as Error).message}. ${t.hint}`))
   }
