@@ -36,6 +36,8 @@ import { kindFromName } from './core/event-kinds.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
+import { GatewayMetrics } from './metrics/gateway-metrics.js'
+import { MetricsServer } from './metrics/metrics-server.js'
 import type { DeviceDriver } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
@@ -70,6 +72,8 @@ export class Gateway {
   readonly ackWatcher: AckWatcher
   readonly group: GroupParts | null
   readonly hostHealth: HostHealth
+  readonly metrics: GatewayMetrics
+  readonly metricsServer: MetricsServer | null
   private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
@@ -131,6 +135,7 @@ export class Gateway {
       onStateChange: () => { this.state.gatewayDirty = true },
       connect: deps.connectStation,
       extraSubscriptions: c.group ? [this.topics.groupAlert(c.group)] : [],
+      onAlertSent: (e, now) => this.metrics.alertSent(e, now),
     })
     this.group = createGroupFanout(c, secrets, {
       clock: this.clock,
@@ -159,6 +164,9 @@ export class Gateway {
     this.commands = new CommandHandler(this.log.child({ component: 'commands' }))
     registerCommands(this)
     this.inbound = new InboundRouter(this)
+    // Prometheus /metrics (issue 14): read on scrape, nothing per event.
+    this.metrics = new GatewayMetrics(this)
+    this.metricsServer = c.metrics.enabled ? new MetricsServer({ host: c.metrics.host, port: c.metrics.port, metrics: this.metrics, log: this.log.child({ component: 'metrics' }) }) : null
   }
 
   private async attachDrivers(factory: DriverFactory): Promise<void> {
@@ -192,6 +200,7 @@ export class Gateway {
     for (const p of this.group?.peers ?? []) p.start()
     this.wheel.start()
     this.hostHealth.start()
+    await this.metricsServer?.start()
     this.uplink.start()
     this.statePublisher.start()
     this.supervisor.start()
@@ -230,6 +239,7 @@ export class Gateway {
     await this.uplink.stop()
     for (const p of this.group?.peers ?? []) await p.stop()
     this.wheel.stop()
+    await this.metricsServer?.stop()
     await this.broker.stop()
     await this.outbox.close()
     if (this.started) this.log.info({}, 'gateway stopped')

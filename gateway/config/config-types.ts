@@ -44,6 +44,7 @@ export interface Config {
     ack_timeout_s: number
     test_report_s: number
   }
+  metrics: { enabled: boolean; host: string; port: number }
   outbox: { kind: 'file' | 'memory'; max_alerts: number; max_bytes: number; segment_bytes: number }
   core: { dedupe_ms: number; keyed_dedupe_ms: number; tick_ms: number; state_interval_s: number }
   boards: FirmataBoardConfig[]

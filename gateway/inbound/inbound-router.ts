@@ -46,6 +46,7 @@ export class InboundRouter {
       return
     }
     const { id, by } = r.value
+    const sentAt = gw.outbox.lastSentAt?.(id) ?? Number.NaN
     const known = gw.outbox.ack(id)
     gw.uplink.acked(id)
     if (!known && !gw.state.open.has(id)) {
@@ -54,6 +55,7 @@ export class InboundRouter {
       return
     }
     const at = gw.clock.now()
+    gw.metrics.alertAcked(sentAt, at)
     gw.state.recordAck(id, by, at)
     gw.lamp?.acknowledged()
     gw.log.info({ id, by, via }, 'alert acknowledged by the station')

@@ -7,10 +7,9 @@
 import type { Gateway } from '../gateway.js'
 import { VERSION } from '../version.js'
 
-export function gatewayStatePayload(gw: Gateway): object {
+/** The gateway's counters by name, as the retained state carries them (and /metrics exposes them, issue 14). */
+export function gatewayCounters(gw: Gateway): Record<string, number> {
   const ob = gw.outbox.stats()
-  const oldest = gw.outbox.oldest(1)
-  const outboxProblem = gw.outbox.problem?.() ?? null
   const counters: Record<string, number> = {
     duplicates: gw.core.counters.duplicates,
     overflows: gw.core.counters.overflows,
@@ -39,6 +38,15 @@ export function gatewayStatePayload(gw: Gateway): object {
     counters.group_refused = g.counters.refused
     counters.group_stale = g.counters.stale
   }
+  return counters
+}
+
+export function gatewayStatePayload(gw: Gateway): object {
+  const ob = gw.outbox.stats()
+  const oldest = gw.outbox.oldest(1)
+  const outboxProblem = gw.outbox.problem?.() ?? null
+  const counters = gatewayCounters(gw)
+  const g = gw.group?.fanout
   return {
     v: 1,
     site: gw.config.site,

@@ -45,6 +45,8 @@ ${KEYS}`)
   await gw.start()
   const localUrl = `mqtt://127.0.0.1:${gw.broker.port}`
   print(`GATEWAY   started: embedded broker ${localUrl}, station broker mqtt://127.0.0.1:${setup.station.port}, ${gw.devices.size - 1} simulated devices`)
+  const m = gw.metricsServer?.address
+  if (m) print(`METRICS   http://127.0.0.1:${m.port}/metrics (Prometheus text format)`)
 
   const station = new StationConsole({
     url: `mqtt://127.0.0.1:${setup.station.port}`, username: 'operator-desk', password: setup.station.users['operator-desk'],

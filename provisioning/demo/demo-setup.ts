@@ -82,6 +82,7 @@ export async function prepareDemo(localPort: number): Promise<DemoSetup> {
     },
     station: { url: `mqtt://127.0.0.1:${station.port}`, username: `gw-${DEMO_POST}`, backoff_initial_ms: 200, test_report_s: 0 },
     outbox: { kind: 'file' },
+    metrics: { host: '127.0.0.1', port: 0 }, // any free port: several demos (and tests) may run at once
     devices: [
       { id: 'counter-button', kind: 'panic-button', driver: 'sim', label: 'Counter button', location: 'under the counter', alert_kind: 'panic' },
       { id: 'public-button', kind: 'panic-button', driver: 'sim', label: 'Public SOS button', location: 'outside, left of the door', alert_kind: 'panic', hold_ms: 1500 },
