@@ -10,6 +10,7 @@ import t from 'tap'
 import mqtt from 'mqtt'
 import { connect } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { testGateway, until } from '../../harness/test-gateway.js'
 import { Mosquitto } from '../../harness/mosquitto.js'
 import { Prometheus, promtoolCheck } from '../../harness/prometheus.js'
@@ -73,8 +74,23 @@ t.test('a real Prometheus scrapes the gateway: counters, device gauges, outbox, 
   t.equal(le[0].value[1], '1', 'buckets are cumulative up to +Inf')
   await prom.until('safehouse_outbox_acked_total', (r) => r[0]?.value[1] === '1', 'acked counter')
   await prom.until('safehouse_device_last_seen_age_seconds{device="counter-button"}', (r) => r.length === 1 && Number(r[0].value[1]) < 30, 'last-seen age of the pressed button')
-  const p = promtoolCheck(await scrape(port))
+  const after = await scrape(port)
+  const p = promtoolCheck(after)
   t.equal(p.code, 0, `still valid after alerts: ${p.output}`)
+
+  // docs/grafana-dashboard.json: every query runs in this Prometheus and names only metrics we expose.
+  const dash = JSON.parse(readFileSync(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] }
+  const exposed = new Set([...after.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]))
+  for (const panel of dash.panels) {
+    for (const { expr } of panel.targets) {
+      const q = expr.replaceAll('$__rate_interval', '1m').replaceAll('$instance', '.*')
+      await t.resolves(prom.query(q), `"${panel.title}" query runs: ${q}`)
+      for (const [name] of expr.matchAll(/safehouse_[a-z_]+/g)) {
+        const base = name.replace(/_(bucket|sum|count)$/, '')
+        t.ok(exposed.has(base), `"${panel.title}": ${name} is exposed`)
+      }
+    }
+  }
 })
 
 t.test('loopback only by default: not reachable on this machine\'s other addresses', async (t) => {
