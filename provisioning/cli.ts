@@ -14,7 +14,8 @@ import { pair } from './commands/pair.js'
 import { walkTest } from './commands/walk-test.js'
 import { status } from './commands/status.js'
 import { install } from './commands/install.js'
-import { UsageError } from './commands/usage-error.js'
+import { UsageError, asSubcommand, isParseArgsError, parseArgsMessage, usageText } from './commands/usage-error.js'
+import { VERSION } from '../gateway/version.js'
 
 const HELP = `safehouse — alarm gateway for safety houses and lookout platforms
 
@@ -33,6 +34,8 @@ Usage:
   safehouse user add NAME --role ROLE --secrets FILE [--password-stdin]
                                               add a local broker user (password stored as scrypt hash)
 
+  safehouse --version                         print the version
+
 Run 'safehouse COMMAND --help' for a command's options and examples.`
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
@@ -44,13 +47,15 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   demo: runDemo,
   run: runGateway,
   config: async (argv) => {
-    if (argv[0] !== 'check') throw new UsageError('usage: safehouse config check FILE')
-    return configCheck(argv.slice(1))
+    if (argv[0] === '--help' || argv[0] === '-h') return configCheck(['--help'])
+    if (argv[0] !== 'check') throw new UsageError(argv[0] ? `unknown subcommand "${argv[0]}" (only: config check FILE)` : 'missing subcommand (only: config check FILE)', 'config check')
+    return asSubcommand('config check', () => configCheck(argv.slice(1)))
   },
   simulate,
   user: async (argv) => {
-    if (argv[0] !== 'add') throw new UsageError('usage: safehouse user add NAME --role ROLE --secrets FILE')
-    return userAdd(argv.slice(1))
+    if (argv[0] === '--help' || argv[0] === '-h') return userAdd(['--help'])
+    if (argv[0] !== 'add') throw new UsageError(argv[0] ? `unknown subcommand "${argv[0]}" (only: user add NAME ...)` : 'missing subcommand (only: user add NAME ...)', 'user add')
+    return asSubcommand('user add', () => userAdd(argv.slice(1)))
   },
 }
 
@@ -60,17 +65,26 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return cmd ? 0 : 2
   }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    console.log(`safehouse ${VERSION}`)
+    return 0
+  }
   const fn = commands[cmd]
   if (!fn) {
-    console.error(`safehouse: unknown command "${cmd}"\n\n${HELP}`)
+    console.error(`safehouse: ${cmd.startsWith('-') ? `unknown option ${cmd}` : `unknown command "${cmd}"`}\nrun \`safehouse --help\``)
     return 2
   }
   try {
     return await fn(rest)
   } catch (e) {
-    // parseArgs' own errors (unknown option, missing value) are usage errors too, in every command.
-    if (e instanceof UsageError || String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
-      console.error(`safehouse ${cmd}: ${(e as Error).message}`)
+    // One voice for every command (issue 14): exit 2, the mistake, then where to read the options.
+    // parseArgs' own errors (unknown option, missing value) are usage errors too.
+    if (e instanceof UsageError) {
+      console.error(usageText(e.command ?? cmd, e.message))
+      return 2
+    }
+    if (isParseArgsError(e)) {
+      console.error(usageText(cmd, parseArgsMessage(e)))
       return 2
     }
     console.error(`safehouse ${cmd}: ${(e as Error).message}`)

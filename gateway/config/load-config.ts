@@ -5,6 +5,7 @@
  * in the file and a hint taken from the schema's description.
  */
 import { readFileSync } from 'node:fs'
+import { yamlProblems } from './yaml-problems.js'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
 import { Ajv, type ErrorObject } from 'ajv'
 import { configSchema } from './schema.js'
@@ -19,16 +20,11 @@ const validate = ajv.compile(configSchema)
 export function parseConfig(text: string, file = 'config.yaml'): Readonly<Config> {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  const problems: ConfigProblem[] = []
-  for (const e of doc.errors) {
-    // linePos is only filled with prettyErrors; pos (byte offsets) always is.
-    const line = e.linePos?.[0]?.line ?? (e.pos ? lines.linePos(e.pos[0]).line : null)
-    problems.push({ path: '', line, message: `YAML: ${e.message.split('\n')[0]}`, hint: 'fix the YAML syntax (indentation uses spaces; quote values containing ":" or "#")' })
-  }
+  const problems: ConfigProblem[] = yamlProblems(text, doc.errors, lines)
   if (problems.length) throw new ConfigError(file, problems)
   const data: unknown = doc.toJS() ?? {}
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "site: <id>" and "post: <id>"; see docs/configuration.md' }])
+    throw new ConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "site: <id>" and "post: <id>"; see docs/install.md (safehouse init writes a complete one)' }])
   }
   const lineOf = (path: (string | number)[]): number | null => {
     let node: unknown = doc.contents

@@ -15,15 +15,16 @@ import { defaultDrivers } from '../../gateway/driver-registry.js'
 import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
 import { prepareDemo, demoInfoFile, DEMO_SITE, DEMO_POST } from '../demo/demo-setup.js'
 import { StationConsole } from '../demo/station-console.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 const KEYS = `keys: p = press counter button · h = hold public button 2 s · w = blow whistle · c = cut a wire (not on plain contacts)
       m = lamp box loses mains · a = acknowledge (manual mode) · s = gateway state · q = quit
 or from another terminal: npx safehouse simulate press counter-button`
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: {
-    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
-  } })
+  const { values } = parseFlags(() => parseArgs({ args: argv, options: {
+    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } }))
   if (values.help) {
     console.log(`usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
 
@@ -37,7 +38,9 @@ ${KEYS}`)
   }
   const t0 = Date.now()
   const print = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
-  const setup = await prepareDemo(values.port ? Number(values.port) : 0)
+  const port = values.port === undefined ? 0 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${values.port}")`)
+  const setup = await prepareDemo(port)
   const config = loadConfig(setup.configFile)
   const log = createLogger({ level: values.verbose ? 'info' : config.log.level, format: 'pretty' })
   const gw = await Gateway.create(config, loadSecrets(config.secrets_file), { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
