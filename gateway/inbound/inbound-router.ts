@@ -113,7 +113,12 @@ export class InboundRouter {
     const rel = this.gw.topics.relative(topic)
     if (!rel || rel.length !== 3) return
     const twin = this.gw.twins.get(rel[1])
-    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined) : `no simulated device "${rel[1]}"`
+    const known = [...this.gw.twins.keys()]
+    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined)
+      : `no simulated device "${rel[1]}" on this post (${known.length ? `simulated: ${known.join(', ')}` : 'it runs no simulated devices'})`
     if (err) this.gw.log.warn({ device: rel[1], action: rel[2], err }, 'simulator command refused')
+    // The answer `safehouse simulate` waits for (issue 14): refused commands exit nonzero there.
+    const answer = { v: 1, device: rel[1], action: rel[2], ok: err === null, error: err }
+    this.gw.broker.publish(this.gw.topics.simResult(rel[1], rel[2]), Buffer.from(JSON.stringify(answer)), 1, false)
   }
 }
