@@ -101,7 +101,7 @@ export async function runRow(row: string, n: number, bracket: Bracket) {
     const { core, devices, state, sink } = build('panic-button', 32)
     const nDev = devices.size - 1
     if (row === 'aedes') {
-      const broker = new EmbeddedBroker({ broker: { enabled: false, host: '127.0.0.1', port: 0, max_clients: 1, max_packet_bytes: 16384, connect_timeout_ms: 5000, queue_limit: 10, users: [] }, site: 'bench-city', post: 'kiosk-001', group: null, passwords: {}, log: pino({ level: 'silent' }) })
+      const broker = new EmbeddedBroker({ broker: { enabled: false, host: '127.0.0.1', port: 0, max_clients: 1, max_packet_bytes: 16384, connect_timeout_ms: 5000, queue_limit: 10, login: { concurrency: 1, queue: 16, address_failures: 5, user_failures: 10, backoff_max_s: 60, forget_after_s: 900, exempt: [] }, users: [] }, site: 'bench-city', post: 'kiosk-001', group: null, passwords: {}, log: pino({ level: 'silent' }) })
       await broker.start()
       core.addSink(new LocalFanoutSink(broker, devices.entries.map((e) => `safehouse/v1/bench-city/kiosk-001/alert/${e.id}`)))
       cleanup = () => broker.stop()

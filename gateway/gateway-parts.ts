@@ -45,6 +45,8 @@ export interface GatewayParts {
   readonly twins: ReadonlyMap<string, SimControl>
   readonly lamp: LampSink | null
   readonly dc09: Dc09Parts | null
+  /** Typed by what is used: metrics/gateway-metrics.ts takes GatewayParts itself. */
+  readonly metrics: { alertAcked(sentAt: number, ackedAt: number): void }
   /** The retained gateway state payload (state/gateway-state-payload.ts). */
   gatewayState(): object
 }

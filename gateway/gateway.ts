@@ -37,6 +37,8 @@ import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
 import { createDc09, type Dc09Deps, type Dc09Parts } from './dc09/create-dc09.js'
+import { GatewayMetrics } from './metrics/gateway-metrics.js'
+import { MetricsServer } from './metrics/metrics-server.js'
 import type { DeviceDriver } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
@@ -76,6 +78,8 @@ export class Gateway implements GatewayParts {
   readonly hostHealth: HostHealth
   /** The SIA DC-09 path to an alarm receiving centre (issue 17), or null when not configured. */
   readonly dc09: Dc09Parts | null
+  readonly metrics: GatewayMetrics
+  readonly metricsServer: MetricsServer | null
   private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
@@ -137,6 +141,7 @@ export class Gateway implements GatewayParts {
       onStateChange: () => { this.state.gatewayDirty = true },
       connect: deps.connectStation,
       extraSubscriptions: c.group ? [this.topics.groupAlert(c.group)] : [],
+      onAlertSent: (e, now) => this.metrics.alertSent(e, now),
     })
     this.group = createGroupFanout(c, secrets, {
       clock: this.clock,
@@ -168,6 +173,9 @@ export class Gateway implements GatewayParts {
     this.commands = new CommandHandler(this.log.child({ component: 'commands' }))
     registerCommands(this)
     this.inbound = new InboundRouter(this)
+    // Prometheus /metrics (issue 14): read on scrape, nothing per event.
+    this.metrics = new GatewayMetrics(this)
+    this.metricsServer = c.metrics.enabled ? new MetricsServer({ host: c.metrics.host, port: c.metrics.port, metrics: this.metrics, log: this.log.child({ component: 'metrics' }) }) : null
   }
 
   private async attachDrivers(factory: DriverFactory): Promise<void> {
@@ -202,6 +210,7 @@ export class Gateway implements GatewayParts {
     for (const p of this.group?.peers ?? []) p.start()
     this.wheel.start()
     this.hostHealth.start()
+    await this.metricsServer?.start()
     this.uplink.start()
     this.statePublisher.start()
     this.supervisor.start()
@@ -241,6 +250,7 @@ export class Gateway implements GatewayParts {
     await this.dc09?.stop()
     for (const p of this.group?.peers ?? []) await p.stop()
     this.wheel.stop()
+    await this.metricsServer?.stop()
     await this.broker.stop()
     await this.outbox.close()
     if (this.started) this.log.info({}, 'gateway stopped')

@@ -4,7 +4,8 @@
  * (provisioning/commands/). Exit codes: 0 ok, 1 failure, 2 usage error,
  * 3 something missing/overdue (status, for monitoring).
  */
-import { UsageError } from './commands/usage-error.js'
+import { UsageError, asSubcommand, isParseArgsError, parseArgsMessage, usageText } from './commands/usage-error.js'
+import { VERSION } from '../gateway/version.js'
 
 const HELP = `safehouse — alarm gateway for safety houses and lookout platforms
 
@@ -22,6 +23,8 @@ Usage:
                                               (actions: press, hold, cut, short, restore, blow, battery)
   safehouse user add NAME --role ROLE --secrets FILE [--password-stdin]
                                               add a local broker user (password stored as scrypt hash)
+
+  safehouse --version                         print the version
 
 Run 'safehouse COMMAND --help' for a command's options and examples.`
 
@@ -41,13 +44,17 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).runDemo,
   run: async () => (await import('./commands/run.js')).runGateway,
   config: async () => async (argv) => {
-    if (argv[0] !== 'check') throw new UsageError('usage: safehouse config check FILE')
-    return (await import('./commands/config-check.js')).configCheck(argv.slice(1))
+    const { configCheck } = await import('./commands/config-check.js')
+    if (argv[0] === '--help' || argv[0] === '-h') return configCheck(['--help'])
+    if (argv[0] !== 'check') throw new UsageError(argv[0] ? `unknown subcommand "${argv[0]}" (only: config check FILE)` : 'missing subcommand (only: config check FILE)', 'config check')
+    return asSubcommand('config check', () => configCheck(argv.slice(1)))
   },
   simulate: async () => (await import('./commands/simulate.js')).simulate,
   user: async () => async (argv) => {
-    if (argv[0] !== 'add') throw new UsageError('usage: safehouse user add NAME --role ROLE --secrets FILE')
-    return (await import('./commands/user-add.js')).userAdd(argv.slice(1))
+    const { userAdd } = await import('./commands/user-add.js')
+    if (argv[0] === '--help' || argv[0] === '-h') return userAdd(['--help'])
+    if (argv[0] !== 'add') throw new UsageError(argv[0] ? `unknown subcommand "${argv[0]}" (only: user add NAME ...)` : 'missing subcommand (only: user add NAME ...)', 'user add')
+    return asSubcommand('user add', () => userAdd(argv.slice(1)))
   },
 }
 
@@ -57,17 +64,26 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return cmd ? 0 : 2
   }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    console.log(`safehouse ${VERSION}`)
+    return 0
+  }
   const load = Object.hasOwn(commands, cmd) ? commands[cmd] : undefined
   if (!load) {
-    console.error(`safehouse: unknown command "${cmd}"\n\n${HELP}`)
+    console.error(`safehouse: ${cmd.startsWith('-') ? `unknown option ${cmd}` : `unknown command "${cmd}"`}\nrun \`safehouse --help\``)
     return 2
   }
   try {
     return await (await load())(rest)
   } catch (e) {
-    // parseArgs' own errors (unknown option, missing value) are usage errors too, in every command.
-    if (e instanceof UsageError || String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
-      console.error(`safehouse ${cmd}: ${(e as Error).message}`)
+    // One voice for every command (issue 14): exit 2, the mistake, then where to read the options.
+    // parseArgs' own errors (unknown option, missing value) are usage errors too.
+    if (e instanceof UsageError) {
+      console.error(usageText(e.command ?? cmd, e.message))
+      return 2
+    }
+    if (isParseArgsError(e)) {
+      console.error(usageText(cmd, parseArgsMessage(e)))
       return 2
     }
     console.error(`safehouse ${cmd}: ${(e as Error).message}`)

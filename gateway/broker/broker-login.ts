@@ -19,7 +19,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { BrokerCounters } from './embedded-broker.js'
+import type { BrokerCounters } from './broker-counters.js'
 import type { LoginLimiter } from './login-limiter.js'
 import type { PasswordChecker } from './password-checker.js'
 import type { ClientIdOwners } from './client-rules.js'

@@ -16,21 +16,9 @@ import { LoginLimiter, normaliseAddress } from './login-limiter.js'
 import { PasswordChecker } from './password-checker.js'
 import { ClientIdOwners, clientIdProblem, topicProblem } from './client-rules.js'
 import { decideLogin } from './broker-login.js'
+import type { BrokerCounters } from './broker-counters.js'
 
-export interface BrokerCounters {
-  connections: number
-  refusedAnonymous: number
-  refusedBadLogin: number
-  refusedTooMany: number
-  refusedBackoff: number
-  refusedBusy: number
-  refusedClientId: number
-  deniedPublish: number
-  deniedSubscribe: number
-  rejectedPayload: number
-  oversized: number
-  clientErrors: number
-}
+export type { BrokerCounters }
 
 /** Who published: the login behind a local client's publish. */
 export interface Publisher {

@@ -48,6 +48,7 @@ export interface Config {
     test_report_s: number
   }
   dc09: Dc09Config
+  metrics: { enabled: boolean; host: string; port: number }
   outbox: { kind: 'file' | 'memory'; max_alerts: number; max_bytes: number; segment_bytes: number }
   core: { dedupe_ms: number; keyed_dedupe_ms: number; tick_ms: number; state_interval_s: number }
   boards: FirmataBoardConfig[]

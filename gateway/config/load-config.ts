@@ -5,6 +5,7 @@
  * in the file and a hint taken from the schema's description.
  */
 import { readFileSync } from 'node:fs'
+import { yamlProblems } from './yaml-problems.js'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
 import { Ajv, type ErrorObject } from 'ajv'
 import { configSchema } from './schema.js'
@@ -15,20 +16,18 @@ import { crossFieldProblems } from './cross-field-rules.js'
 const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, discriminator: true, strict: false })
 const validate = ajv.compile(configSchema)
 
+/** Rules a caller adds to the built-in ones (`config check`'s look at the secrets and key files). */
+export type ExtraRules = (c: Config) => Omit<ConfigProblem, 'line'>[]
+
 /** Parse YAML text into a config, or throw ConfigError listing every problem. */
-export function parseConfig(text: string, file = 'config.yaml'): Readonly<Config> {
+export function parseConfig(text: string, file = 'config.yaml', extraRules?: ExtraRules): Readonly<Config> {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  const problems: ConfigProblem[] = []
-  for (const e of doc.errors) {
-    // linePos is only filled with prettyErrors; pos (byte offsets) always is.
-    const line = e.linePos?.[0]?.line ?? (e.pos ? lines.linePos(e.pos[0]).line : null)
-    problems.push({ path: '', line, message: `YAML: ${e.message.split('\n')[0]}`, hint: 'fix the YAML syntax (indentation uses spaces; quote values containing ":" or "#")' })
-  }
+  const problems: ConfigProblem[] = yamlProblems(text, doc.errors, lines)
   if (problems.length) throw new ConfigError(file, problems)
   const data: unknown = doc.toJS() ?? {}
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "site: <id>" and "post: <id>"; see docs/configuration.md' }])
+    throw new ConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "site: <id>" and "post: <id>"; see docs/install.md (safehouse init writes a complete one)' }])
   }
   const lineOf = (path: (string | number)[]): number | null => {
     let node: unknown = doc.contents
@@ -54,6 +53,7 @@ export function parseConfig(text: string, file = 'config.yaml'): Readonly<Config
   // `config check` shows every problem; a rule that trips on a wrong type is skipped.
   try {
     for (const p of crossFieldProblems(data as Config)) problems.push({ ...p, line: lineOf(pathArray(p.path)) })
+    if (extraRules) for (const p of extraRules(data as Config)) problems.push({ ...p, line: lineOf(pathArray(p.path)) })
   } catch {
     /* shape already reported by the schema */
   }
@@ -61,7 +61,7 @@ export function parseConfig(text: string, file = 'config.yaml'): Readonly<Config
   return deepFreeze(data as Config)
 }
 
-export function loadConfig(file: string): Readonly<Config> {
+export function loadConfig(file: string, extraRules?: ExtraRules): Readonly<Config> {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -70,7 +70,7 @@ export function loadConfig(file: string): Readonly<Config> {
     const hint = code === 'ENOENT' ? 'create it from the example in docs/install.md §3, or pass the right path with --config' : 'check the file permissions (the service user must be able to read it)'
     throw new ConfigError(file, [{ path: '', line: null, message: `cannot read the config file (${code})`, hint }])
   }
-  return parseConfig(text, file)
+  return parseConfig(text, file, extraRules)
 }
 
 /** With a discriminator, ajv reports the chosen branch only; drop duplicate and noise errors. */

@@ -126,6 +126,17 @@ export const configSchema = {
       },
     },
     dc09: dc09ConfigSchema,
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Prometheus metrics (issue 14): GET /metrics in the text exposition format, for the Prometheus/Grafana maintainers already run.',
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Serve /metrics on host:port. A port that cannot be bound is logged; the gateway runs on.' },
+        host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on: loopback only by default. Set the LAN address (or 0.0.0.0) only behind a firewall that admits the Prometheus server alone.' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9464, description: 'TCP port; 0 = any free port (tests, demo).' },
+      },
+    },
     outbox: {
       type: 'object',
       additionalProperties: false,

@@ -8,7 +8,7 @@
 import type { GatewayParts } from '../gateway-parts.js'
 
 /** What the router uses of the gateway (issue 18: a narrow view, not the class). */
-type InboundHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'config' | 'counters' | 'group' | 'lamp' | 'log' | 'outbox' | 'state' | 'statePublisher' | 'topics' | 'twins' | 'uplink'>
+type InboundHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'config' | 'counters' | 'group' | 'lamp' | 'log' | 'metrics' | 'outbox' | 'state' | 'statePublisher' | 'topics' | 'twins' | 'uplink'>
 import type { InboundMessage } from '../uplink/station-uplink.js'
 import type { ReplyChannel } from './command-handler.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
@@ -58,6 +58,7 @@ export class InboundRouter {
     }
     const { id, by } = r.value
     const kind = this.kindOf(id)
+    const sentAt = gw.outbox.lastSentAt?.(id) ?? Number.NaN
     const known = gw.outbox.ack(id)
     gw.uplink.acked(id)
     if (!known && !gw.state.open.has(id)) {
@@ -66,6 +67,7 @@ export class InboundRouter {
       return
     }
     const at = gw.clock.now()
+    gw.metrics.alertAcked(sentAt, at)
     gw.state.recordAck(id, by, at)
     if (kind !== null) gw.lamp?.acknowledged(kind)
     gw.log.info({ id, by, via }, 'alert acknowledged by the station')
@@ -134,7 +136,12 @@ export class InboundRouter {
     const rel = this.gw.topics.relative(topic)
     if (!rel || rel.length !== 3) return
     const twin = this.gw.twins.get(rel[1])
-    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined) : `no simulated device "${rel[1]}"`
+    const known = [...this.gw.twins.keys()]
+    const err = twin ? twin.act(rel[2], payload.length ? Number(payload.toString()) : undefined)
+      : `no simulated device "${rel[1]}" on this post (${known.length ? `simulated: ${known.join(', ')}` : 'it runs no simulated devices'})`
     if (err) this.gw.log.warn({ device: rel[1], action: rel[2], err }, 'simulator command refused')
+    // The answer `safehouse simulate` waits for (issue 14): refused commands exit nonzero there.
+    const answer = { v: 1, device: rel[1], action: rel[2], ok: err === null, error: err }
+    this.gw.broker.publish(this.gw.topics.simResult(rel[1], rel[2]), Buffer.from(JSON.stringify(answer)), 1, false)
   }
 }

@@ -144,6 +144,10 @@ export class FileOutbox implements Outbox {
     this.listener = listener
   }
 
+  lastSentAt(id: string): number {
+    return this.map.get(id)?.lastSentAt ?? Number.NaN
+  }
+
   ack(id: string): boolean {
     const e = this.map.get(id)
     if (e === undefined) {

@@ -49,6 +49,10 @@ export class MemoryOutbox implements Outbox {
     return false
   }
 
+  lastSentAt(id: string): number {
+    return this.entries.get(id)?.lastSentAt ?? Number.NaN
+  }
+
   pending(): readonly OutboxEntry[] {
     return [...this.entries.values()]
   }

@@ -58,6 +58,8 @@ export interface Outbox {
   /** The oldest `limit` entries of pending(), without copying the whole backlog (periodic checks). */
   oldest(limit: number): readonly OutboxEntry[]
   stats(): OutboxStats
+  /** When `id` was last sent to the station (NaN: never sent, or not held): the ack latency metric (issue 14). */
+  lastSentAt?(id: string): number
   /** Why alerts are not being stored durably right now (open failure, disk full...), or null. */
   problem?(): string | null
   close(): Promise<void>

@@ -41,6 +41,7 @@ export class ResilientOutbox implements Outbox {
     this.active.onCommitted(listener)
   }
   ack(id: string): boolean { return this.active.ack(id) }
+  lastSentAt(id: string): number { return this.active.lastSentAt?.(id) ?? Number.NaN }
   pending(): readonly OutboxEntry[] { return this.active.pending() }
   oldest(limit: number): readonly OutboxEntry[] { return this.active.oldest(limit) }
   stats(): OutboxStats { return this.active.stats() }

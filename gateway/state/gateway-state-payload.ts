@@ -10,10 +10,9 @@ import type { GatewayParts } from '../gateway-parts.js'
 type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'dc09' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
 import { VERSION } from '../version.js'
 
-export function gatewayStatePayload(gw: StateSource): object {
+/** The gateway's counters by name, as the retained state carries them (and /metrics exposes them, issue 14). */
+export function gatewayCounters(gw: StateSource): Record<string, number> {
   const ob = gw.outbox.stats()
-  const oldest = gw.outbox.oldest(1)
-  const outboxProblem = gw.outbox.problem?.() ?? null
   const counters: Record<string, number> = {
     duplicates: gw.core.counters.duplicates,
     overflows: gw.core.counters.overflows,
@@ -49,6 +48,16 @@ export function gatewayStatePayload(gw: StateSource): object {
   }
   const d = gw.dc09?.sender
   if (d) for (const [k, v] of Object.entries(d.counters)) counters[`dc09_${k}`] = v
+  return counters
+}
+
+export function gatewayStatePayload(gw: StateSource): object {
+  const ob = gw.outbox.stats()
+  const oldest = gw.outbox.oldest(1)
+  const outboxProblem = gw.outbox.problem?.() ?? null
+  const counters = gatewayCounters(gw)
+  const g = gw.group?.fanout
+  const d = gw.dc09?.sender
   return {
     v: 1,
     site: gw.config.site,

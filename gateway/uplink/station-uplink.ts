@@ -52,6 +52,8 @@ export interface StationUplinkOptions {
   outbox: Outbox
   clock: Clock
   log: Logger
+  /** An alert was put on the wire (metrics, issue 14: its first send ends the send latency). */
+  onAlertSent?: (e: OutboxEntry, now: number) => void
   /** Topics to subscribe at the station besides ack and commands (e.g. group alerts). */
   extraSubscriptions?: string[]
   /** Every message from the station (acks, commands, group alerts). */
@@ -193,6 +195,7 @@ export class StationUplink {
     if (!client || this.state !== 'connected') return
     e.attempts++
     e.lastSentAt = this.o.clock.now()
+    this.o.onAlertSent?.(e, e.lastSentAt)
     client.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
       if (err) {
         this.counters.publishErrors++

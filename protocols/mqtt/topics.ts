@@ -14,6 +14,7 @@
  *   safehouse/v1/<site>/<post>/cmd/<name>              station/technician -> gateway: command request
  *   safehouse/v1/<site>/<post>/cmd-reply/<client>      gateway -> requester (MQTT 3.1.1 fallback)
  *   safehouse/v1/<site>/<post>/sim/<device>/<action>   demo only: drive a simulated twin
+ *   safehouse/v1/<site>/<post>/sim-result/<device>/<action>  gateway -> simulator: accepted or refused
  *   safehouse/v1/<site>/group/<group>/alert            group fan-out between posts (issue 6)
  */
 export const PROTOCOL_ROOT = 'safehouse/v1'
@@ -77,6 +78,8 @@ export class PostTopics {
   cmd(name: string): string { return this.cmdPrefix + name }
   cmdReply(clientId: string): string { return this.cmdReplyPrefix + clientId }
   sim(device: string, action: string): string { return `${this.root}/sim/${device}/${action}` }
+  /** The gateway's answer to a sim/ command: accepted, or refused and why (issue 14). */
+  simResult(device: string, action: string): string { return `${this.root}/sim-result/${device}/${action}` }
   groupAlert(group: string): string { return `${PROTOCOL_ROOT}/${this.site}/group/${group}/alert` }
 
   /** Parse `…/<post>/<seg>/<a>[/<b>]` for topics under this post; null when not ours. */

@@ -1,18 +1,36 @@
-/** `safehouse config check FILE`: every problem, with line, path and hint; exit 1 if any. */
+/**
+ * `safehouse config check FILE`: every problem, with line, path and hint; exit
+ * 1 if any. Besides the gateway's own validation it checks what `run` would
+ * meet only at start: the secrets file, keys and passwords named by the config,
+ * the TLS key's mode, supervised loop thresholds (issue 14 §2).
+ */
+import { parseArgs } from 'node:util'
 import { ConfigError } from '../../gateway/config/config-error.js'
 import { loadConfig } from '../../gateway/config/load-config.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 import { urlForLog } from '../../gateway/logging.js'
+import { secretRules } from '../config-check/secret-rules.js'
+
+const USAGE = `usage: safehouse config check FILE
+
+Validates the config like \`safehouse run\` does, and the secrets file, keys and passwords it names,
+the TLS client key's mode and supervised loop thresholds. Lists every problem with its line and a hint.
+Exit codes: 0 OK, 1 problems found, 2 usage.
+
+Example:
+  safehouse config check /etc/safehouse/config.yaml`
 
 export async function configCheck(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log('usage: safehouse config check FILE\n\nExample:\n  safehouse config check /etc/safehouse/config.yaml')
+  const { values, positionals } = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } }))
+  if (values.help) {
+    console.log(USAGE)
     return 0
   }
-  const file = argv[0]
-  if (!file) throw new UsageError('usage: safehouse config check FILE')
+  const [file, extra] = positionals
+  if (!file) throw new UsageError('give the config FILE to check')
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (one FILE at a time)`)
   try {
-    const c = loadConfig(file)
+    const c = loadConfig(file, secretRules())
     console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${urlForLog(c.station.url) ?? 'none (local only)'}`)
     return 0
   } catch (e) {

@@ -5,7 +5,7 @@
  * delivered to the station, acknowledged, and the ack recorded by the gateway.
  */
 import { parseArgs } from 'node:util'
-import { writeFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import mqtt from 'mqtt'
 import { loadConfig } from '../../gateway/config/load-config.js'
 import { loadSecrets } from '../../gateway/config/secrets.js'
@@ -13,17 +13,22 @@ import { createLogger } from '../../gateway/logging.js'
 import { Gateway } from '../../gateway/gateway.js'
 import { defaultDrivers } from '../../gateway/driver-registry.js'
 import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
-import { prepareDemo, demoInfoFile, DEMO_SITE, DEMO_POST } from '../demo/demo-setup.js'
+import { prepareDemo, DEMO_SITE, DEMO_POST, DEMO_HOLD_MS, DEMO_HOLD_PRESS_MS } from '../demo/demo-setup.js'
+import { writeDemoInfo } from '../demo/demo-registry.js'
 import { StationConsole } from '../demo/station-console.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
-const KEYS = `keys: p = press counter button · h = hold public button 2 s · w = blow whistle · c = cut a wire (not on plain contacts)
-      m = lamp box loses mains · a = acknowledge (manual mode) · s = gateway state · q = quit
-or from another terminal: npx safehouse simulate press counter-button`
+const seconds = (ms: number) => `${ms / 1000} s`
+// The hold hint is built from the demo config's own hold time (issue 14 §4: hints match the config).
+const KEYS = `keys: p = press counter button · h = hold the public button ${seconds(DEMO_HOLD_PRESS_MS)} (it alarms after its ${seconds(DEMO_HOLD_MS)} hold time)
+      w = blow whistle · c = cut a wire (not on plain contacts) · m = lamp box loses mains
+      a = acknowledge (manual mode) · s = gateway state · q = quit
+or from another terminal: npx safehouse simulate press counter-button · npx safehouse status`
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: {
-    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
-  } })
+  const { values } = parseFlags(() => parseArgs({ args: argv, options: {
+    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } }))
   if (values.help) {
     console.log(`usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
 
@@ -37,7 +42,9 @@ ${KEYS}`)
   }
   const t0 = Date.now()
   const print = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
-  const setup = await prepareDemo(values.port ? Number(values.port) : 0)
+  const port = values.port === undefined ? 0 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${values.port}")`)
+  const setup = await prepareDemo(port)
   const config = loadConfig(setup.configFile)
   const log = createLogger({ level: values.verbose ? 'info' : config.log.level, format: 'pretty' })
   const gw = await Gateway.create(config, loadSecrets(config.secrets_file), { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
@@ -45,6 +52,8 @@ ${KEYS}`)
   await gw.start()
   const localUrl = `mqtt://127.0.0.1:${gw.broker.port}`
   print(`GATEWAY   started: embedded broker ${localUrl}, station broker mqtt://127.0.0.1:${setup.station.port}, ${gw.devices.size - 1} simulated devices`)
+  const m = gw.metricsServer?.address
+  if (m) print(`METRICS   http://127.0.0.1:${m.port}/metrics (Prometheus text format)`)
 
   const station = new StationConsole({
     url: `mqtt://127.0.0.1:${setup.station.port}`, username: 'operator-desk', password: setup.station.users['operator-desk'],
@@ -75,7 +84,11 @@ ${KEYS}`)
   await new Promise<void>((r) => panel.once('connect', () => r()))
   await panel.subscribeAsync([`safehouse/v1/${DEMO_SITE}/${DEMO_POST}/device/lamp-box/state`, `safehouse/v1/${DEMO_SITE}/${DEMO_POST}/state`, `safehouse/v1/${DEMO_SITE}/${DEMO_POST}/alert/+`])
 
-  writeFileSync(demoInfoFile(), JSON.stringify({ port: gw.broker.port, username: setup.local.simUser, password: setup.local.simPassword, site: DEMO_SITE, post: DEMO_POST, pid: process.pid }), { mode: 0o600 })
+  writeDemoInfo(setup.dir, {
+    pid: process.pid, port: gw.broker.port, site: DEMO_SITE, post: DEMO_POST, configFile: setup.configFile,
+    simulator: { username: setup.local.simUser, password: setup.local.simPassword },
+    technician: { username: setup.local.techUser, password: setup.local.techPassword },
+  })
 
   const act = (device: string, action: string, arg?: number) => {
     print(`DEMO      ${action} ${device}`)
@@ -92,7 +105,6 @@ ${KEYS}`)
     await station.stop()
     await gw.stop()
     await setup.station.close()
-    rmSync(demoInfoFile(), { force: true })
     rmSync(setup.dir, { recursive: true, force: true })
     print('DEMO      stopped')
     process.exitCode = code
@@ -119,7 +131,7 @@ ${KEYS}`)
       const k = d.toString()
       if (k === 'q' || k === '\u0003') return void stop(0)
       if (k === 'p') act('counter-button', 'press')
-      else if (k === 'h') act('public-button', 'hold', 2000)
+      else if (k === 'h') act('public-button', 'hold', DEMO_HOLD_PRESS_MS)
       else if (k === 'w') act('whistle-07', 'blow')
       else if (k === 'c') act('counter-button', 'cut')
       else if (k === 'm') act('lamp-box', 'mains-off')

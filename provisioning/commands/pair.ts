@@ -2,7 +2,7 @@
 import { pairBle } from '../pair/pair-ble.js'
 import { pairButton } from '../pair/pair-button.js'
 import { pairLamp } from '../pair/pair-lamp.js'
-import { UsageError } from './usage-error.js'
+import { UsageError, asSubcommand } from './usage-error.js'
 
 const USAGE = `usage: safehouse pair ble|button|lamp [options]
 
@@ -21,6 +21,6 @@ export async function pair(argv: string[]): Promise<number> {
     return 0
   }
   const fn = kind ? kinds[kind] : undefined
-  if (!fn) throw new UsageError(kind ? `unknown device kind "${kind}"\n\n${USAGE}` : USAGE)
-  return fn(rest)
+  if (!fn) throw new UsageError(kind ? `unknown device kind "${kind}" (ble, button or lamp)` : 'give the device kind: ble, button or lamp')
+  return asSubcommand(`pair ${kind}`, () => fn(rest))
 }

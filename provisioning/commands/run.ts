@@ -8,13 +8,13 @@ import { Gateway } from '../../gateway/gateway.js'
 import { defaultDrivers } from '../../gateway/driver-registry.js'
 import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
 import { SystemdNotifier } from '../shared/systemd-notify.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 /** How long a failed start may spend closing what it opened before the process exits anyway. */
 const STOP_GRACE_MS = 3000
 
 export async function runGateway(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean' } } })
+  const { values } = parseFlags(() => parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }))
   if (values.help) {
     console.log('usage: safehouse run --config FILE\n\nExample:\n  safehouse run --config /etc/safehouse/config.yaml')
     return 0

@@ -1,41 +1,131 @@
 /**
  * `safehouse simulate ACTION DEVICE [ARG]`: drive a simulated device of a
- * running demo from another terminal. It logs in to the demo's embedded broker
- * as the simulator user (the only role allowed to publish sim/ topics).
+ * running demo (found by its demo.json, provisioning/demo/demo-registry.ts) or
+ * of `safehouse run --config FILE` with simulated devices and a simulator user.
+ * It logs in as the simulator user (the only role allowed to publish sim/
+ * topics) and waits for the gateway's answer on sim-result/: a refusal
+ * (unknown device, impossible action) exits 1 with the gateway's reason.
  */
-import { readFileSync } from 'node:fs'
-import mqtt from 'mqtt'
-import { demoInfoFile } from '../demo/demo-setup.js'
-import { UsageError } from './usage-error.js'
+import { parseArgs } from 'node:util'
+import { PassThrough } from 'node:stream'
+import { PROTOCOL_ROOT } from '../../protocols/mqtt/topics.js'
+import { Prompter } from '../shared/prompter.js'
+import { BrokerConnectError, connectBroker, toolClientId, type BrokerTarget } from '../status/broker-connect.js'
+import { brokerPassword, loadPostConfig, localBrokerTarget, PASSWORD_ENV } from '../status/local-broker.js'
+import { DemoNotFound, pickDemo } from '../demo/demo-registry.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
-export async function simulate(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.length < 2) {
-    const usage = `usage: safehouse simulate ACTION DEVICE [ARG]
+const USAGE = `usage: safehouse simulate ACTION DEVICE [ARG] [--demo PID | --config FILE [--user NAME] [--password-stdin]] [--wait MS]
+
+Drives a simulated device and reports whether the gateway accepted it (exit 1 if refused).
 
 Actions: panic buttons: press, hold [ms], cut, short, restore, unplug, replug
          whistles: press, blow, long, battery [percent]
          lamp box: mains-off, mains-on, door-open, door-close, dark, light, unplug, replug
+
+  (default)          the running demo (\`npx safehouse demo\`); --demo PID when several run
+  --config FILE      a gateway started with \`safehouse run --config FILE\` whose devices use
+                     driver: sim and whose broker.users has a user with role simulator
+  --user NAME        that user (default: the config's only simulator user)
+  --password-stdin   its password from stdin (else $${PASSWORD_ENV}, else a hidden prompt)
+  --wait MS          how long to wait for the gateway's answer (default 3000)
+
 Examples:
   safehouse simulate press counter-button
   safehouse simulate hold public-button 2000
-  safehouse simulate blow whistle-07`
-    if (argv.includes('--help')) { console.log(usage); return 0 }
-    throw new UsageError(usage)
+  echo "$SIM_PW" | safehouse simulate blow whistle-07 --config ./site.yaml --password-stdin`
+
+export async function simulate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: {
+    demo: { type: 'string' }, config: { type: 'string', short: 'c' }, user: { type: 'string' },
+    'password-stdin': { type: 'boolean' }, wait: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } }))
+  if (values.help) {
+    console.log(USAGE)
+    return 0
   }
-  const [action, device, arg] = argv
-  let info: { port: number; username: string; password: string; site: string; post: string }
+  const [action, device, arg, extra] = positionals
+  if (!action || !device) throw new UsageError(action ? `give the DEVICE to ${action}` : 'give an ACTION and a DEVICE, e.g. simulate press counter-button')
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`)
+  const level = /^[a-z0-9][a-z0-9_-]*$/i
+  if (!level.test(action)) throw new UsageError(`"${action}" is not an action name`)
+  if (!level.test(device)) throw new UsageError(`"${device}" is not a device id`)
+  if (arg !== undefined && !/^-?\d+(\.\d+)?$/.test(arg)) throw new UsageError(`ARG must be a number (got "${arg}")`)
+  const waitMs = values.wait === undefined ? 3000 : Number(values.wait)
+  if (!Number.isFinite(waitMs) || waitMs < 100) throw new UsageError(`--wait must be a number of milliseconds, at least 100 (got "${values.wait}")`)
+  if (values.demo !== undefined && values.config !== undefined) throw new UsageError('give either --demo PID or --config FILE, not both')
+
+  let target: BrokerTarget
+  let root: string
+  if (values.config !== undefined) {
+    const config = loadPostConfig(values.config)
+    const sims = config.broker.users.filter((u) => u.role === 'simulator').map((u) => u.username)
+    const username = values.user ?? (sims.length === 1 ? sims[0] : undefined)
+    if (!username) throw new UsageError(sims.length ? `give --user NAME: ${values.config} has several simulator users (${sims.join(', ')})` : `${values.config} has no user with role simulator under broker.users (add one: safehouse user add NAME --role simulator)`)
+    const fromStdin = !!values['password-stdin']
+    const prompter = new Prompter({ input: process.stdin, output: fromStdin ? new PassThrough() : process.stderr }, { script: fromStdin })
+    try {
+      target = localBrokerTarget(config, values.config, { username, clientId: toolClientId('simulate') })
+      target.password = await brokerPassword(username, fromStdin, prompter)
+    } finally {
+      prompter.close()
+    }
+    root = `${PROTOCOL_ROOT}/${config.site}/${config.post}`
+  } else {
+    if (values.user || values['password-stdin']) throw new UsageError('--user and --password-stdin apply with --config; the demo\'s login is found by itself')
+    let demo
+    try {
+      demo = pickDemo(values.demo)
+    } catch (e) {
+      if (e instanceof DemoNotFound) {
+        console.error(`safehouse simulate: ${e.message}`)
+        return 1
+      }
+      throw e
+    }
+    target = {
+      url: `mqtt://127.0.0.1:${demo.port}`, what: `the demo's broker (pid ${demo.pid})`, hint: 'Is the demo still running?',
+      username: demo.simulator.username, password: demo.simulator.password, clientId: toolClientId('simulate'),
+    }
+    root = `${PROTOCOL_ROOT}/${demo.site}/${demo.post}`
+  }
+
+  let client
   try {
-    info = JSON.parse(readFileSync(demoInfoFile(), 'utf8'))
-  } catch {
-    throw new Error(`no running demo found (${demoInfoFile()} missing); start one with \`npm start\` first`)
+    client = await connectBroker(target, { timeoutMs: waitMs })
+  } catch (e) {
+    if (!(e instanceof BrokerConnectError)) throw e
+    console.error(`safehouse simulate: ${e.message}`)
+    return 1
   }
-  const client = mqtt.connect(`mqtt://127.0.0.1:${info.port}`, { username: info.username, password: info.password, reconnectPeriod: 0, connectTimeout: 3000 })
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve())
-    client.once('error', (e) => reject(new Error(`cannot reach the demo's broker on port ${info.port}: ${e.message}`)))
-  })
-  await client.publishAsync(`safehouse/v1/${info.site}/${info.post}/sim/${device}/${action}`, arg ?? '', { qos: 1 })
-  await client.endAsync()
-  console.log(`sent ${action} to ${device} (watch the demo terminal)`)
-  return 0
+  try {
+    const resultTopic = `${root}/sim-result/${device}/${action}`
+    const answer = new Promise<{ ok: boolean; error: string | null } | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), waitMs)
+      client.on('message', (topic, payload) => {
+        if (topic !== resultTopic) return
+        clearTimeout(timer)
+        try {
+          resolve(JSON.parse(payload.toString()))
+        } catch {
+          resolve({ ok: false, error: 'unreadable answer from the gateway' })
+        }
+      })
+    })
+    await client.subscribeAsync(resultTopic, { qos: 1 })
+    await client.publishAsync(`${root}/sim/${device}/${action}`, arg ?? '', { qos: 1 })
+    const a = await answer
+    if (!a) {
+      console.error(`safehouse simulate: no answer from the gateway within ${waitMs} ms (is it running, and does ${target.username} have role simulator?)`)
+      return 1
+    }
+    if (!a.ok) {
+      console.error(`safehouse simulate: the gateway refused ${action} ${device}: ${a.error}`)
+      return 1
+    }
+    console.log(`${action} ${device}: accepted by the gateway`)
+    return 0
+  } finally {
+    await client.endAsync(true).catch(() => {})
+  }
 }

@@ -16,6 +16,8 @@ import { collectRetained, RetainedReadError } from '../status/retained-collector
 import { buildStatus, type ExpectedPost } from '../status/post-status.js'
 import { renderStatusTable } from '../status/status-table.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { pickDemo, runningDemos } from '../demo/demo-registry.js'
+import { existsSync } from 'node:fs'
 
 const USAGE = `usage: safehouse status [--config FILE] [--broker URL] [--user NAME] [--password-stdin] [--json] [--wait MS]
        safehouse status --station URL [--site SITE] [--user NAME] [--password-stdin] [--ca-file F] [--json] [--wait MS]
@@ -33,6 +35,8 @@ Every post and device: status, last seen, battery, RSSI, faults, problems first.
   --ca-file F        CA certificate for an mqtts:// broker with a private CA
   --json             one JSON document on stdout, for scripts
   --wait MS          longest time to wait for the broker and its retained messages (default 5000)
+  --demo PID         a running demo (\`npx safehouse demo\`); without ${DEFAULT_CONFIG} on this
+                     machine the only running demo is read by default
   --stale-after S    a post whose state is older than this is overdue
                      (default: 3 x core.state_interval_s locally, 180 s at the station)
 
@@ -50,7 +54,7 @@ export async function status(argv: string[]): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: {
     config: { type: 'string', short: 'c' }, broker: { type: 'string' }, station: { type: 'string' }, site: { type: 'string' },
     user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'ca-file': { type: 'string' }, json: { type: 'boolean' },
-    wait: { type: 'string' }, 'stale-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    wait: { type: 'string' }, 'stale-after': { type: 'string' }, demo: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }), `\n\n${USAGE}`)
   if (values.help) {
     console.log(USAGE)
@@ -86,15 +90,19 @@ export async function status(argv: string[]): Promise<number> {
       }
     } else {
       if (values.site) throw new UsageError('--site applies with --station; locally the post comes from --config')
-      const file = values.config ?? DEFAULT_CONFIG
+      // The demo (issue 14 §3): with --demo PID, or when this machine has no post config but a demo runs.
+      const demo = values.demo !== undefined || (values.config === undefined && !values.broker && !existsSync(DEFAULT_CONFIG) && runningDemos().length)
+        ? pickDemo(values.demo) : null
+      if (demo && (values.config !== undefined || values.user)) throw new UsageError('--demo reads the demo\'s own config and login: drop --config and --user')
+      const file = demo?.configFile ?? values.config ?? DEFAULT_CONFIG
       const config = loadPostConfig(file)
-      const username = localUser(config, file, values.user)
+      const username = demo?.technician.username ?? localUser(config, file, values.user)
       const R = `${PROTOCOL_ROOT}/${config.site}/${config.post}`
       filters = [`${R}/status`, `${R}/state`, `${R}/device/+/state`]
       staleAfterMs = staleFlag ?? 3 * config.core.state_interval_s * 1000
       expected = { site: config.site, post: config.post, file, devices: config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location })) }
       target = localBrokerTarget(config, file, { broker: values.broker, username, caFile: values['ca-file'], clientId: toolClientId('status') })
-      target.password = await brokerPassword(username, fromStdin, prompter)
+      target.password = demo?.technician.password ?? await brokerPassword(username, fromStdin, prompter)
     }
   } finally {
     prompter.close()

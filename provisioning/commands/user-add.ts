@@ -12,14 +12,14 @@ import { hashPassword } from '../../gateway/config/password-hash.js'
 import { emptySecrets, loadSecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { readSecretLine } from './read-secret.js'
 import { Prompter } from '../shared/prompter.js'
-import { UsageError } from './usage-error.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 const ROLES = ['panel', 'technician', 'neighbour', 'station', 'simulator']
 
 export async function userAdd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
-    role: { type: 'string' }, secrets: { type: 'string' }, 'password-stdin': { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean' },
-  } })
+  const { values, positionals } = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: {
+    role: { type: 'string' }, secrets: { type: 'string' }, 'password-stdin': { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } }))
   if (values.help) {
     console.log(`usage: safehouse user add NAME --role ROLE --secrets FILE [--password-stdin] [--force]
 
@@ -30,7 +30,8 @@ Example:
     return 0
   }
   const name = positionals[0]
-  if (!name || !/^[a-zA-Z0-9_.-]{1,64}$/.test(name)) throw new UsageError('give a user NAME (letters, digits, _ . -; up to 64)')
+  if (!name || !/^[a-zA-Z0-9_.-]{1,64}$/.test(name)) throw new UsageError(name ? `user name "${name}" is not letters, digits, _ . - (up to 64)` : 'give a user NAME (letters, digits, _ . -; up to 64)')
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
   if (!values.role || !ROLES.includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
   if (!values.secrets) throw new UsageError('--secrets FILE is required (e.g. /etc/safehouse/secrets.yaml)')
   const secrets = existsSync(values.secrets) ? loadSecrets(values.secrets, {}) : emptySecrets()

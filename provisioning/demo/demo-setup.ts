@@ -16,13 +16,17 @@ import { writeSecrets } from '../../gateway/config/secrets.js'
 
 export const DEMO_SITE = 'demo-city'
 export const DEMO_POST = 'kiosk-001'
+/** The public button raises its alarm only after being held this long (hold-to-confirm)... */
+export const DEMO_HOLD_MS = 1500
+/** ...and the demo's `h` key holds it this long, past the hold time. */
+export const DEMO_HOLD_PRESS_MS = 2000
 
 export interface DemoSetup {
   dir: string
   configFile: string
   secretsFile: string
   station: { port: number; users: Record<string, string>; close: () => Promise<void> }
-  local: { port: number; panelUser: string; panelPassword: string; simUser: string; simPassword: string }
+  local: { port: number; panelUser: string; panelPassword: string; simUser: string; simPassword: string; techUser: string; techPassword: string }
 }
 
 const pw = () => randomBytes(12).toString('base64url')
@@ -54,13 +58,14 @@ export async function prepareDemo(localPort: number): Promise<DemoSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'safehouse-demo-'))
   mkdirSync(join(dir, 'data'), { mode: 0o700 })
   const station = await startStationBroker({ [`gw-${DEMO_POST}`]: pw(), 'operator-desk': pw() })
-  const local = { port: localPort, panelUser: 'lamp-panel', panelPassword: pw(), simUser: 'demo-sim', simPassword: pw() }
+  const local = { port: localPort, panelUser: 'lamp-panel', panelPassword: pw(), simUser: 'demo-sim', simPassword: pw(), techUser: 'demo-tech', techPassword: pw() }
   const secretsFile = join(dir, 'secrets.yaml')
   writeSecrets(secretsFile, {
     station_password: station.users[`gw-${DEMO_POST}`],
     broker_passwords: {
       [local.panelUser]: await hashPassword(local.panelPassword, 1024),
       [local.simUser]: await hashPassword(local.simPassword, 1024),
+      [local.techUser]: await hashPassword(local.techPassword, 1024),
     },
     ble_keys: {},
   })
@@ -78,13 +83,15 @@ export async function prepareDemo(localPort: number): Promise<DemoSetup> {
       users: [
         { username: local.panelUser, role: 'panel' },
         { username: local.simUser, role: 'simulator' },
+        { username: local.techUser, role: 'technician' }, // `safehouse status` against the demo
       ],
     },
     station: { url: `mqtt://127.0.0.1:${station.port}`, username: `gw-${DEMO_POST}`, backoff_initial_ms: 200, test_report_s: 0 },
     outbox: { kind: 'file' },
+    metrics: { host: '127.0.0.1', port: 0 }, // any free port: several demos (and tests) may run at once
     devices: [
       { id: 'counter-button', kind: 'panic-button', driver: 'sim', label: 'Counter button', location: 'under the counter', alert_kind: 'panic' },
-      { id: 'public-button', kind: 'panic-button', driver: 'sim', label: 'Public SOS button', location: 'outside, left of the door', alert_kind: 'panic', hold_ms: 1500 },
+      { id: 'public-button', kind: 'panic-button', driver: 'sim', label: 'Public SOS button', location: 'outside, left of the door', alert_kind: 'panic', hold_ms: DEMO_HOLD_MS },
       { id: 'whistle-07', kind: 'ble-whistle', driver: 'sim', label: 'Whistle 07', location: 'volunteer Wang', address: 'A4:C1:38:00:00:07', alert_kind: 'whistle' },
       { id: 'lamp-box', kind: 'lamp-box', driver: 'sim', label: 'Lamp box', location: 'roof', alarm_hold_s: 30 },
     ],
@@ -92,9 +99,4 @@ export async function prepareDemo(localPort: number): Promise<DemoSetup> {
   const configFile = join(dir, 'config.yaml')
   writeFileSync(configFile, `# safehouse demo config (generated)\n${stringify(config)}`, { mode: 0o600 })
   return { dir, configFile, secretsFile, station, local }
-}
-
-/** Where `safehouse simulate` finds a running demo. */
-export function demoInfoFile(): string {
-  return join(tmpdir(), 'safehouse-demo.json')
 }

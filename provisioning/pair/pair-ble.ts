@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util'
 import { normalizeBleAddress } from '../../protocols/ble/ble-address.js'
-import { UsageError } from '../commands/usage-error.js'
+import { parseFlags, UsageError } from '../commands/usage-error.js'
 import { DEFAULT_CONFIG, deviceIds, loadConfigForCommand, readConfigDocument } from '../shared/config-file.js'
 import { Prompter } from '../shared/prompter.js'
 import { CandidateTable, detailOf, formatLabel, type Candidate } from './ble-candidates.js'
@@ -54,11 +54,11 @@ Examples:
       --label "SOS counter" --location "front desk" --alert-kind sos --key-stdin --json`
 
 export async function pairBle(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: {
+  const { values: v } = parseFlags(() => parseArgs({ args: argv, options: {
     config: { type: 'string', short: 'c' }, seconds: { type: 'string' }, address: { type: 'string' },
     id: { type: 'string' }, label: { type: 'string' }, location: { type: 'string' }, 'alert-kind': { type: 'string' },
     'key-stdin': { type: 'boolean' }, replace: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  } })
+  } }))
   if (v.help) {
     console.log(USAGE)
     return 0

@@ -82,7 +82,12 @@ export function addDevice(doc: Document, device: Record<string, unknown>, replac
   }
   const at = seq.items.findIndex((it) => isMap(it) && it.get('id') === id)
   if (at >= 0 && !replace) throw new Error(`a device with id "${id}" is already in the config: choose another id, or pass --replace to overwrite it`)
+  // `safehouse init` writes `devices: []`, a flow sequence: items added to it stayed flow style, and
+  // lineWidth 0 then put every device on one line (1,265 characters for five devices, issue 14 §2).
+  // A block list keeps one device per block; entries written by hand in flow style stay one per line.
+  seq.flow = false
   const node = doc.createNode(device)
+  if (isMap(node)) node.flow = false
   if (at >= 0) seq.items[at] = node
   else seq.items.push(node)
 }

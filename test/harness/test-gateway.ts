@@ -55,6 +55,7 @@ export async function testGateway(o: TestGatewayOptions = {}): Promise<{ gw: Gat
     group: 'unit-1',
     data_dir: join(dir, 'data'),
     log: { level: 'silent', format: 'json' },
+    metrics: { port: 0 },
     broker: { port: 0, users: Object.values(USERS).map(({ username, role }) => ({ username, role })) },
     station: { url: o.stationUrl ?? null, backoff_initial_ms: 100, backoff_max_ms: 1000, keepalive_s: 5, ...o.station },
     outbox: { kind: o.outbox ?? 'memory' },
