@@ -43,15 +43,18 @@ export function clear(el) {
 }
 
 let timeFmt = null
+/** "2026-12-07 15:27:16" in the station's zone, in every language (no MM/DD vs DD/MM doubt on the desk). */
 export function fmtTime(ms) {
   if (ms === null || ms === undefined) return '–'
   if (!timeFmt) {
-    timeFmt = new Intl.DateTimeFormat(state.lang, {
+    timeFmt = new Intl.DateTimeFormat('en-US', {
       timeZone: state.tz, year: 'numeric', month: '2-digit', day: '2-digit',
       hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
     })
   }
-  return timeFmt.format(new Date(ms))
+  const p = {}
+  for (const part of timeFmt.formatToParts(new Date(ms))) p[part.type] = part.value
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`
 }
 
 export function resetFormats() { timeFmt = null }
