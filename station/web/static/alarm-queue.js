@@ -5,6 +5,8 @@
 import { api, state, t } from './dom.js'
 
 const rows = new Map()
+/** Acknowledged rows stay below the open ones for context; only the newest few, so a long shift stays fast. */
+const KEEP_ACKED = 30
 const changeListeners = []
 let muted = localStorage.getItem('shs-muted') === '1'
 let audio = null
@@ -21,6 +23,11 @@ export function sortedAlerts() {
     (a.ackAt === null ? a.receivedAt - b.receivedAt : b.receivedAt - a.receivedAt))
 }
 
+function pruneAcked() {
+  const acked = [...rows.values()].filter((a) => a.ackAt !== null).sort((a, b) => b.receivedAt - a.receivedAt)
+  for (const a of acked.slice(KEEP_ACKED)) rows.delete(a.id)
+}
+
 export function unackedAlarms() {
   let n = 0
   for (const a of rows.values()) if (a.ackAt === null && a.cls === 'alarm') n++
@@ -31,6 +38,7 @@ export async function loadQueue() {
   const data = await api('/api/queue')
   rows.clear()
   for (const a of data.alerts) rows.set(a.id, a)
+  pruneAcked()
   changed(null)
 }
 
@@ -47,6 +55,7 @@ export function applyLive(e) {
     const a = rows.get(e.id)
     if (a) {
       rows.set(e.id, { ...a, ackBy: e.by, ackAt: e.at, ackNote: e.note })
+      pruneAcked()
       if (unackedAlarms() === 0) stopFlash()
       changed(null)
     }
