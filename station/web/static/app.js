@@ -123,6 +123,7 @@ function onLive(e) {
   applyPostLive(e)
   applyRollCallLive(e)
   if (e.type === 'db') setBanner('db', e.ok)
+  if (e.type === 'rejected' && current === 'rejected') mountRejected(main)
 }
 
 async function boot() {

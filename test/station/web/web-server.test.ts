@@ -152,6 +152,23 @@ t.test('live feed: Last-Event-ID replays what was missed; too far behind says re
   t.match(await read({ 'last-event-id': '99' }, /event: reload/), /reload/, 'a seq from another instance: reload')
 })
 
+t.test('a supervisor adds an operator (audited), who can then log in', async (t) => {
+  const { f, base, post, login } = await setup(t)
+  await f.store.addOperator('zhang', 'supervisor', 'super-pw-123', null)
+  const s = await login('zhang', 'super-pw-123')
+  const h = { cookie: s.cookie, 'x-csrf-token': s.csrf }
+  t.equal((await post('/api/operators', { name: 'chen', role: 'operator', password: 'short' }, h)).status, 400, 'weak password refused')
+  t.equal((await post('/api/operators', { name: '<b>', role: 'operator', password: 'long-enough-pw' }, h)).status, 400, 'odd name refused')
+  t.equal((await post('/api/operators', { name: 'chen', role: 'root', password: 'long-enough-pw' }, h)).status, 400, 'unknown role refused')
+  t.equal((await post('/api/operators', { name: 'chen', role: 'operator', password: 'long-enough-pw', lang: 'zh-CN' }, h)).status, 200)
+  t.match(f.store.auditList.at(-1), { who: 'zhang', action: 'operator-added', target: 'chen' })
+  t.equal((await post('/api/operators', { name: 'chen', role: 'operator', password: 'long-enough-pw' }, h)).status, 409, 'no duplicates')
+  const c = await login('chen', 'long-enough-pw')
+  t.match(await (await fetch(base + '/api/me', { headers: { cookie: c.cookie } })).json(), { name: 'chen', lang: 'zh-CN' })
+  const audit = await (await fetch(base + '/api/audit', { headers: { cookie: s.cookie } })).json() as { audit: unknown[] }
+  t.ok(audit.audit.length >= 3, 'the supervisor reads the audit log')
+})
+
 t.test('languages: negotiation and complete string tables', async (t) => {
   t.equal(negotiateLang('zh-TW,zh;q=0.9'), 'zh-CN')
   t.equal(negotiateLang('en-GB,en;q=0.9,zh;q=0.8'), 'en')
