@@ -14,6 +14,7 @@ import { pair } from './commands/pair.js'
 import { walkTest } from './commands/walk-test.js'
 import { status } from './commands/status.js'
 import { install } from './commands/install.js'
+import { station } from './commands/station.js'
 import { UsageError } from './commands/usage-error.js'
 
 const HELP = `safehouse — alarm gateway for safety houses and lookout platforms
@@ -32,6 +33,9 @@ Usage:
                                               (actions: press, hold, cut, short, restore, blow, battery)
   safehouse user add NAME --role ROLE --secrets FILE [--password-stdin]
                                               add a local broker user (password stored as scrypt hash)
+  safehouse station --config FILE             the police station's service: ingest, store, web console
+  safehouse station user add NAME --role ROLE --config FILE
+                                              add a console operator (operator, supervisor, maintainer)
 
 Run 'safehouse COMMAND --help' for a command's options and examples.`
 
@@ -48,6 +52,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
     return configCheck(argv.slice(1))
   },
   simulate,
+  station,
   user: async (argv) => {
     if (argv[0] !== 'add') throw new UsageError('usage: safehouse user add NAME --role ROLE --secrets FILE')
     return userAdd(argv.slice(1))
