@@ -158,4 +158,11 @@ export const en: Record<string, string> = {
   'error.bad_role': 'Choose a role.',
   'error.weak_password': 'The password needs 10 to 200 characters.',
   'error.no_such_post': 'No such post.',
+  'rollcall.site': 'site {site}',
+  'kind.check_in': 'Roll call answered',
+  'kind.roll_call_missed': 'Roll call missed',
+  'error.db_down': 'The database is unreachable: nothing was changed. Try again; call the maintainer if it persists.',
+  'error.unknown_alert': 'No such alert.',
+  'error.already_acknowledged': 'Already acknowledged.',
+  'error.no_posts': 'No posts in that scope.',
 }

@@ -158,4 +158,11 @@ export const zhCN: Record<string, string> = {
   'error.bad_role': '请选择角色。',
   'error.weak_password': '密码须为 10 至 200 个字符。',
   'error.no_such_post': '没有这个站点。',
+  'rollcall.site': '区域 {site}',
+  'kind.check_in': '点名已应答',
+  'kind.roll_call_missed': '点名未应答',
+  'error.db_down': '数据库无法访问：未做任何更改。请重试；如持续出现请联系维护人员。',
+  'error.unknown_alert': '没有这条报警。',
+  'error.already_acknowledged': '已被确认。',
+  'error.no_posts': '该范围内没有站点。',
 }

@@ -19,8 +19,15 @@ export async function mountRollCall(main) {
   if (timer) clearInterval(timer)
   timer = setInterval(() => { if (!mount || !document.body.contains(mount)) { clearInterval(timer); timer = null } else tickCountdown() }, 1000)
   let groups = []
-  try { groups = [...new Set((await api('/api/posts')).posts.map((p) => p.group).filter((g) => g))].sort() } catch { /* the list still works */ }
-  const scope = h('select', { id: 'rollcall-scope' }, h('option', { value: '' }, t('rollcall.allPosts')), groups.map((g) => h('option', { value: g }, t('rollcall.group', { group: g }))))
+  let sites = []
+  try {
+    const posts = (await api('/api/posts')).posts
+    groups = [...new Set(posts.map((p) => p.group).filter((g) => g))].sort()
+    sites = [...new Set(posts.map((p) => p.site))].sort()
+  } catch { /* the list still works */ }
+  const scope = h('select', { id: 'rollcall-scope' }, h('option', { value: '' }, t('rollcall.allPosts')),
+    groups.map((g) => h('option', { value: 'group:' + g }, t('rollcall.group', { group: g }))),
+    sites.length > 1 ? sites.map((s) => h('option', { value: 'site:' + s }, t('rollcall.site', { site: s }))) : null)
   const deadline = h('input', { type: 'number', id: 'rollcall-deadline', min: '5', max: '3600', value: '60' })
   const msg = h('span', { class: 'status', id: 'rollcall-status' })
   const form = h('form', { class: 'toolbar', id: 'rollcall-form' },
@@ -30,7 +37,9 @@ export async function mountRollCall(main) {
     ev.preventDefault()
     msg.textContent = ''
     try {
-      const r = await api('/api/rollcalls', { group: scope.value || null, site: null, deadlineS: Number(deadline.value) })
+      const [kind, ...rest] = scope.value.split(':')
+      const value = rest.join(':') || null
+      const r = await api('/api/rollcalls', { group: kind === 'group' ? value : null, site: kind === 'site' ? value : null, deadlineS: Number(deadline.value) })
       shownId = r.id
       await refresh()
     } catch (err) { msg.textContent = errorText(err) }
@@ -60,7 +69,7 @@ async function refresh() {
 
 function scopeText(s) {
   if (s.group) return t('rollcall.group', { group: s.group })
-  if (s.site) return s.site
+  if (s.site) return t('rollcall.site', { site: s.site })
   return t('rollcall.allPosts')
 }
 
