@@ -15,6 +15,7 @@ import { defaultDrivers } from '../../gateway/driver-registry.js'
 import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
 import { prepareDemo, demoInfoFile, DEMO_SITE, DEMO_POST } from '../demo/demo-setup.js'
 import { StationConsole } from '../demo/station-console.js'
+import { startDemoStation } from '../demo/demo-station.js'
 
 const KEYS = `keys: p = press counter button · h = hold public button 2 s · w = blow whistle · c = cut a wire (not on plain contacts)
       m = lamp box loses mains · a = acknowledge (manual mode) · s = gateway state · q = quit
@@ -22,7 +23,7 @@ or from another terminal: npx safehouse simulate press counter-button`
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
-    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
+    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, 'console-port': { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean' },
   } })
   if (values.help) {
     console.log(`usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
@@ -30,6 +31,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   --once     run the scripted press -> alert -> ack once and exit (0 when the gateway recorded the ack)
   --manual   the station console waits for "a" instead of acknowledging by itself
   --port N   embedded broker port (default: any free port)
+  --console-port N  station console port (default 8080, or a free one if taken; --once: a free one)
   --verbose  gateway logs at info level
 
 ${KEYS}`)
@@ -45,6 +47,13 @@ ${KEYS}`)
   await gw.start()
   const localUrl = `mqtt://127.0.0.1:${gw.broker.port}`
   print(`GATEWAY   started: embedded broker ${localUrl}, station broker mqtt://127.0.0.1:${setup.station.port}, ${gw.devices.size - 1} simulated devices`)
+
+  // The real station service (issue 15) on SQLite in the demo's temp dir, with its web console.
+  const service = await startDemoStation(setup, values.once ? 0 : Number(values['console-port'] ?? 8080))
+  print(`CONSOLE   station console ${service.url}  login: ${service.login.name} / ${service.login.password}`)
+  service.service.live.subscribe((_seq, e) => {
+    if (e.type === 'alert') print(`CONSOLE   ◀ ${e.alert.kind} ${e.alert.id} stored by the station service (shown in the console)`)
+  })
 
   const station = new StationConsole({
     url: `mqtt://127.0.0.1:${setup.station.port}`, username: 'operator-desk', password: setup.station.users['operator-desk'],
@@ -90,6 +99,7 @@ ${KEYS}`)
     process.stdin.pause()
     panel.end(true)
     await station.stop()
+    await service.stop()
     await gw.stop()
     await setup.station.close()
     rmSync(demoInfoFile(), { force: true })

@@ -56,7 +56,10 @@ export class CommandClient {
         resolve({ ok: false, error: `post ${site}/${post} did not answer "${name}" within ${Math.round(this.timeoutMs / 1000)} s: is it online?` })
       }, this.timeoutMs)
       this.pending.set(id, { resolve, timer })
-      this.broker.publish(topics.cmd(name), JSON.stringify({ by, args }), { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from(id) } })
+      // MQTT 3.1.1 (a broker without 5): response_topic and correlation_id travel in the payload.
+      const v5 = this.broker.protocolVersion === 5
+      const body = v5 ? { by, args } : { by, args, response_topic: replyTopic, correlation_id: id }
+      this.broker.publish(topics.cmd(name), JSON.stringify(body), v5 ? { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from(id) } } : { qos: 1 })
         .catch((e: Error) => {
           clearTimeout(timer)
           this.pending.delete(id)

@@ -33,14 +33,29 @@ export class StationBroker {
     return this.o.clientId
   }
 
+  /** 5, or 4 when the broker refused MQTT 5 ([MQTT-3.1.2-2]; aedes speaks 3.1.1 only). */
+  protocolVersion: 5 | 4 = 5
+
   /** Connects (resolves on the first CONNACK or rejects on the first error) and keeps reconnecting after. */
   async start(filters: string[], onMessage: (topic: string, payload: Buffer, props: { correlationData?: Buffer }) => void): Promise<void> {
     this.filters = filters
+    try {
+      await this.connect(5, onMessage)
+    } catch (e) {
+      const code = (e as { code?: unknown }).code
+      if (code !== 1 && code !== 0x84) throw e
+      this.o.log.info('station broker does not support MQTT 5; using 3.1.1')
+      await this.connect(4, onMessage)
+    }
+  }
+
+  private async connect(version: 5 | 4, onMessage: (topic: string, payload: Buffer, props: { correlationData?: Buffer }) => void): Promise<void> {
+    this.protocolVersion = version
     const opts: IClientOptions = {
       clientId: this.o.clientId,
-      protocolVersion: 5,
+      protocolVersion: version,
       clean: false,
-      properties: { sessionExpiryInterval: 24 * 3600 },
+      ...(version === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
       reconnectPeriod: this.o.reconnectMs ?? 1000,
       connectTimeout: 10_000,
       username: this.o.username ?? undefined,
@@ -57,7 +72,12 @@ export class StationBroker {
     })
     client.on('offline', () => this.o.log.warn('station broker offline'))
     await new Promise<void>((resolve, reject) => {
-      const onErr = (e: Error) => { client.off('connect', onOk); client.end(true); reject(new Error(`cannot connect to the station broker: ${e.message}`)) }
+      const onErr = (e: Error & { code?: unknown }) => {
+        client.off('connect', onOk)
+        client.end(true)
+        this.client = null
+        reject(Object.assign(new Error(`cannot connect to the station broker: ${e.message}`), { code: e.code }))
+      }
       const onOk = () => { client.off('error', onErr); client.on('error', (e) => this.o.log.warn({ err: e.message }, 'station broker error')); resolve() }
       client.once('error', onErr)
       client.once('connect', onOk)
