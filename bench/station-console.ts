@@ -9,8 +9,10 @@
  * the figures are the console's share (server + SSE + browser), without the
  * broker and database in front of it.
  *
- *   node --import tsx bench/station-console.ts [alerts=300]
- * Exported: benchStationConsole(alerts) -> Markdown section (for bench/run.ts).
+ * A second row measures the whole path on the real service (see realPath).
+ *
+ *   node --import tsx bench/station-console.ts [alerts=300] [presses=100]
+ * Exported: benchStationConsole(alerts, presses) -> Markdown section (for bench/run.ts).
  */
 import { pino } from 'pino'
 import { fileURLToPath } from 'node:url'
@@ -18,11 +20,53 @@ import { loadavg } from 'node:os'
 import { createStationWeb } from '../station/web/web-server.js'
 import { fakeStation, makeAlert, makePost } from '../test/station/web/fake-station.js'
 import { launchBrowser, loggedInPage, watchRows } from '../test/station/web/browser.js'
-import { machineLine, median, ms, summarize } from './bench-stats.js'
+import { testStation } from '../test/harness/station-service.js'
+import { testGateway, until } from '../test/harness/test-gateway.js'
+import { machineLine, median, ms, summarize, type Summary } from './bench-stats.js'
 
 const POSTS = 2100
 
-export async function benchStationConsole(alerts = 300): Promise<string> {
+/**
+ * The whole path on real components: a press on a test gateway's twin button
+ * (debounce 0) -> gateway -> real mosquitto -> station ingest -> SQLite ->
+ * live feed -> SSE -> the row in the browser's DOM.
+ */
+async function realPath(presses: number): Promise<Summary> {
+  const st = await testStation()
+  const { gw, cleanup } = await testGateway({
+    stationUrl: st.mosq.url,
+    extra: { core: { dedupe_ms: 0 }, devices: [{ id: 'counter-button', kind: 'panic-button', driver: 'sim', debounce_ms: 0, label: 'Counter' }, { id: 'lamp-box', kind: 'lamp-box', driver: 'sim' }] },
+  })
+  const browser = await launchBrowser()
+  try {
+    await gw.start()
+    await until(() => st.service.ingest.isKnown('test-city', 'kiosk-001'), 'the post known', 10_000)
+    const page = await loggedInPage(browser, st.consoleUrl, st.operator.name, st.operator.password)
+    await page.waitForSelector('#queue')
+    await watchRows(page)
+    const button = gw.twins.get('counter-button')!
+    const lat: number[] = []
+    for (let i = 0; i < presses; i++) {
+      const next = new Promise<string>((resolve) => {
+        const off = st.service.live.subscribe((_s, e) => { if (e.type === 'alert' && e.alert.kind === 'panic') { off(); resolve(e.alert.id) } })
+      })
+      const t0 = Date.now()
+      button.act('hold', 2)
+      const id = await next
+      await page.waitForSelector(`.alert[data-id="${id}"]`)
+      lat.push(await page.evaluate((x) => (window as unknown as { __seen: Record<string, number> }).__seen[x], id) - t0)
+      await st.service.actions.acknowledge(st.ctx, id, null)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return summarize(lat)
+  } finally {
+    await browser.close()
+    await cleanup()
+    await st.cleanup()
+  }
+}
+
+export async function benchStationConsole(alerts = 300, presses = 100): Promise<string> {
   const f = fakeStation()
   await f.store.addOperator('bench', 'operator', 'bench-password-1', 'en')
   for (let i = 0; i < POSTS; i++) {
@@ -63,9 +107,10 @@ export async function benchStationConsole(alerts = 300): Promise<string> {
       renders.push(r)
     }
     const s = summarize(lat)
+    const real = await realPath(presses)
     return `## Station console: alert -> visible in the browser; 2,100 posts rendered (bench/station-console.ts)
 
-${machineLine()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end. Command: \`node --import tsx bench/station-console.ts ${alerts}\`.
+${machineLine()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end. Command: \`node --import tsx bench/station-console.ts ${alerts} ${presses}\`.
 Debian chromium ${browser.version()} headless via playwright-core; the console served by station/web on loopback,
 fed by the seam's in-memory test fake (no broker, no database: the console's own share). Alert -> visible: from
 StationLive's event to the row in the page's DOM (MutationObserver, same clock). Render: the posts view from
@@ -74,7 +119,8 @@ so layout is paid for what is on screen). Target: an alert on screen within a se
 
 | what | n | p50 ms | p99 ms | max ms |
 |---|---:|---:|---:|---:|
-| alert -> row visible | ${s.n} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |
+| alert -> row visible (console's share: live event -> DOM) | ${s.n} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |
+| gateway twin press -> row visible (real mosquitto, SQLite, station service) | ${real.n} | ${ms(real.p50)} | ${ms(real.p99)} | ${ms(real.max)} |
 | posts view, ${POSTS} rows (median of ${renders.length}) | ${renders.length} | ${ms(median(renders))} | – | ${ms(Math.max(...renders))} |
 `
   } finally {
@@ -84,6 +130,6 @@ so layout is paid for what is on screen). Target: an alert on screen within a se
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(await benchStationConsole(Number(process.argv[2] ?? 300)))
+  console.log(await benchStationConsole(Number(process.argv[2] ?? 300), Number(process.argv[3] ?? 100)))
   process.exit(0)
 }

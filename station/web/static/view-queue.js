@@ -31,7 +31,17 @@ export function unmountQueue() {
   root = null
 }
 
-onQueueChange(() => { if (root) render() })
+// A burst of events (a replay after an outage, a supervisor acknowledging many)
+// redraws once per frame, not once per event; a hidden tab redraws at once
+// (no frames there), so the queue is current when the operator looks.
+let pendingRender = false
+onQueueChange(() => {
+  if (!root || pendingRender) return
+  pendingRender = true
+  const run = () => { pendingRender = false; if (root) render() }
+  if (document.visibilityState === 'visible') requestAnimationFrame(run)
+  else setTimeout(run, 0)
+})
 
 function render() {
   const alerts = sortedAlerts()
