@@ -23,6 +23,9 @@ Usage:
                                               (actions: press, hold, cut, short, restore, blow, battery)
   safehouse user add NAME --role ROLE --secrets FILE [--password-stdin]
                                               add a local broker user (password stored as scrypt hash)
+  safehouse station --config FILE             the police station's service: ingest, store, web console
+  safehouse station user add NAME --role ROLE --config FILE
+                                              add a console operator (operator, supervisor, maintainer)
 
   safehouse --version                         print the version
 
@@ -50,6 +53,7 @@ const commands: Record<string, () => Promise<Command>> = {
     return asSubcommand('config check', () => configCheck(argv.slice(1)))
   },
   simulate: async () => (await import('./commands/simulate.js')).simulate,
+  station: async () => (await import('./commands/station.js')).station,
   user: async () => async (argv) => {
     const { userAdd } = await import('./commands/user-add.js')
     if (argv[0] === '--help' || argv[0] === '-h') return userAdd(['--help'])

@@ -17,6 +17,7 @@ import { prepareDemo, DEMO_SITE, DEMO_POST, DEMO_HOLD_MS, DEMO_HOLD_PRESS_MS } f
 import { writeDemoInfo } from '../demo/demo-registry.js'
 import { StationConsole } from '../demo/station-console.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { startDemoStation } from '../demo/demo-station.js'
 
 const seconds = (ms: number) => `${ms / 1000} s`
 // The hold hint is built from the demo config's own hold time (issue 14 §4: hints match the config).
@@ -27,7 +28,7 @@ or from another terminal: npx safehouse simulate press counter-button · npx saf
 
 export async function runDemo(argv: string[]): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: {
-    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, 'console-port': { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }))
   if (values.help) {
     console.log(`usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
@@ -35,6 +36,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   --once     run the scripted press -> alert -> ack once and exit (0 when the gateway recorded the ack)
   --manual   the station console waits for "a" instead of acknowledging by itself
   --port N   embedded broker port (default: any free port)
+  --console-port N  station console port (default 8080, or a free one if taken; --once: a free one)
   --verbose  gateway logs at info level
 
 ${KEYS}`)
@@ -54,6 +56,13 @@ ${KEYS}`)
   print(`GATEWAY   started: embedded broker ${localUrl}, station broker mqtt://127.0.0.1:${setup.station.port}, ${gw.devices.size - 1} simulated devices`)
   const m = gw.metricsServer?.address
   if (m) print(`METRICS   http://127.0.0.1:${m.port}/metrics (Prometheus text format)`)
+
+  // The real station service (issue 15) on SQLite in the demo's temp dir, with its web console.
+  const service = await startDemoStation(setup, values.once ? 0 : Number(values['console-port'] ?? 8080))
+  print(`CONSOLE   station console ${service.url}  login: ${service.login.name} / ${service.login.password}`)
+  service.service.live.subscribe((_seq, e) => {
+    if (e.type === 'alert') print(`CONSOLE   ◀ ${e.alert.kind} ${e.alert.id} stored by the station service (shown in the console)`)
+  })
 
   const station = new StationConsole({
     url: `mqtt://127.0.0.1:${setup.station.port}`, username: 'operator-desk', password: setup.station.users['operator-desk'],
@@ -103,6 +112,7 @@ ${KEYS}`)
     process.stdin.pause()
     panel.end(true)
     await station.stop()
+    await service.stop()
     await gw.stop()
     await setup.station.close()
     rmSync(setup.dir, { recursive: true, force: true })

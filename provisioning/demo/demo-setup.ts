@@ -57,7 +57,7 @@ async function startStationBroker(users: Record<string, string>): Promise<DemoSe
 export async function prepareDemo(localPort: number): Promise<DemoSetup> {
   const dir = mkdtempSync(join(tmpdir(), 'safehouse-demo-'))
   mkdirSync(join(dir, 'data'), { mode: 0o700 })
-  const station = await startStationBroker({ [`gw-${DEMO_POST}`]: pw(), 'operator-desk': pw() })
+  const station = await startStationBroker({ [`gw-${DEMO_POST}`]: pw(), 'operator-desk': pw(), 'station-service': pw() })
   const local = { port: localPort, panelUser: 'lamp-panel', panelPassword: pw(), simUser: 'demo-sim', simPassword: pw(), techUser: 'demo-tech', techPassword: pw() }
   const secretsFile = join(dir, 'secrets.yaml')
   writeSecrets(secretsFile, {

@@ -1,0 +1,98 @@
+/**
+ * The station service's connection to the station broker: one mqtt.js client,
+ * MQTT 5, as an operator client (user/password, TLS with the station's CA for
+ * mqtts://). A persistent session (clean: false, 24 h expiry) so alerts sent
+ * while the service restarts wait in the broker (docs/protocol.md §Station
+ * broker requirements). Ingest, acks and commands share it.
+ */
+import { readFileSync } from 'node:fs'
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { Logger } from 'pino'
+
+export interface StationBrokerOptions {
+  url: string
+  username: string | null
+  password: string | null
+  caFile: string | null
+  clientId: string
+  log: Logger
+  reconnectMs?: number
+}
+
+export class StationBroker {
+  client: MqttClient | null = null
+  private filters: string[] = []
+
+  constructor(private readonly o: StationBrokerOptions) {}
+
+  get connected(): boolean {
+    return this.client?.connected === true
+  }
+
+  get clientId(): string {
+    return this.o.clientId
+  }
+
+  /** 5, or 4 when the broker refused MQTT 5 ([MQTT-3.1.2-2]; aedes speaks 3.1.1 only). */
+  protocolVersion: 5 | 4 = 5
+
+  /** Connects (resolves on the first CONNACK or rejects on the first error) and keeps reconnecting after. */
+  async start(filters: string[], onMessage: (topic: string, payload: Buffer, props: { correlationData?: Buffer }) => void): Promise<void> {
+    this.filters = filters
+    try {
+      await this.connect(5, onMessage)
+    } catch (e) {
+      const code = (e as { code?: unknown }).code
+      if (code !== 1 && code !== 0x84) throw e
+      this.o.log.info('station broker does not support MQTT 5; using 3.1.1')
+      await this.connect(4, onMessage)
+    }
+  }
+
+  private async connect(version: 5 | 4, onMessage: (topic: string, payload: Buffer, props: { correlationData?: Buffer }) => void): Promise<void> {
+    this.protocolVersion = version
+    const opts: IClientOptions = {
+      clientId: this.o.clientId,
+      protocolVersion: version,
+      clean: false,
+      ...(version === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
+      reconnectPeriod: this.o.reconnectMs ?? 1000,
+      connectTimeout: 10_000,
+      username: this.o.username ?? undefined,
+      password: this.o.password ?? undefined,
+    }
+    if (this.o.caFile) opts.ca = readFileSync(this.o.caFile)
+    const client = mqtt.connect(this.o.url, opts)
+    this.client = client
+    client.on('message', (topic, payload, packet) => onMessage(topic, payload, { correlationData: packet.properties?.correlationData as Buffer | undefined }))
+    client.on('connect', (ack) => {
+      this.o.log.info({ sessionPresent: ack.sessionPresent }, 'station broker connected')
+      // Subscribe on every connect: a broker that lost our session (restart without persistence) still delivers.
+      client.subscribe(this.filters, { qos: 1 }, (err) => { if (err) this.o.log.error({ err: err.message }, 'station broker subscribe failed') })
+    })
+    client.on('offline', () => this.o.log.warn('station broker offline'))
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error & { code?: unknown }) => {
+        client.off('connect', onOk)
+        client.end(true)
+        this.client = null
+        reject(Object.assign(new Error(`cannot connect to the station broker: ${e.message}`), { code: e.code }))
+      }
+      const onOk = () => { client.off('error', onErr); client.on('error', (e) => this.o.log.warn({ err: e.message }, 'station broker error')); resolve() }
+      client.once('error', onErr)
+      client.once('connect', onOk)
+    })
+  }
+
+  publish(topic: string, payload: string, opts: { qos: 0 | 1; properties?: mqtt.IClientPublishOptions['properties'] }): Promise<void> {
+    const c = this.client
+    if (!c || !c.connected) return Promise.reject(new Error('the station broker is not connected'))
+    return new Promise((resolve, reject) => c.publish(topic, payload, opts, (err) => (err ? reject(err) : resolve())))
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client
+    this.client = null
+    if (c) await c.endAsync().catch(() => {})
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The station service's composition root (issue 15):
+ *   config -> store -> ingest -> live -> actions/roll call -> web.
+ * Constructors only store fields; start() opens the store, connects to the
+ * broker and listens; stop() closes in reverse (DESIGN §4). Never imports
+ * gateway/: the contract comes from protocols/ only.
+ */
+import type { Logger } from 'pino'
+import { pino } from 'pino'
+import type { StationHealth } from './station-api.js'
+import { openStore } from './store/open-store.js'
+import type { SqlStore } from './store/sql-store.js'
+import { LiveFeed } from './live/live-feed.js'
+import { Counters } from './ingest/counters.js'
+import { StationIngest } from './ingest/station-ingest.js'
+import { StationBroker } from './ingest/station-broker.js'
+import { stationFilters } from './ingest/topic-parse.js'
+import { CommandClient } from './actions/command-client.js'
+import { Actions } from './actions/station-actions.js'
+import { RollCalls } from './rollcall/roll-calls.js'
+import { AckEcho } from './ingest/ack-echo.js'
+import { createStationWeb, type StationWeb } from './web/web-server.js'
+import type { StationConfig } from './config/station-config-schema.js'
+import type { StationSecrets } from './config/load-station-config.js'
+
+export interface StationServiceOptions {
+  /** sqlite:<path> or postgres://… (with the password already in it). */
+  storeUrl: string
+  broker: { url: string; username: string | null; password: string | null; caFile: string | null; clientId: string; sites: string[] }
+  /** null: no console (benchmarks, ingest-only tests). */
+  web: { host: string; port: number; secureCookie?: boolean; allowedOrigins?: string[] } | null
+  timeZone: string
+  testReportGraceS?: number
+  unknownPostGraceMs?: number
+  maxHeldRows?: number
+  commandTimeoutMs?: number
+  dbRetryMs?: number
+  scryptN?: number
+  log?: Logger
+  now?: () => number
+}
+
+export function optionsFromConfig(c: StationConfig, s: StationSecrets, log?: Logger): StationServiceOptions {
+  let storeUrl = c.store
+  if (s.store_password && /^postgres(ql)?:\/\//.test(storeUrl)) {
+    const u = new URL(storeUrl)
+    u.password = s.store_password
+    storeUrl = u.toString()
+  }
+  return {
+    storeUrl,
+    broker: { url: c.broker.url, username: c.broker.username, password: s.broker_password, caFile: c.broker.ca_file, clientId: c.broker.client_id, sites: c.broker.sites },
+    web: { host: c.web.host, port: c.web.port, secureCookie: c.web.secure_cookie, allowedOrigins: c.web.allowed_origins },
+    timeZone: c.time_zone,
+    testReportGraceS: c.test_report_grace_s,
+    unknownPostGraceMs: c.unknown_post_grace_ms,
+    maxHeldRows: c.max_held_rows,
+    log,
+  }
+}
+
+export class StationService {
+  store!: SqlStore
+  readonly live = new LiveFeed()
+  readonly counters = new Counters()
+  ingest!: StationIngest
+  broker!: StationBroker
+  actions!: Actions
+  rollCalls!: RollCalls
+  health!: StationHealth
+  web: StationWeb | null = null
+  /** The console's port once listening (0 when there is no console). */
+  webPort = 0
+  private commands!: CommandClient
+  private readonly log: Logger
+  private readonly now: () => number
+
+  constructor(readonly o: StationServiceOptions) {
+    this.log = o.log ?? pino({ level: 'silent' })
+    this.now = o.now ?? Date.now
+  }
+
+  async start(): Promise<this> {
+    const o = this.o
+    this.store = await openStore(o.storeUrl, { now: this.now, testReportGraceS: o.testReportGraceS, scryptN: o.scryptN })
+    this.ingest = new StationIngest(this.store, this.live, this.counters, { log: this.log, now: this.now, unknownPostGraceMs: o.unknownPostGraceMs, maxHeld: o.maxHeldRows, retryMs: o.dbRetryMs })
+    this.broker = new StationBroker({ ...o.broker, log: this.log })
+    this.commands = new CommandClient(this.broker, o.commandTimeoutMs)
+    this.rollCalls = new RollCalls(this.store, this.live, (site, post, name, by, args) => this.commands.send(site, post, name, by, args), this.log, this.now)
+    this.actions = new Actions(this.store, this.ingest.writer, this.live, this.broker, this.commands, this.rollCalls, this.now)
+    const echo = new AckEcho(this.store, this.ingest.writer, this.live, this.actions.ownAcks, this.counters)
+    this.ingest.onStoredAlert = (a) => void this.rollCalls.onAlert(a).catch((e: Error) => this.log.error({ err: e.message }, 'roll call update failed'))
+    this.ingest.onAckedDuplicate = (id) => void this.actions.resendAck(id)
+    const writer = this.ingest.writer
+    const broker = this.broker
+    const counters = this.counters
+    const live = this.live
+    this.health = {
+      dbOk: () => writer.dbOk,
+      brokerConnected: () => broker.connected,
+      counters: () => ({ ...counters.snapshot(), held: writer.held, live_seq: live.lastSeq, live_subscriber_errors: live.subscriberErrors }),
+    }
+    await this.ingest.start()
+    const filters = [...stationFilters(o.broker.sites), ...AckEcho.filters(o.broker.sites), this.commands.replyFilter()]
+    await this.broker.start(filters, (topic, payload, props) => {
+      if (this.commands.isReply(topic)) return this.commands.handleReply(payload, props.correlationData)
+      if (AckEcho.matches(topic)) return echo.handle(topic, payload)
+      this.ingest.handle(topic, payload)
+    })
+    if (o.web) {
+      this.web = createStationWeb({
+        store: this.store, live: this.live, actions: this.actions, health: this.health, timeZone: o.timeZone, logger: this.log,
+        clock: { now: this.now }, secureCookie: o.web.secureCookie, allowedOrigins: o.web.allowedOrigins,
+      })
+      this.webPort = (await this.web.listen(o.web.host, o.web.port)).port
+    }
+    this.log.info({ store: this.store.kind, web: this.webPort || null }, 'station service started')
+    return this
+  }
+
+  async stop(): Promise<void> {
+    await this.web?.close().catch(() => {})
+    this.rollCalls?.stop()
+    this.commands?.close()
+    await this.broker?.stop()
+    if (this.ingest) {
+      await this.ingest.writer.flush(3000)
+      this.ingest.stop()
+    }
+    await this.store?.close().catch(() => {})
+  }
+}

@@ -1,0 +1,39 @@
+// History: search alerts by site, post, device, kind and time (wall times in
+// the station's zone); export what the search finds as CSV.
+import { api, clear, errorText, h, t, zonedToEpoch } from './dom.js'
+import { alertTable } from './view-posts.js'
+
+const last = { site: '', post: '', device: '', kind: '', from: '', to: '' }
+
+export function mountHistory(main) {
+  const inputs = {}
+  for (const k of ['site', 'post', 'device', 'kind']) inputs[k] = h('input', { type: 'text', id: 'history-' + k, value: last[k], maxlength: '200' })
+  for (const k of ['from', 'to']) inputs[k] = h('input', { type: 'datetime-local', id: 'history-' + k, value: last[k] })
+  const out = h('div', { id: 'history-results' })
+  const csv = h('a', { class: 'button', id: 'history-csv', href: '#', download: '' }, t('history.csv'))
+  const form = h('form', { class: 'toolbar search', id: 'history-form' },
+    ['site', 'post', 'device', 'kind', 'from', 'to'].map((k) => h('label', null, t('history.' + k), ' ', inputs[k])),
+    h('button', { type: 'submit' }, t('history.search')), csv)
+  const query = () => {
+    const q = new URLSearchParams()
+    for (const k of ['site', 'post', 'device', 'kind']) { last[k] = inputs[k].value.trim(); if (last[k]) q.set(k, last[k]) }
+    for (const k of ['from', 'to']) {
+      last[k] = inputs[k].value
+      const ms = zonedToEpoch(last[k])
+      if (ms !== null) q.set(k, String(ms))
+    }
+    return q
+  }
+  const search = async () => {
+    const q = query()
+    csv.href = '/api/history.csv?' + q
+    clear(out).append(h('p', { class: 'loading' }, t('common.loading')))
+    try {
+      const r = await api('/api/history?' + q)
+      clear(out).append(h('p', { class: 'count' }, t('history.count', { n: r.alerts.length })), alertTable(r.alerts))
+    } catch (err) { clear(out).append(h('p', { class: 'error' }, errorText(err))) }
+  }
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); search() })
+  clear(main).append(form, out)
+  search()
+}

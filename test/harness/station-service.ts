@@ -1,0 +1,63 @@
+/**
+ * The real station service for tests: a real mosquitto as the station broker
+ * (test/harness/mosquitto.ts), the service on a SQLite file in a temp dir (or
+ * a given store URL), the console on a free loopback port, one operator.
+ * Used by the station's own tests and the console's browser tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import mqtt, { type MqttClient } from 'mqtt'
+import { Mosquitto } from './mosquitto.js'
+import { StationService, type StationServiceOptions } from '../../station/station-service.js'
+import type { ActionContext, Role } from '../../station/station-api.js'
+
+export interface TestStation {
+  service: StationService
+  mosq: Mosquitto
+  /** http://127.0.0.1:<port> of the console (when web is on). */
+  consoleUrl: string
+  operator: { name: string; password: string; role: Role }
+  ctx: ActionContext
+  /** A plain MQTT client on the station broker, to publish what a gateway (or a liar) would. */
+  publisher(): Promise<MqttClient>
+  cleanup(): Promise<void>
+}
+
+export async function testStation(o: { web?: boolean; storeUrl?: string; mosq?: Mosquitto; over?: Partial<StationServiceOptions> } = {}): Promise<TestStation> {
+  const dir = mkdtempSync(join(tmpdir(), 'safehouse-station-'))
+  const mosq = o.mosq ?? (await new Mosquitto().start())
+  const service = new StationService({
+    storeUrl: o.storeUrl ?? `sqlite:${join(dir, 'station.db')}`,
+    broker: { url: mosq.url, username: null, password: null, caFile: null, clientId: `st${Math.random().toString(36).slice(2, 10)}`, sites: [] },
+    web: o.web === false ? null : { host: '127.0.0.1', port: 0 },
+    timeZone: 'Asia/Shanghai',
+    scryptN: 1024,
+    dbRetryMs: 200,
+    unknownPostGraceMs: 500,
+    commandTimeoutMs: 5000,
+    ...o.over,
+  })
+  await service.start()
+  const operator = { name: 'operator-7', password: 'op-password-7', role: 'supervisor' as Role }
+  await service.store.addOperator(operator.name, operator.role, operator.password, 'en')
+  const clients: MqttClient[] = []
+  return {
+    service,
+    mosq,
+    consoleUrl: `http://127.0.0.1:${service.webPort}`,
+    operator,
+    ctx: { operator: { name: operator.name, role: operator.role, lang: 'en' }, from: '127.0.0.1' },
+    publisher: async () => {
+      const c = await mqtt.connectAsync(mosq.url, { clientId: `pub${Math.random().toString(36).slice(2, 10)}`, protocolVersion: 5 })
+      clients.push(c)
+      return c
+    },
+    cleanup: async () => {
+      for (const c of clients) await c.endAsync().catch(() => {})
+      await service.stop()
+      if (!o.mosq) await mosq.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
