@@ -7,12 +7,13 @@ import t from 'tap'
 import { stationOutage } from '../harness/station-outage.js'
 
 /**
- * How long the station broker stays down. The issue asks for an outage of
- * "minutes": two minutes is long enough for every timer in play to fire many
- * times over (ack timeout 30 s -> escalations, uplink backoff at its cap,
- * test reports, keepalives) and short enough for CI.
+ * How long the station broker stays down. `npm test` (issue 14 §5): 40 s,
+ * still longer than every timer in play (ack timeout 30 s -> resends and
+ * escalations, the test gateway's uplink backoff capped at 1 s, keepalive 5 s).
+ * `.ci/run` (SAFEHOUSE_SOAK=long): the two minutes the outage issue asked for,
+ * so each of those fires many times over.
  */
-export const OUTAGE_MS = 120_000
+export const OUTAGE_MS = process.env.SAFEHOUSE_SOAK === 'long' ? 120_000 : 40_000
 /** Alerts raised during the outage. */
 export const ALERTS = 10_000
 
