@@ -150,8 +150,9 @@ export class Dc09Sender {
     f.tries++
     if (f.entry) { f.entry.attempts++; f.entry.lastSentAt = this.o.clock.now() }
     this.counters.sent++
-    this.transport.send(this.endpoints[this.current], built.value)
+    // The timer first: whatever the send does, an unanswered message is repeated.
     this.ackTimer = this.o.clock.setTimeout(() => { this.ackTimer = null; this.noAnswer() }, c.ack_timeout_ms)
+    this.transport.send(this.endpoints[this.current], built.value)
   }
 
   private onFrame(from: Dc09Endpoint, frame: Buffer): void {

@@ -39,6 +39,15 @@ export class TcpTransport implements Dc09Transport {
   constructor(private readonly ev: Dc09TransportEvents, private readonly connectTimeoutMs: number) {}
 
   send(to: Dc09Endpoint, frame: Buffer): void {
+    try {
+      this.write(to, frame)
+    } catch (e) {
+      // e.g. a host name net cannot use: reported like a socket error; the sender's ACK timer repeats.
+      this.ev.onError(to, e as Error)
+    }
+  }
+
+  private write(to: Dc09Endpoint, frame: Buffer): void {
     let link = this.links.get(to.name)
     // A receiver may close after each ACK (ioBroker.sia's sockend): a half-closed link is not reused.
     if (!link || link.sock.destroyed || !link.sock.writable || link.sock.readableEnded) {
@@ -108,7 +117,11 @@ export class UdpTransport implements Dc09Transport {
 
   send(to: Dc09Endpoint, frame: Buffer): void {
     if (!this.endpoints.some((e) => e.name === to.name)) this.endpoints.push(to)
-    this.socket().send(frame, to.port, to.host, (err) => { if (err) this.ev.onError(to, err) })
+    try {
+      this.socket().send(frame, to.port, to.host, (err) => { if (err) this.ev.onError(to, err) })
+    } catch (e) {
+      this.ev.onError(to, e as Error)
+    }
   }
 
   reset(): void {}
