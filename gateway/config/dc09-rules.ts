@@ -20,6 +20,11 @@ export function dc09Problems(c: Config): Omit<ConfigProblem, 'line'>[] {
   if (!d.enabled) return out
   if (!d.account) out.push({ path: 'dc09', message: 'dc09 is enabled but has no account', hint: 'set dc09.account to the account number the receiving centre gave this post (3-16 hex digits)' })
   if (!d.primary) out.push({ path: 'dc09', message: 'dc09 is enabled but has no primary receiver', hint: 'set dc09.primary: "host:port" of the receiving centre' })
+  for (const k of ['primary', 'backup'] as const) {
+    const ep = d[k]
+    const port = ep ? Number(ep.slice(ep.lastIndexOf(':') + 1)) : 0
+    if (ep && !(port >= 1 && port <= 65535)) out.push({ path: `dc09.${k}`, message: `port ${port} is not 1-65535`, hint: 'give host:port with the receiver\'s port, e.g. "arc1.example.org:12000"' })
+  }
   if (d.backup && d.backup === d.primary) out.push({ path: 'dc09.backup', message: 'is the same as the primary receiver', hint: 'give the centre\'s second receiver, or null' })
   const cls = d.reporting_class
   if (cls) {

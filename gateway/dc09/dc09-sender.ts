@@ -50,7 +50,7 @@ export interface Dc09SenderOptions {
   onStateChange?: () => void
 }
 
-interface InFlight { entry: OutboxEntry | null; data: string; seq: number; tries: number; sentMono: number }
+interface InFlight { entry: OutboxEntry | null; data: string; seq: number; tries: number }
 
 export class Dc09Sender {
   readonly counters: Dc09Counters = { sent: 0, acked: 0, nak: 0, duh: 0, retries: 0, failovers: 0, garbage: 0, oversize: 0, mismatched: 0, polls: 0, poll_acks: 0, unmapped: 0, socket_errors: 0 }
@@ -124,7 +124,7 @@ export class Dc09Sender {
         continue
       }
       this.maybeRevert()
-      this.inFlight = { entry, data, seq: this.nextSeq(), tries: 0, sentMono: 0 }
+      this.inFlight = { entry, data, seq: this.nextSeq(), tries: 0 }
       this.transmit()
     }
   }
@@ -143,15 +143,16 @@ export class Dc09Sender {
       // Only an over-long data field gets here (a mapping override cannot make one); do not block the queue.
       this.o.log.error({ id: f.entry?.id, err: built.error }, 'dc09 frame could not be built')
       this.counters.unmapped++
+      if (f.entry) this.o.outbox.ack(f.entry.id)
       this.complete()
       return
     }
     f.tries++
-    f.sentMono = this.o.clock.monotonic()
     if (f.entry) { f.entry.attempts++; f.entry.lastSentAt = this.o.clock.now() }
     this.counters.sent++
-    this.transport.send(this.endpoints[this.current], built.value)
+    // The timer first: whatever the send does, an unanswered message is repeated.
     this.ackTimer = this.o.clock.setTimeout(() => { this.ackTimer = null; this.noAnswer() }, c.ack_timeout_ms)
+    this.transport.send(this.endpoints[this.current], built.value)
   }
 
   private onFrame(from: Dc09Endpoint, frame: Buffer): void {
@@ -280,7 +281,7 @@ export class Dc09Sender {
       if (this.inFlight || this.pauseTimer) { this.schedulePoll(); return }
       this.maybeRevert()
       this.counters.polls++
-      this.inFlight = { entry: null, data: '', seq: this.nextSeq(), tries: 0, sentMono: 0 }
+      this.inFlight = { entry: null, data: '', seq: this.nextSeq(), tries: 0 }
       this.transmit()
     }, every)
   }

@@ -5,7 +5,7 @@
  * frame is out at a time. A transport never throws at its caller: errors
  * arrive as onError, replies as onFrame with the endpoint they came from.
  */
-import { createConnection, type Socket } from 'node:net'
+import { createConnection, isIP, type Socket } from 'node:net'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { Dc09Framer } from '../../protocols/dc09/framer.js'
 import { MAX_FRAME_BYTES } from '../../protocols/dc09/frame.js'
@@ -39,6 +39,15 @@ export class TcpTransport implements Dc09Transport {
   constructor(private readonly ev: Dc09TransportEvents, private readonly connectTimeoutMs: number) {}
 
   send(to: Dc09Endpoint, frame: Buffer): void {
+    try {
+      this.write(to, frame)
+    } catch (e) {
+      // e.g. a host name net cannot use: reported like a socket error; the sender's ACK timer repeats.
+      this.ev.onError(to, e as Error)
+    }
+  }
+
+  private write(to: Dc09Endpoint, frame: Buffer): void {
     let link = this.links.get(to.name)
     // A receiver may close after each ACK (ioBroker.sia's sockend): a half-closed link is not reused.
     if (!link || link.sock.destroyed || !link.sock.writable || link.sock.readableEnded) {
@@ -90,8 +99,9 @@ export class UdpTransport implements Dc09Transport {
     if (this.sock) return this.sock
     const s = createSocket('udp4')
     s.on('message', (msg, rinfo) => {
-      const from = this.endpoints.find((e) => e.port === rinfo.port) ?? this.endpoints[0]
-      if (!from) return
+      // A receiver named by host name cannot be matched by address; its port still tells primary from backup.
+      const from = this.endpoints.find((e) => e.port === rinfo.port && (e.host === rinfo.address || isIP(e.host) === 0))
+      if (!from) { this.ev.onGarbage(msg.length); return }
       if (msg.length > MAX_FRAME_BYTES) { this.ev.onOversize(); return }
       // One datagram is one frame: no reassembly, and trailing NULs (some receivers pad) are allowed.
       const framer = new Dc09Framer()
@@ -107,7 +117,11 @@ export class UdpTransport implements Dc09Transport {
 
   send(to: Dc09Endpoint, frame: Buffer): void {
     if (!this.endpoints.some((e) => e.name === to.name)) this.endpoints.push(to)
-    this.socket().send(frame, to.port, to.host, (err) => { if (err) this.ev.onError(to, err) })
+    try {
+      this.socket().send(frame, to.port, to.host, (err) => { if (err) this.ev.onError(to, err) })
+    } catch (e) {
+      this.ev.onError(to, e as Error)
+    }
   }
 
   reset(): void {}

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { startPeer, type Script } from '../harness/dc09-peer.js'
 import { Kind } from '../../protocols/event-kinds.js'
-import { MAX_FRAME_BYTES } from '../../protocols/dc09/frame.js'
+import { createSocket } from 'node:dgram'
+import { MAX_FRAME_BYTES, buildFrame, parseFrame } from '../../protocols/dc09/frame.js'
+import { offlineReceiver } from '../harness/iobroker-sia.js'
 
 const ACCOUNT = '1234'
 
@@ -92,4 +94,36 @@ t.test('supervision: NULL polls while idle, at most null_poll_s apart, ACKed by 
   // A poll follows the last ACK by null_poll_s: 1 s plus the round trip and the loaded machine's timer slack.
   for (const g of gaps) t.ok(g >= 900 && g < 1900, `poll gap ${g} ms`)
   t.equal(dc.sender.state, 'up')
+})
+
+t.test('UDP: a garbage datagram, an oversize datagram and a wrong-sequence ACK before the real one: counted, delivered once', async (t) => {
+  const sia = offlineReceiver([{ accountnumber: ACCOUNT }], 0)
+  const server = createSocket('udp4')
+  const seen: string[] = []
+  server.on('message', (msg, r) => {
+    const p = parseFrame(msg, () => null)
+    if (!p.ok) throw new Error(p.error)
+    seen.push(p.value.seq)
+    const send = (b: Buffer) => server.send(b, r.port, r.address)
+    if (seen.length === 1) {
+      send(Buffer.from('\x00\x01 not a frame'))
+      send(Buffer.concat([Buffer.from('\n'), Buffer.alloc(MAX_FRAME_BYTES + 10, 0x41), Buffer.from('\r')]))
+      const wrong = buildFrame({ token: 'ACK', encrypted: false, seq: (Number(p.value.seq) % 9999) + 1, receiver: null, prefix: '0', account: ACCOUNT, data: '', time: Date.now(), key: null })
+      if (wrong.ok) send(wrong.value)
+    }
+    send(sia.createACK(sia.parseSIA(msg)))
+  })
+  await new Promise<void>((res) => server.bind(0, '127.0.0.1', () => res()))
+  const { gw, cleanup } = await testGateway({ extra: { dc09: { enabled: true, account: ACCOUNT, protocol: 'udp', primary: `127.0.0.1:${server.address().port}`, ack_timeout_ms: 400, null_poll_s: 0 } } })
+  t.teardown(async () => { await cleanup(); server.close() })
+  await gw.start()
+  const dc = gw.dc09!
+  gw.core.input(1, Kind.PANIC, 1, Date.now(), Number.NaN, -1)
+  gw.core.input(2, Kind.PANIC, 1, Date.now(), Number.NaN, -1)
+  await until(() => dc.sender.counters.acked === 2, 'two ACKs over UDP')
+  t.equal(dc.sender.counters.oversize, 1)
+  t.ok(dc.sender.counters.garbage >= 1)
+  t.equal(dc.sender.counters.mismatched, 1)
+  t.equal(seen.length, 2, 'each alert sent once')
+  t.equal(dc.outbox.stats().depth, 0)
 })

@@ -52,6 +52,7 @@ t.test('enabled without account or primary, backup = primary, and a poll interva
   t.match(problemsOf(dc09('  account: "1234"\n  backup: "arc.example.org:12000"\n')), [{ path: 'dc09.backup', line: 7, message: /same as the primary/ }])
   t.match(problemsOf(dc09('  account: "1234"\n  reporting_class: SP6\n  null_poll_s: 60\n')), [{ path: 'dc09.null_poll_s', line: 8, message: /cannot meet SP6 \(path failure reported within 20 s\)/, hint: /at most 15/ }])
   t.doesNotThrow(() => parseConfig(dc09('  account: "1234"\n  reporting_class: SP6\n  null_poll_s: 10\n')))
+  t.match(problemsOf(dc09('  account: "1234"\n  backup: "10.0.0.2:70000"\n')), [{ path: 'dc09.backup', line: 7, message: /port 70000 is not 1-65535/ }])
 })
 
 t.test('a key of the wrong length in the secrets file: file, line and hint, and the key itself never in the message', async (t) => {

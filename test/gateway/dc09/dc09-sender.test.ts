@@ -22,9 +22,9 @@ const CFG: Dc09Config = {
 class FakeTransport implements Dc09Transport {
   sent: { to: Dc09Endpoint; msg: Dc09Message }[] = []
   resets = 0
-  constructor(readonly ev: Dc09TransportEvents) {}
+  constructor(readonly ev: Dc09TransportEvents, private readonly key: Buffer | null = null) {}
   send(to: Dc09Endpoint, frame: Buffer): void {
-    const p = parseFrame(frame, () => null)
+    const p = parseFrame(frame, () => this.key)
     if (!p.ok) throw new Error(p.error)
     this.sent.push({ to, msg: p.value })
   }
@@ -122,4 +122,30 @@ t.test('supervision bound: polls every null_poll_s of silence; a dead path is de
   clock.advance(1)
   t.equal(sender.state, 'down', 'down 14 s after the last good exchange: 10 s + 2 x 2 x 1 s')
   t.equal(sender.counters.polls, 2)
+})
+
+t.test('the AES key never reaches the log, whatever the receiver does', async (t) => {
+  const key = Buffer.from('8f1e2d3c4b5a69788796a5b4c3d2e1f0', 'hex')
+  const lines: string[] = []
+  const log = pino({ level: 'trace' }, { write: (l: string) => { lines.push(l) } })
+  const clock = new FakeClock()
+  const outbox = new MemoryOutbox()
+  let tr: FakeTransport | null = null
+  const sender = new Dc09Sender({ config: CFG, key, outbox, clock, log, data: () => '#1234|Nri1/PA001', transport: (ev) => (tr = new FakeTransport(ev, key)) })
+  sender.start()
+  outbox.append({ id: 'a', device: '001', topic: 'dc09', payload: Buffer.alloc(0), acceptedAt: clock.now() })
+  await new Promise((r) => setImmediate(r))
+  t.ok(tr!.sent[0].msg.encrypted, 'sent encrypted')
+  // A reply that does not decrypt, a NAK-less silence through both receivers, then polls.
+  tr!.ev.onFrame(tr!.sent[0].to, Buffer.from('\nFFFF0010"*ACK"0001L0#1234[00\r'))
+  clock.advance(5000)
+  clock.advance(5000)
+  clock.advance(20_000)
+  t.ok(tr!.sent.length >= 4, 'repeated, failed over')
+  t.equal(outbox.stats().depth, 1, 'still queued')
+  await sender.stop()
+  t.ok(lines.length > 3, 'something was logged')
+  const all = lines.join('\n').toLowerCase()
+  t.notOk(all.includes(key.toString('hex')), 'no key in hex')
+  t.notOk(all.includes(key.toString('base64').toLowerCase()), 'no key in base64')
 })
