@@ -259,6 +259,7 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
+    this.checker.close()
     const server = this.server
     this.server = null
     if (server) {
