@@ -91,7 +91,7 @@ export class LoginLimiter {
   private readonly exempt: Set<string>
   private readonly max: number
 
-  constructor(private readonly clock: Clock, private readonly r: LoginLimitRules) {
+  constructor(private readonly clock: Clock, r: LoginLimitRules) {
     this.max = r.maxEntries ?? 4096
     this.addresses = new FailureBook(r.addressFreeFailures, r, this.max)
     this.users = new FailureBook(r.userFreeFailures, r, this.max)

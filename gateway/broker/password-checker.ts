@@ -32,6 +32,8 @@ export interface PasswordCheckerOptions {
 
 interface Job {
   trusted: boolean
+  /** False once the client hung up: its check is skipped (a connect-and-close flood costs no scrypt). */
+  alive: () => boolean
   password: string
   stored: string
   queuedAt: number
@@ -47,7 +49,7 @@ export class PasswordChecker {
   private untrustedAt = 0
   private timer: NodeJS.Timeout | null = null
   /** Checks run, and logins answered busy (queue full or deadline passed). */
-  readonly stats = { checked: 0, busy: 0, maxRunning: 0 }
+  readonly stats = { checked: 0, busy: 0, maxRunning: 0, checkMs: 0 }
 
   constructor(private readonly o: PasswordCheckerOptions) {}
 
@@ -73,14 +75,14 @@ export class PasswordChecker {
   }
 
   /** Check `password` against `stored`, or against the decoy when stored is null (unknown user). */
-  check(password: string, stored: string | null, trusted: boolean): Promise<CheckResult> {
+  check(password: string, stored: string | null, trusted: boolean, alive: () => boolean = () => true): Promise<CheckResult> {
     const lane = trusted ? this.trusted : this.others
     if (lane.length >= this.o.queueLimit) {
       this.stats.busy++
       return Promise.resolve('busy')
     }
     return new Promise<CheckResult>((resolve) => {
-      lane.push({ trusted, password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
+      lane.push({ trusted, alive, password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
       this.pump()
     })
   }
@@ -101,7 +103,7 @@ export class PasswordChecker {
         }
         job = this.others.shift()!
       }
-      if (this.o.now() - job.queuedAt > this.o.deadlineMs) {
+      if (!job.alive() || this.o.now() - job.queuedAt > this.o.deadlineMs) {
         this.stats.busy++
         job.resolve('busy')
         continue
@@ -117,6 +119,7 @@ export class PasswordChecker {
     const started = this.o.now()
     const done = (r: CheckResult): void => {
       this.running--
+      this.stats.checkMs += this.o.now() - started
       // Half a core at most for untrusted checks: wait as long as this one took.
       if (!job.trusted) this.untrustedAt = Math.max(this.untrustedAt, this.o.now() + (this.o.now() - started))
       job.resolve(r)
