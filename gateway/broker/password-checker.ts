@@ -7,11 +7,12 @@
  * `concurrency` checks run at a time (default 1: three pool threads stay
  * free), waiting logins queue in two bounded lanes (trusted logins first), and
  * a login that would wait beyond the bound, or waited past its deadline, is
- * answered "server unavailable" at once without a check. Checks for
- * untrusted logins also keep to half of one core: after one took d ms, the
- * next untrusted one starts d ms later at the earliest (a Pi's cores belong
- * to the alarm path first; a flood measured on a loaded 2-core machine
- * slowed delivery through CPU contention alone, bench/login-flood.ts).
+ * answered "server unavailable" at once without a check. Checks also keep
+ * to half of one core: after one took d ms, the next starts d ms later at the
+ * earliest (a Pi's cores belong to the alarm path first; on a loaded 2-core
+ * machine back-to-back checks slowed delivery through CPU contention alone,
+ * bench/login-flood.ts). A post's few dozen clients still log in within
+ * seconds of a restart.
  *
  * Equal cost for unknown users (issue 12 §2): an unknown username is checked
  * against a decoy hash made with the same scrypt parameters as the configured
@@ -31,7 +32,6 @@ export interface PasswordCheckerOptions {
 }
 
 interface Job {
-  trusted: boolean
   /** False once the client hung up: its check is skipped (a connect-and-close flood costs no scrypt). */
   alive: () => boolean
   password: string
@@ -45,8 +45,8 @@ export class PasswordChecker {
   private readonly trusted: Job[] = []
   private readonly others: Job[] = []
   private decoy = ''
-  /** Earliest time (o.now) the next untrusted check may start. */
-  private untrustedAt = 0
+  /** Earliest time (o.now) the next check may start. */
+  private nextAt = 0
   private timer: NodeJS.Timeout | null = null
   /** Checks run, and logins answered busy (queue full or deadline passed). */
   readonly stats = { checked: 0, busy: 0, maxRunning: 0, checkMs: 0 }
@@ -82,7 +82,7 @@ export class PasswordChecker {
       return Promise.resolve('busy')
     }
     return new Promise<CheckResult>((resolve) => {
-      lane.push({ trusted, alive, password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
+      lane.push({ alive, password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
       this.pump()
     })
   }
@@ -93,16 +93,13 @@ export class PasswordChecker {
 
   private pump(): void {
     while (this.running < this.o.concurrency) {
-      let job = this.trusted.shift()
-      if (job === undefined) {
-        if (this.others.length === 0) return
-        const wait = this.untrustedAt - this.o.now()
-        if (wait > 0) {
-          this.timer ??= setTimeout(() => { this.timer = null; this.pump() }, Math.ceil(wait))
-          return
-        }
-        job = this.others.shift()!
+      if (this.trusted.length + this.others.length === 0) return
+      const wait = this.nextAt - this.o.now()
+      if (wait > 0) {
+        this.timer ??= setTimeout(() => { this.timer = null; this.pump() }, Math.ceil(wait))
+        return
       }
+      const job = this.trusted.shift() ?? this.others.shift()!
       if (!job.alive() || this.o.now() - job.queuedAt > this.o.deadlineMs) {
         this.stats.busy++
         job.resolve('busy')
@@ -120,8 +117,8 @@ export class PasswordChecker {
     const done = (r: CheckResult): void => {
       this.running--
       this.stats.checkMs += this.o.now() - started
-      // Half a core at most for untrusted checks: wait as long as this one took.
-      if (!job.trusted) this.untrustedAt = Math.max(this.untrustedAt, this.o.now() + (this.o.now() - started))
+      // Half a core at most: wait as long as this one took.
+      this.nextAt = Math.max(this.nextAt, this.o.now() + (this.o.now() - started))
       job.resolve(r)
       this.pump()
     }

@@ -1,7 +1,7 @@
 /**
  * Issue 12 §1, §2: the bounded password-check queue, socket-free. One check
  * at a time, bounded lanes answered busy when full, trusted logins first,
- * hung-up logins skipped, untrusted checks paced to half a core, and the
+ * hung-up logins skipped, checks paced to half a core, and the
  * decoy made with the users' own scrypt parameters.
  */
 import t from 'tap'
@@ -14,7 +14,7 @@ t.test('bounded, ordered, paced', async (t) => {
   await c.prepare([stored])
   const order: string[] = []
   const run = (name: string, pw: string, trusted: boolean, alive = () => true) => c.check(pw, stored, trusted, alive).then((r) => { order.push(name); return r })
-  const first = run('u1', 'wrong', false) // starts at once
+  const first = run('u1', 'wrong', false) // starts at once (the others wait for it and its pause)
   const queued = [run('u2', 'wrong', false), run('u3', 'wrong', false), run('u4', 'wrong', false)]
   t.equal(await run('u5', 'wrong', false), 'busy', 'a fourth waiting untrusted login: busy at once')
   let hungUp = false
@@ -27,7 +27,7 @@ t.test('bounded, ordered, paced', async (t) => {
   t.equal(c.stats.checked, 5, 'the hung-up login cost no check')
 })
 
-t.test('untrusted checks keep to half a core', async (t) => {
+t.test('checks keep to half a core', async (t) => {
   const stored = await hashPassword('right', 4096)
   const c = new PasswordChecker({ concurrency: 1, queueLimit: 50, deadlineMs: 60_000, now: () => performance.now() })
   await c.prepare([stored])
