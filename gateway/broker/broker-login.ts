@@ -32,6 +32,8 @@ export interface LoginAttempt {
   address: string
   username: string | undefined
   password: Buffer | undefined
+  /** False once the connection closed. */
+  alive: () => boolean
 }
 
 export interface LoginDeps {
@@ -83,7 +85,7 @@ export async function decideLogin(a: LoginAttempt, d: LoginDeps): Promise<LoginO
     log.warn({ ...who, by: block }, 'broker login refused during backoff')
     return { code: 3 }
   }
-  const result = await d.checker.check(a.password?.toString('utf8') ?? '', stored ?? null, d.limiter.trusted(a.address, username))
+  const result = await d.checker.check(a.password?.toString('utf8') ?? '', stored ?? null, d.limiter.trusted(a.address, username), a.alive)
   if (result === 'busy') {
     counters.refusedBusy++
     log.warn(who, 'broker login refused: too many logins waiting')

@@ -119,7 +119,7 @@ export class EmbeddedBroker {
       },
       authenticate: (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void) => {
         const c = this.conns.get(client.conn) ?? { address: '', idProblem: null, clean: true, admitted: false, closed: false, release: null }
-        void decideLogin({ clientId: client.id, idProblem: c.idProblem, clean: c.clean, address: c.address, username, password }, {
+        void decideLogin({ clientId: client.id, idProblem: c.idProblem, clean: c.clean, address: c.address, username, password, alive: () => !c.closed }, {
           counters: this.counters,
           log,
           limiter: this.limiter,
@@ -247,6 +247,7 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
+    this.checker.close()
     const server = this.server
     this.server = null
     if (server) {

@@ -16,6 +16,7 @@
  * Unknown usernames are counted exactly like known ones, so the lockout does
  * not tell which names exist. Every table is bounded (oldest entry first out).
  */
+import { createHash } from 'node:crypto'
 import type { Clock } from '../../devices/time/clock.js'
 
 export interface LoginLimitRules {
@@ -91,7 +92,7 @@ export class LoginLimiter {
   private readonly exempt: Set<string>
   private readonly max: number
 
-  constructor(private readonly clock: Clock, private readonly r: LoginLimitRules) {
+  constructor(private readonly clock: Clock, r: LoginLimitRules) {
     this.max = r.maxEntries ?? 4096
     this.addresses = new FailureBook(r.addressFreeFailures, r, this.max)
     this.users = new FailureBook(r.userFreeFailures, r, this.max)
@@ -108,7 +109,7 @@ export class LoginLimiter {
     if (this.exempt.has(address)) return null
     const now = this.clock.monotonic()
     if (this.addresses.blocked(address, now)) return 'address'
-    if (!this.knownPairs.has(pairKey(address, username)) && this.users.blocked(username, now)) return 'user'
+    if (!this.knownPairs.has(pairKey(address, username)) && this.users.blocked(userKey(username), now)) return 'user'
     return null
   }
 
@@ -116,7 +117,7 @@ export class LoginLimiter {
     if (this.exempt.has(address)) return
     const now = this.clock.monotonic()
     this.addresses.fail(address, now)
-    this.users.fail(username, now)
+    this.users.fail(userKey(username), now)
   }
 
   succeeded(address: string, username: string): void {
@@ -124,8 +125,13 @@ export class LoginLimiter {
     this.knownPairs.delete(k)
     this.knownPairs.set(k, true)
     if (this.knownPairs.size > this.max) this.knownPairs.delete(this.knownPairs.keys().next().value as string)
-    this.users.clear(username)
+    this.users.clear(userKey(username))
   }
+}
+
+/** A username as a table key: a long one (never a configured user) by its hash, so 4096 entries stay small. */
+function userKey(username: string): string {
+  return username.length <= 64 ? username : createHash('sha256').update(username).digest('base64')
 }
 
 function pairKey(address: string, username: string): string {

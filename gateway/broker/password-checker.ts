@@ -7,7 +7,12 @@
  * `concurrency` checks run at a time (default 1: three pool threads stay
  * free), waiting logins queue in two bounded lanes (trusted logins first), and
  * a login that would wait beyond the bound, or waited past its deadline, is
- * answered "server unavailable" at once without a check.
+ * answered "server unavailable" at once without a check. Checks also keep
+ * to half of one core: after one took d ms, the next starts d ms later at the
+ * earliest (a Pi's cores belong to the alarm path first; on a loaded 2-core
+ * machine back-to-back checks slowed delivery through CPU contention alone,
+ * bench/login-flood.ts). A post's few dozen clients still log in within
+ * seconds of a restart.
  *
  * Equal cost for unknown users (issue 12 §2): an unknown username is checked
  * against a decoy hash made with the same scrypt parameters as the configured
@@ -27,6 +32,8 @@ export interface PasswordCheckerOptions {
 }
 
 interface Job {
+  /** False once the client hung up: its check is skipped (a connect-and-close flood costs no scrypt). */
+  alive: () => boolean
   password: string
   stored: string
   queuedAt: number
@@ -38,8 +45,11 @@ export class PasswordChecker {
   private readonly trusted: Job[] = []
   private readonly others: Job[] = []
   private decoy = ''
+  /** Earliest time (o.now) the next check may start. */
+  private nextAt = 0
+  private timer: NodeJS.Timeout | null = null
   /** Checks run, and logins answered busy (queue full or deadline passed). */
-  readonly stats = { checked: 0, busy: 0, maxRunning: 0 }
+  readonly stats = { checked: 0, busy: 0, maxRunning: 0, checkMs: 0 }
 
   constructor(private readonly o: PasswordCheckerOptions) {}
 
@@ -65,14 +75,14 @@ export class PasswordChecker {
   }
 
   /** Check `password` against `stored`, or against the decoy when stored is null (unknown user). */
-  check(password: string, stored: string | null, trusted: boolean): Promise<CheckResult> {
+  check(password: string, stored: string | null, trusted: boolean, alive: () => boolean = () => true): Promise<CheckResult> {
     const lane = trusted ? this.trusted : this.others
     if (lane.length >= this.o.queueLimit) {
       this.stats.busy++
       return Promise.resolve('busy')
     }
     return new Promise<CheckResult>((resolve) => {
-      lane.push({ password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
+      lane.push({ alive, password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
       this.pump()
     })
   }
@@ -83,27 +93,43 @@ export class PasswordChecker {
 
   private pump(): void {
     while (this.running < this.o.concurrency) {
-      const job = this.trusted.shift() ?? this.others.shift()
-      if (job === undefined) return
-      if (this.o.now() - job.queuedAt > this.o.deadlineMs) {
+      if (this.trusted.length + this.others.length === 0) return
+      const wait = this.nextAt - this.o.now()
+      if (wait > 0) {
+        this.timer ??= setTimeout(() => { this.timer = null; this.pump() }, Math.ceil(wait))
+        return
+      }
+      const job = this.trusted.shift() ?? this.others.shift()!
+      if (!job.alive() || this.o.now() - job.queuedAt > this.o.deadlineMs) {
         this.stats.busy++
         job.resolve('busy')
         continue
       }
-      this.running++
-      this.stats.maxRunning = Math.max(this.stats.maxRunning, this.running)
-      this.stats.checked++
-      verifyPassword(job.password, job.stored).then(
-        (ok) => this.finish(job, ok ? 'ok' : 'bad'),
-        () => this.finish(job, 'bad'),
-      )
+      this.run(job)
     }
   }
 
-  private finish(job: Job, r: CheckResult): void {
-    this.running--
-    job.resolve(r)
-    this.pump()
+  private run(job: Job): void {
+    this.running++
+    this.stats.maxRunning = Math.max(this.stats.maxRunning, this.running)
+    this.stats.checked++
+    const started = this.o.now()
+    const done = (r: CheckResult): void => {
+      this.running--
+      this.stats.checkMs += this.o.now() - started
+      // Half a core at most: wait as long as this one took.
+      this.nextAt = Math.max(this.nextAt, this.o.now() + (this.o.now() - started))
+      job.resolve(r)
+      this.pump()
+    }
+    verifyPassword(job.password, job.stored).then((ok) => done(ok ? 'ok' : 'bad'), () => done('bad'))
+  }
+
+  /** Stop the pacing timer (broker stop). Waiting logins are answered busy. */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    for (const j of [...this.trusted.splice(0), ...this.others.splice(0)]) j.resolve('busy')
   }
 }
 

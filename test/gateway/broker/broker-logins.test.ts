@@ -1,14 +1,13 @@
 /**
- * Issue 12 §1-3, §8, §9: the embedded broker attacked over TCP as a client on
+ * Issue 12 §1, §3, §8, §9 (the flood and timing tests: broker-login-flood.test.ts): the embedded broker attacked over TCP as a client on
  * the post's LAN could (127.0.0.2 … stand for other hosts; 127.0.0.1 is the
  * Pi itself, exempt from backoff by default).
  */
-import t, { type Test } from 'tap'
+import t from 'tap'
 import mqtt from 'mqtt'
 import { connect as netConnect } from 'node:net'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { Mosquitto } from '../../harness/mosquitto.js'
 import { rawConnect } from '../../harness/raw-mqtt.js'
 import { testGateway, until, USERS } from '../../harness/test-gateway.js'
 
@@ -16,43 +15,6 @@ const ROOT = 'safehouse/v1/test-city/kiosk-001'
 const users = Object.values(USERS).map(({ username, role }) => ({ username, role }))
 const TECH = USERS.technician
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
-t.test('a flood of bad logins for a real user does not slow an alarm to the station (§1)', async (t) => {
-  const mosq = await new Mosquitto().start()
-  t.teardown(() => mosq.close())
-  // Production-cost hashes (N=16384) and a file outbox: its fs writes share the libuv threadpool with scrypt.
-  const { gw, cleanup } = await testGateway({ stationUrl: mosq.url, outbox: 'file', hashN: 16384 })
-  t.teardown(cleanup)
-  await gw.start()
-  await until(() => gw.uplink.connected, 'the uplink')
-  const station = await mqtt.connectAsync(mosq.url, { clientId: 'login-flood-station' })
-  t.teardown(() => station.endAsync(true))
-  const arrivals: number[] = []
-  station.on('message', () => arrivals.push(performance.now()))
-  await station.subscribeAsync(`${ROOT}/alert/+`, { qos: 1 })
-
-  // 300 wrong-password logins for the technician, at once, from 30 hosts.
-  const flood = Array.from({ length: 300 }, (_, i) => rawConnect(gw.broker.port, { clientId: `f${i}`, username: TECH.username, password: `guess-${i}`, localAddress: `127.0.0.${2 + (i % 30)}` }, 30_000))
-  await until(() => gw.broker.counters.refusedBadLogin >= 1, 'the flood reaching the password check')
-  const pressed = performance.now()
-  gw.twins.get('counter-button')!.act('press')
-  await until(() => arrivals.length >= 1, 'the alarm at the station', 20_000)
-  const delay = arrivals[0] - pressed
-  const results = await Promise.all(flood)
-  t.ok(delay < 2000, `the alarm reached the station in ${delay.toFixed(0)} ms during the flood (EN 50131-1 allows 10 s; 65 ms without a flood)`)
-  t.ok(results.every((r) => r.code === 3 || r.code === 4), 'every flood login was refused (4 checked and wrong, 3 refused unchecked)')
-  t.ok(results.every((r) => r.closed), 'and closed')
-  t.equal(gw.broker.checker.stats.maxRunning, 1, 'never more than one password check at a time')
-  t.ok(gw.broker.checker.stats.checked <= 40, `${gw.broker.checker.stats.checked} of 300 logins cost a password check`)
-  t.ok(gw.broker.counters.refusedBackoff + gw.broker.counters.refusedBusy + gw.broker.counters.refusedTooMany > 200, 'the rest were refused without one')
-  // The station's own clients are not locked out: the Pi itself (exempt), and a LAN host that logged in before.
-  const local = await rawConnect(gw.broker.port, { clientId: 'desk-local', username: USERS.station.username, password: USERS.station.password })
-  t.equal(local.code, 0, 'the local console logs in during the lockout')
-})
 
 t.test('backoff: an address is slowed by its own failures only; a user lockout spares hosts that user logged in from (§1)', async (t) => {
   const { gw, cleanup } = await testGateway({ extra: { broker: { port: 0, users, login: { address_failures: 3, user_failures: 5, backoff_max_s: 60 } } } })
@@ -76,20 +38,6 @@ t.test('backoff: an address is slowed by its own failures only; a user lockout s
   const ghost: (number | null)[] = []
   for (let i = 0; i < 5; i++) ghost.push((await rawConnect(port, { clientId: `g${i}`, username: 'nobody', password: 'guess', localAddress: '127.0.0.40' })).code)
   t.same(ghost, [4, 4, 4, 3, 3], 'an unknown user sees the same sequence')
-})
-
-t.test('a known and an unknown username take the same time to refuse (§2)', async (t) => {
-  const { gw, cleanup } = await testGateway({ hashN: 16384 })
-  t.teardown(cleanup)
-  await gw.start()
-  const known: number[] = []
-  const unknown: number[] = []
-  for (let i = 0; i < 12; i++) {
-    known.push((await rawConnect(gw.broker.port, { clientId: `k${i}`, username: TECH.username, password: 'wrong-password' })).ms)
-    unknown.push((await rawConnect(gw.broker.port, { clientId: `u${i}`, username: `nobody-${i}`, password: 'wrong-password' })).ms)
-  }
-  const ratio = median(known) / median(unknown)
-  t.ok(ratio > 0.6 && ratio < 1.6, `median ${median(known).toFixed(1)} ms known vs ${median(unknown).toFixed(1)} ms unknown (ratio ${ratio.toFixed(2)}; was 48.7 vs 5.6)`)
 })
 
 t.test('max_clients holds under a CONNECT flood: the rest get CONNACK 3 and are closed at once (§3)', async (t) => {
