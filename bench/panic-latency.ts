@@ -4,8 +4,10 @@
  * (serialport 13 + firmata-io + johnny-five + the firmata driver).
  *
  * Split per press:
- *   link    = peer write -> bytes arrive in the gateway (PTY + socat + serialport read)
- *   gateway = bytes arrive -> sink.input (frame filter, firmata-io, press detector)
+ *   link    = peer write -> the last bytes before the alert arrive in the gateway (PTY + socat +
+ *             serialport read; since issue 11 that is the board's answer to the confirmation round
+ *             the report triggered: report in, round out, answer in)
+ *   gateway = those bytes arrive -> sink.input (frame filter, round verdict, press detector)
  *   total   = link + gateway
  * Run A: debounce_ms 0, the gateway's own share. Run B: default debounce_ms 30.
  * Run C: johnny-five's own Button (7 ms lodash debounce) on a bare j5 stack, for
