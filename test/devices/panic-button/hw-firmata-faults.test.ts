@@ -144,10 +144,10 @@ t.test('10,000 random bytes on the line while buttons are pressed: 0 phantom ale
       peer.setDigital(pins[i], rest(i) ? 0 : 1)
       pressed[i]++
       peer.babble(100, rnd) // noise while it is held
-      await sleep(100 + rnd() * 150) // a panic press, not a tap: longer than debounce + a clean round
+      await sleep(250 + rnd() * 250) // a firm panic press: it outlasts the noise, the debounce and a clean round trip
       peer.setDigital(pins[i], rest(i))
       sent += 100
-      await sleep(100) // released for longer than the debounce before the next press (else it is one bouncing press)
+      await sleep(300) // released long enough to be confirmed before the next noise and press (else they are one press)
     }
     await sleep(rnd() * 40)
   }
