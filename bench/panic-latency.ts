@@ -4,8 +4,10 @@
  * (serialport 13 + firmata-io + johnny-five + the firmata driver).
  *
  * Split per press:
- *   link    = peer write -> bytes arrive in the gateway (PTY + socat + serialport read)
- *   gateway = bytes arrive -> sink.input (frame filter, firmata-io, press detector)
+ *   link    = peer write -> the last bytes before the alert arrive in the gateway (PTY + socat +
+ *             serialport read; since issue 11 that is the board's answer to the confirmation round
+ *             the report triggered: report in, round out, answer in)
+ *   gateway = those bytes arrive -> sink.input (frame filter, round verdict, press detector)
  *   total   = link + gateway
  * Run A: debounce_ms 0, the gateway's own share. Run B: default debounce_ms 30.
  * Run C: johnny-five's own Button (7 ms lodash debounce) on a bare j5 stack, for
@@ -123,10 +125,10 @@ Peer pin-change write on a socat PTY pair -> \`sink.input\` alert call, ms, afte
 | path | presses | p50 | p99 | max |
 |---|---|---|---|---|
 ${row('A total (debounce_ms 0)', a.total)}
-${row('A link: PTY + socat + serialport read', a.link)}
+${row('A link: report in, confirmation round out, answer in (PTY + socat + serialport)', a.link)}
 ${row('A gateway: bytes in -> sink.input', a.gw)}
 ${row('B total (debounce_ms 30, default)', b.total)}
-${row('B gateway share (total - link - 30 ms debounce)', b.gw.map((g) => g - 30))}
+${row('B beyond the debounce (total - 30 ms; the round runs during the debounce)', b.total.map((x) => x - 30))}
 ${row('C johnny-five: write -> digital-read (raw)', c.raw)}
 ${row('C johnny-five Button debounce (digital-read -> "press")', c.button)}
 

@@ -30,6 +30,8 @@ import type { FirmataBoard } from './hw-firmata-board.js'
 
 /** After noise or a dirty round, ask again this much later (a few rounds a second at most while the line babbles). */
 const RESYNC_MS = 25
+/** A report is "quiet" with no noise this long before it (a noise burst split over several reads comes within ms). */
+const QUIET_MS = 100
 /** Ticks without a clean round before a port's buttons are faulted. */
 export const CONFIRM_TICKS = 4
 /** A loop reporting nothing for this many sampling intervals (plus one tick) has lost its setup. */
@@ -53,6 +55,8 @@ export class BoardPins implements FirmataFrameTap {
   /** Channels reported online (confirmed) by this connection. */
   private readonly up = new Set<ButtonChannel>()
   private readonly downReason = new Map<ButtonChannel, string>()
+  /** Monotonic ms the frame filter last counted noise. */
+  private lastNoiseAt = -Infinity
   private resyncTimer: TimerHandle | null = null
   private readonly onResync = (): void => { this.resyncTimer = null; this.resync() }
 
@@ -123,6 +127,7 @@ export class BoardPins implements FirmataFrameTap {
 
   /** The frame filter counted noise: check every port again soon (a report it garbled is recovered). */
   resyncSoon(): void {
+    this.lastNoiseAt = this.clock.monotonic()
     if (this.resyncTimer === null) this.resyncTimer = this.clock.setTimeout(this.onResync, RESYNC_MS)
   }
 
@@ -133,7 +138,10 @@ export class BoardPins implements FirmataFrameTap {
     if (i < 0) return
     const g = this.guards[i]
     const stale = g.open && g.roundGen !== this.gen
-    const v = g.report(value, this.board.filter.noise, this.clock.monotonic())
+    const f = this.board.filter
+    const now = this.clock.monotonic()
+    const quiet = f.noise === f.noiseAtChunkStart && now - this.lastNoiseAt >= QUIET_MS
+    const v = g.report(value, f.noise, now, quiet)
     if (v === Verdict.QUERY) { if (!g.open) this.round(g); return }
     if (v === Verdict.IGNORE) return
     if (stale) { this.round(g); return } // sent before the last setup: it cannot judge it
@@ -141,6 +149,8 @@ export class BoardPins implements FirmataFrameTap {
     if (v === Verdict.OK) {
       const chans = this.guardChannels[i]
       for (let k = 0; k < chans.length; k++) {
+        const p = g.pulseAt(k)
+        if (p >= 0) { const [from, to] = g.pulseSpan(k); chans[k].digitalPulse(p, from, to) }
         chans[k].digital(g.levelAt(k), g.edgeAt(k))
         this.confirm(chans[k])
       }

@@ -80,6 +80,17 @@ export class ButtonChannel implements PressEvents, LoopEvents {
     this.detector.sample(level === this.pressedLevel, edgeMono)
   }
 
+  /**
+   * A level the board reported from `fromMono` to `toMono` and took back before it could be
+   * confirmed (board-pins.ts): a press if it lasted the debounce and the hold, else nothing.
+   */
+  digitalPulse(level: number, fromMono: number, toMono: number): void {
+    const c = this.config
+    if (toMono - fromMono < Math.max(c.debounce_ms, c.hold_ms)) return
+    this.detector.sample(level === this.pressedLevel, fromMono)
+    this.detector.sample(level !== this.pressedLevel, toMono)
+  }
+
   /** Already-decoded contact state (gpio-keys applies the polarity in the kernel). */
   contact(pressed: boolean): void {
     this.detector.sample(pressed)

@@ -47,6 +47,14 @@ export class FirmataPortGuard {
   private readonly claimedAt: number[] = []
   /** Monotonic ms each confirmed level began: the first report that claimed it (or the confirmation). */
   private readonly edge: number[] = []
+  /** Per claim: made on a quiet line, the filter's noise count then, and when a report took it back (-1 not). */
+  private readonly claimQuiet: boolean[] = []
+  private readonly claimNoise: number[] = []
+  private readonly revertAt: number[] = []
+  /** After an OK verdict: a pulse (claimed level, from, to) the board reported and took back before the round, -1 none. */
+  private readonly pulse: number[] = []
+  private readonly pulseFrom: number[] = []
+  private readonly pulseTo: number[] = []
   private allMask = 0
   private statesGot = 0
   private noiseAt = 0
@@ -73,12 +81,25 @@ export class FirmataPortGuard {
     this.claimed.push(-1)
     this.claimedAt.push(0)
     this.edge.push(0)
+    this.claimQuiet.push(false)
+    this.claimNoise.push(0)
+    this.revertAt.push(-1)
+    this.pulse.push(-1)
+    this.pulseFrom.push(0)
+    this.pulseTo.push(0)
   }
 
   /** Confirmed level of watched pin index i (0/1, -1 not yet known). */
   levelAt(i: number): number { return this.level[i] }
   /** When the confirmed level of pin index i began (monotonic ms). */
   edgeAt(i: number): number { return this.edge[i] }
+  /**
+   * After an OK verdict: the level of a pulse on pin index i that the board reported and took back
+   * before the round answered (-1 none), with pulseFrom/pulseTo. Taken only if both reports came on a
+   * quiet line and no noise came until the round's answer: a press shorter than a slow round trip.
+   */
+  pulseAt(i: number): number { return this.pulse[i] }
+  pulseSpan(i: number): [number, number] { return [this.pulseFrom[i], this.pulseTo[i]] }
 
   /** A round was sent at `now` in setup generation `gen`, the filter's noise count being `noise`. */
   startRound(now: number, gen: number, noise: number): void {
@@ -111,7 +132,8 @@ export class FirmataPortGuard {
     return true
   }
 
-  report(value: number, noise: number, now: number): Verdict {
+  /** A DIGITAL_MESSAGE; `quiet`: no noise on the line for a while before it (board-pins.ts). */
+  report(value: number, noise: number, now: number, quiet = false): Verdict {
     if (this.open && this.statesGot === this.allMask) {
       // the answer to the round (or a change the board reported after answering it: just as current)
       this.open = false
@@ -119,9 +141,19 @@ export class FirmataPortGuard {
       if (this.wrongPin >= 0) return Verdict.WRONG
       for (let i = 0; i < this.pins.length; i++) {
         const bit = (value >> (this.pins[i] & 7)) & 1
-        if (this.claimed[i] >= 0 && this.claimed[i] !== bit) this.unconfirmed++
+        this.pulse[i] = -1
+        if (this.claimed[i] >= 0 && this.claimed[i] !== bit) {
+          if (this.revertAt[i] >= 0 && this.claimQuiet[i] && this.claimNoise[i] === noise && this.level[i] === bit) {
+            this.pulse[i] = this.claimed[i]
+            this.pulseFrom[i] = this.claimedAt[i]
+            this.pulseTo[i] = this.revertAt[i]
+          } else {
+            this.unconfirmed++
+          }
+        }
         if (bit !== this.level[i]) this.edge[i] = this.claimed[i] === bit ? this.claimedAt[i] : now
         this.claimed[i] = -1
+        this.revertAt[i] = -1
         this.level[i] = bit
       }
       this.lastOk = now
@@ -130,8 +162,19 @@ export class FirmataPortGuard {
     let changed = false
     for (let i = 0; i < this.pins.length; i++) {
       const bit = (value >> (this.pins[i] & 7)) & 1
-      if (bit === this.level[i]) continue
-      if (this.claimed[i] !== bit) { this.claimed[i] = bit; this.claimedAt[i] = now }
+      if (bit === this.level[i]) {
+        // a claim taken back before any round answered: remember when (a short real press, or noise)
+        if (this.claimed[i] >= 0 && this.revertAt[i] === -1) this.revertAt[i] = quiet ? now : -2
+        continue
+      }
+      // a new claim, or the same level claimed again after being taken back (a second press: it restarts)
+      if (this.claimed[i] !== bit || this.revertAt[i] !== -1) {
+        this.claimed[i] = bit
+        this.claimedAt[i] = now
+        this.claimQuiet[i] = quiet
+        this.claimNoise[i] = noise
+        this.revertAt[i] = -1
+      }
       changed = true
     }
     return changed ? Verdict.QUERY : Verdict.IGNORE

@@ -83,7 +83,7 @@ t.test(`Firmata fault soak: seed ${SEED}, ${DURATION_MS / 1000} s`, async (t) =>
     else peer.setDigital(BUTTONS[d].pin!, d === 2 ? 0 : 1)
     await sink.until(() => alerts(d) > before, `press ${presses[d]} on ${BUTTONS[d].id} alerted`, BOUND.press + ROOM + holdMs + 3000)
     note('press->alert (with faults)', ms(t0, sink.inputs.filter((i) => i.device === d && i.kind === Kind.PANIC).at(-1)!.at))
-    await sleep(80) // released for longer than the debounce before the next press
+    await sleep(300) // released long enough to be confirmed before the next step (else a re-press merges with it)
   }
 
   /** A fault episode: every button faulted once within `bound` of `from`, then restored within BOUND.restore of `back`. */
@@ -103,7 +103,7 @@ t.test(`Firmata fault soak: seed ${SEED}, ${DURATION_MS / 1000} s`, async (t) =>
     ['press', 5, () => press(Math.floor(rnd() * 4), 150 + rnd() * 250)],
     ['noise', 3, async () => {
       peer.babble(500 + Math.floor(rnd() * 3000), rnd)
-      if (rnd() < 0.6) await press(Math.floor(rnd() * 4), 200 + rnd() * 200, () => peer.babble(200 + Math.floor(rnd() * 800), rnd))
+      if (rnd() < 0.6) await press(Math.floor(rnd() * 4), 300 + rnd() * 200, () => peer.babble(200 + Math.floor(rnd() * 800), rnd))
       await sleep(100)
     }],
     ['reset', 2, async () => {
