@@ -68,13 +68,19 @@ async function whistles(ctx: DriverFactoryContext, out: BuiltDrivers): Promise<v
   })
   let driver: DeviceDriver
   if (transport.driver === 'bluez') {
-    driver = new HwBluezDriver(dctx(ctx, 'ble-bluez'), receiver, hwBluezOptionsFromConfig(transport, GATEWAY_DEVICE, true))
+    driver = new HwBluezDriver(dctx(ctx, 'ble-bluez'), receiver, hwBluezOptionsFromConfig(transport, GATEWAY_DEVICE, true, shortestSupervisionMs(all)))
   } else {
     const sim = new SimBleWhistle(dctx(ctx, 'ble-sim'), receiver, { gatewayDevice: GATEWAY_DEVICE })
     driver = sim
     for (const s of specs) out.twins.set(s.config.id, whistleTwinControl(sim, s.config, s.key))
   }
   out.drivers.push(withFlush(driver, () => receiver.flush()))
+}
+
+/** The shortest supervision interval of the supervised BLE devices (they advertise on their own); 0 = none. */
+function shortestSupervisionMs(all: readonly BleWhistleConfig[]): number {
+  const s = all.map((c) => c.supervision_s).filter((x) => x > 0)
+  return s.length ? Math.min(...s) * 1000 : 0
 }
 
 function keyFor(ctx: DriverFactoryContext, c: BleWhistleConfig): string | null {
