@@ -323,6 +323,8 @@ export class HwBluezDriver implements DeviceDriver {
   private setState(state: BluezState, reason: string): void {
     if (state === this.state && reason === this.reason) return
     const link = linkOf(state)
+    // Counted, so an outage that is over before anyone looks still shows (issue 11 §7).
+    if (link === 'fault' && linkOf(this.state) !== 'fault') this.ctx.sink.count(this.opts.gatewayDevice, 'ble_transport_faults')
     this.state = state
     this.reason = reason
     if (link === 'fault') this.log.error({ state, reason }, 'BLE transport fault')

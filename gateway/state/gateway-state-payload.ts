@@ -39,6 +39,12 @@ export function gatewayStatePayload(gw: Gateway): object {
     counters.group_refused = g.counters.refused
     counters.group_stale = g.counters.stale
   }
+  // The BLE scanner (issue 11 §7): its link, faults (gateway_trouble) and counters live on
+  // device 0, which has no device state of its own; without this they were only in the log.
+  const st = gw.state
+  const ble = gw.devices.entries.some((e) => e.kind === 'ble-whistle')
+    ? { ble: { status: st.status[0], reason: st.statusReason[0], faults: st.activeFaults(0), counters: Object.fromEntries(st.counters[0]) } }
+    : {}
   return {
     v: 1,
     site: gw.config.site,
@@ -59,6 +65,7 @@ export function gatewayStatePayload(gw: Gateway): object {
     ...(gw.hostHealth.lowDisk ? { disk_low: true } : {}),
     last_ack: gw.state.lastAck,
     ...(outboxProblem ? { outbox_problem: outboxProblem } : {}),
+    ...ble,
     open_alerts: [...gw.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
     recent_acks: gw.state.recentAcks,
   }

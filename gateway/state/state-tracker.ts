@@ -124,6 +124,9 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     this.status[device] = status
     this.statusReason[device] = reason
     this.dirty[device] = 1
+    // Device 0 is the gateway itself (the BLE scanner reports its link there): shown in the
+    // gateway state, so a scanner fault is published at once (issue 11 §7).
+    if (device === 0) this.gatewayDirty = true
   }
 
   count(device: number, counter: string, by: number): void {
