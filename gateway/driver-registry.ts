@@ -68,13 +68,19 @@ async function whistles(ctx: DriverFactoryContext, out: BuiltDrivers): Promise<v
   })
   let driver: DeviceDriver
   if (transport.driver === 'bluez') {
-    driver = new HwBluezDriver(dctx(ctx, 'ble-bluez'), receiver, hwBluezOptionsFromConfig(transport, GATEWAY_DEVICE, true))
+    driver = new HwBluezDriver(dctx(ctx, 'ble-bluez'), receiver, hwBluezOptionsFromConfig(transport, GATEWAY_DEVICE, true, shortestSupervisionMs(all)))
   } else {
     const sim = new SimBleWhistle(dctx(ctx, 'ble-sim'), receiver, { gatewayDevice: GATEWAY_DEVICE })
     driver = sim
     for (const s of specs) out.twins.set(s.config.id, whistleTwinControl(sim, s.config, s.key))
   }
-  out.drivers.push(withFlush(driver, () => receiver.flush()))
+  out.drivers.push(withReceiver(driver, receiver))
+}
+
+/** The shortest supervision interval of the supervised BLE devices (they advertise on their own); 0 = none. */
+function shortestSupervisionMs(all: readonly BleWhistleConfig[]): number {
+  const s = all.map((c) => c.supervision_s).filter((x) => x > 0)
+  return s.length ? Math.min(...s) * 1000 : 0
 }
 
 function keyFor(ctx: DriverFactoryContext, c: BleWhistleConfig): string | null {
@@ -85,14 +91,15 @@ function keyFor(ctx: DriverFactoryContext, c: BleWhistleConfig): string | null {
   return key
 }
 
-/** Stop the transport, then persist the receiver's replay counters. */
-function withFlush(d: DeviceDriver, flush: () => Promise<void>): DeviceDriver {
+/** Start the receiver's heartbeat flush with the transport; stop the transport, then persist the replay counters. */
+function withReceiver(d: DeviceDriver, receiver: WhistleReceiver): DeviceDriver {
   return {
     kind: d.kind,
-    start: (signal) => d.start(signal),
+    start: (signal) => { receiver.start(); return d.start(signal) },
     stop: async () => {
       await d.stop()
-      await flush()
+      receiver.stop()
+      await receiver.flush()
     },
   }
 }

@@ -10,6 +10,11 @@
  *   3. raise a gateway trouble alert, and power-cycle again
  *   then keep power-cycling every `silenceMs`, without further alerts.
  *
+ * With `escalate: false` (no configured device is expected to advertise on
+ * its own: press-only buttons, issue 11 §7) silence is normal at a quiet post:
+ * the watchdog only restarts discovery, once per `silenceMs` of silence, and
+ * never power-cycles the adapter or raises trouble.
+ *
  * Any advertisement resets it; if the trouble alert was raised, `restored()`
  * reports the recovery. Pure state machine over the injected Clock, so it is
  * tested with FakeClock. kick() is on the hot path: one monotonic read and a
@@ -32,6 +37,8 @@ export interface WatchdogOptions {
   /** 0 disables the watchdog. */
   silenceMs: number
   stepMs: number
+  /** false: only restart discovery on silence (see above). Default true. */
+  escalate?: boolean
 }
 
 export const WatchdogStep = { OK: 0, RESTARTED: 1, POWER_CYCLED: 2, TROUBLE: 3 } as const
@@ -101,6 +108,16 @@ export class DiscoveryWatchdog {
   }
 
   private escalate(quiet: number): void {
+    if (this.options.escalate === false) {
+      // Quiet post, nothing expected: the cheap remedy for a discovery that stopped silently,
+      // then wait another full silence period (an advert in between resets it).
+      this.step = WatchdogStep.RESTARTED
+      this.counts.restarts++
+      this.run(WatchdogStep.RESTARTED, this.actions.restartDiscovery)
+      this.lastAdvert = this.clock.monotonic()
+      this.arm(this.options.silenceMs)
+      return
+    }
     switch (this.step) {
       case WatchdogStep.OK:
         this.step = WatchdogStep.RESTARTED

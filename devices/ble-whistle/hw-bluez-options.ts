@@ -15,6 +15,14 @@ export interface HwBluezOptions {
   gatewayDevice: number
   /** Whether BLE devices are configured; the watchdog runs only then. */
   devicesExpected: boolean
+  /**
+   * The shortest `supervision_s` (ms) of the configured BLE devices that are supervised (they
+   * advertise on their own, e.g. beacon mode); 0 = none is. Silence shorter than this is
+   * normal, so the watchdog waits at least this long; with 0 a silent street is normal and
+   * the watchdog only restarts discovery (issue 11 §7: a quiet site was power-cycled twice
+   * and raised gateway_trouble).
+   */
+  supervisedAdvertMs?: number
   watchdogSilenceMs: number
   watchdogStepMs: number
   retryMinMs: number
@@ -22,9 +30,9 @@ export interface HwBluezOptions {
   callTimeoutMs: number
 }
 
-export function hwBluezOptionsFromConfig(cfg: BleTransportConfig, gatewayDevice: number, devicesExpected: boolean): HwBluezOptions {
+export function hwBluezOptionsFromConfig(cfg: BleTransportConfig, gatewayDevice: number, devicesExpected: boolean, supervisedAdvertMs = 0): HwBluezOptions {
   return {
-    adapter: cfg.adapter, busAddress: cfg.bus_address, gatewayDevice, devicesExpected,
+    adapter: cfg.adapter, busAddress: cfg.bus_address, gatewayDevice, devicesExpected, supervisedAdvertMs,
     watchdogSilenceMs: cfg.watchdog_silence_s * 1000, watchdogStepMs: cfg.watchdog_step_s * 1000,
     retryMinMs: cfg.retry_min_ms, retryMaxMs: cfg.retry_max_ms, callTimeoutMs: cfg.call_timeout_ms,
   }

@@ -57,7 +57,12 @@ export class HwBluezDriver implements DeviceDriver {
       ctx.sink.count(opts.gatewayDevice, 'ble_handler_error')
       this.log.warn({ err: errorText(e) }, 'advertisement handler threw')
     })
-    this.watchdog = new DiscoveryWatchdog(ctx.clock, { silenceMs: opts.devicesExpected ? opts.watchdogSilenceMs : 0, stepMs: opts.watchdogStepMs }, {
+    const supervised = opts.supervisedAdvertMs ?? 0
+    this.watchdog = new DiscoveryWatchdog(ctx.clock, {
+      silenceMs: opts.devicesExpected && opts.watchdogSilenceMs > 0 ? Math.max(opts.watchdogSilenceMs, supervised) : 0,
+      stepMs: opts.watchdogStepMs,
+      escalate: supervised > 0,
+    }, {
       restartDiscovery: () => this.ownAction(false),
       powerCycle: () => this.ownAction(true),
       trouble: (silentMs) => {
@@ -68,7 +73,8 @@ export class HwBluezDriver implements DeviceDriver {
       },
       restored: () => {
         this.log.warn({ adapter: opts.adapter }, 'BLE advertisements flowing again')
-        ctx.sink.input(opts.gatewayDevice, Kind.RESTORED, NaN, ctx.clock.now(), NaN, -1)
+        // value = the kind cleared (docs/protocol.md §Alert): clears gateway_trouble from the state.
+        ctx.sink.input(opts.gatewayDevice, Kind.RESTORED, Kind.GATEWAY_TROUBLE, ctx.clock.now(), NaN, -1)
         ctx.sink.linkStatus(opts.gatewayDevice, linkOf(this.state), 'advertisements flowing again')
       },
       actionFailed: (step: WatchdogStep, e) => this.log.warn({ step, err: errorText(e) }, 'watchdog action failed'),
@@ -317,6 +323,8 @@ export class HwBluezDriver implements DeviceDriver {
   private setState(state: BluezState, reason: string): void {
     if (state === this.state && reason === this.reason) return
     const link = linkOf(state)
+    // Counted, so an outage that is over before anyone looks still shows (issue 11 §7).
+    if (link === 'fault' && linkOf(this.state) !== 'fault') this.ctx.sink.count(this.opts.gatewayDevice, 'ble_transport_faults')
     this.state = state
     this.reason = reason
     if (link === 'fault') this.log.error({ state, reason }, 'BLE transport fault')

@@ -55,6 +55,10 @@ export class WhistleSlots {
   readonly lastPayload: Uint8Array[] = []
   readonly lastPayloadLen: Int32Array
   readonly lastHeartbeatMono: Float64Array
+  /** An advert held back by the heartbeat rate limit, reported by flushHeartbeats(). */
+  readonly pendingHeartbeat: Uint8Array
+  readonly pendingRssi: Float64Array
+  readonly pendingTime: Float64Array
   readonly lastBattery: Int16Array
 
   constructor(specs: readonly WhistleDeviceSpec[]) {
@@ -72,6 +76,9 @@ export class WhistleSlots {
     this.lastValidMono = new Float64Array(n).fill(-1)
     this.lastPayloadLen = new Int32Array(n).fill(-1)
     this.lastHeartbeatMono = new Float64Array(n).fill(-Infinity)
+    this.pendingHeartbeat = new Uint8Array(n)
+    this.pendingRssi = new Float64Array(n)
+    this.pendingTime = new Float64Array(n)
     this.lastBattery = new Int16Array(n).fill(-1)
 
     specs.forEach((spec, slot) => {

@@ -22,7 +22,7 @@
  * seen before always counts at once: a new press is never eaten.
  */
 import type { KeyObject } from 'node:crypto'
-import type { Clock } from '../time/clock.js'
+import type { Clock, TimerHandle } from '../time/clock.js'
 import { InputFlag, Kind } from '../../protocols/event-kinds.js'
 import { BUTTON_EVENT } from '../../protocols/ble/bthome-objects.js'
 import { BTHomeReading, decodeBTHome, readBTHomeHeader } from '../../protocols/ble/bthome.js'
@@ -88,6 +88,7 @@ export class WhistleReceiver implements AdvertHandler {
   private readonly ib = new IBeaconReading()
   private readonly ed = new EddystoneReading()
   private pairing = false
+  private flushTimer: TimerHandle | null = null
   private lastWall = -Infinity
   private mono = 0
   private onUnknown: PairingHook | null
@@ -179,7 +180,10 @@ export class WhistleReceiver implements AdvertHandler {
     if (verdict === CounterVerdict.SAME) {
       // An identical repeat of the last accepted packet is a burst repeat (a duplicate), not an attack.
       // After a restart the bytes are unknown: still not a new press, so drop it quietly.
-      if (t.lastPayloadLen[slot] < 0 || sameBytes(t.lastPayload[slot], t.lastPayloadLen[slot], sd)) return
+      if (t.lastPayloadLen[slot] < 0 || sameBytes(t.lastPayload[slot], t.lastPayloadLen[slot], sd)) {
+        if (!a.cached) this.heartbeat(slot, a) // an authentic repeat: the device is there
+        return this.sink.count(dev, 'duplicates')
+      }
       return this.sink.count(dev, 'ble_replay')
     }
     if (verdict === CounterVerdict.REPLAY) return this.sink.count(dev, a.cached ? 'ble_cached_stale' : 'ble_replay')
@@ -232,7 +236,8 @@ export class WhistleReceiver implements AdvertHandler {
     else tagged = TAG_HASH + (key = fnv1a(payload))
     const duplicate = this.dedupe.seen(slot, tagged, r.packetId >= 0, this.mono)
     if (!a.cached) this.heartbeat(slot, a)
-    if (duplicate) return
+    // Counted (issue 11 §10): the gateway's `duplicates` is "repeated inputs merged, normal for BLE bursts".
+    if (duplicate) return this.sink.count(dev, 'duplicates')
     if (r.battery >= 0 && r.battery <= 100) this.battery(slot, r.battery, a, key)
     // BlueZ's cached devices at start carry old data: state only, never an alert (issue 4 §2).
     if (a.cached) return
@@ -271,7 +276,8 @@ export class WhistleReceiver implements AdvertHandler {
     // Button tags advertise a configured "press" minor for a few seconds; each distinct press is one alert.
     const pressMinor = t.ibeaconPressMinor[slot]
     if (pressMinor < 0 || ib.minor !== pressMinor) return
-    if (this.dedupe.seen(slot, TAG_IBEACON + ib.minor, false, this.mono) || a.cached) return
+    if (a.cached) return
+    if (this.dedupe.seen(slot, TAG_IBEACON + ib.minor, false, this.mono)) return this.sink.count(dev, 'duplicates')
     const kind = t.pressKind[slot]
     if (kind >= 0) this.sink.input(dev, kind, 1, a.time, a.rssi, ib.minor)
   }
@@ -298,11 +304,46 @@ export class WhistleReceiver implements AdvertHandler {
     if (d > 0 && d !== Infinity) this.mono += d
   }
 
+  /**
+   * At most one heartbeat per HEARTBEAT_MIN_INTERVAL_MS, but never a stale one (issue 11 §8:
+   * technicians judge range by the RSSI): an advert inside the window is kept as pending, and
+   * flushHeartbeats() (every HEARTBEAT_MIN_INTERVAL_MS, from the driver) reports the latest.
+   */
   private heartbeat(slot: number, a: RawAdvert): void {
+    const t = this.t
     const now = this.mono
-    if (now - this.t.lastHeartbeatMono[slot] < HEARTBEAT_MIN_INTERVAL_MS) return
-    this.t.lastHeartbeatMono[slot] = now
-    this.sink.input(this.t.index[slot], Kind.ADVERTISEMENT, NaN, a.time, a.rssi, -1)
+    if (now - t.lastHeartbeatMono[slot] < HEARTBEAT_MIN_INTERVAL_MS) {
+      t.pendingHeartbeat[slot] = 1
+      t.pendingRssi[slot] = a.rssi
+      t.pendingTime[slot] = a.time
+      return
+    }
+    t.lastHeartbeatMono[slot] = now
+    t.pendingHeartbeat[slot] = 0
+    this.sink.input(t.index[slot], Kind.ADVERTISEMENT, NaN, a.time, a.rssi, -1)
+  }
+
+  /** Report the latest advert of each device whose heartbeat was held back by the rate limit. */
+  flushHeartbeats(): void {
+    const t = this.t
+    for (let slot = 0; slot < t.count; slot++) {
+      if (t.pendingHeartbeat[slot] === 0) continue
+      t.pendingHeartbeat[slot] = 0
+      t.lastHeartbeatMono[slot] = this.mono
+      this.sink.input(t.index[slot], Kind.ADVERTISEMENT, NaN, t.pendingTime[slot], t.pendingRssi[slot], -1)
+    }
+  }
+
+  /** Start the pending-heartbeat flush (call when the transport starts; stop() ends it). */
+  start(): void {
+    if (this.flushTimer !== null) return
+    const loop = (): void => { this.flushTimer = this.clock.setTimeout(loop, HEARTBEAT_MIN_INTERVAL_MS); this.flushHeartbeats() }
+    this.flushTimer = this.clock.setTimeout(loop, HEARTBEAT_MIN_INTERVAL_MS)
+  }
+
+  stop(): void {
+    if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer)
+    this.flushTimer = null
   }
 
   /** Battery is latest-value state: reported when it changes. */

@@ -174,6 +174,8 @@ export class EventCore implements DeviceInputSink {
   }
 
   count(device: number, counter: string, by = 1): void {
+    // A driver's own merge of repeats (BLE burst dedupe) is a duplicate like the core's (issue 11 §10).
+    if (counter === 'duplicates') this.counters.duplicates += by
     this.health?.count(device, counter, by)
   }
 

@@ -7,7 +7,7 @@
 import type { GatewayParts } from '../gateway-parts.js'
 
 /** What the payload reads of the gateway (issue 18: a narrow view, not the class). */
-type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'dc09' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
+type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'dc09' | 'devices' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
 import { VERSION } from '../version.js'
 
 /** The gateway's counters by name, as the retained state carries them (and /metrics exposes them, issue 14). */
@@ -58,6 +58,12 @@ export function gatewayStatePayload(gw: StateSource): object {
   const counters = gatewayCounters(gw)
   const g = gw.group?.fanout
   const d = gw.dc09?.sender
+  // The BLE scanner (issue 11 §7): its link, faults (gateway_trouble) and counters live on
+  // device 0, which has no device state of its own; without this they were only in the log.
+  const st = gw.state
+  const ble = gw.devices.entries.some((e) => e.kind === 'ble-whistle')
+    ? { ble: { status: st.status[0], reason: st.statusReason[0], faults: st.activeFaults(0), counters: Object.fromEntries(st.counters[0]) } }
+    : {}
   return {
     v: 1,
     site: gw.config.site,
@@ -79,6 +85,7 @@ export function gatewayStatePayload(gw: StateSource): object {
     ...(gw.hostHealth.lowDisk ? { disk_low: true } : {}),
     last_ack: gw.state.lastAck,
     ...(outboxProblem ? { outbox_problem: outboxProblem } : {}),
+    ...ble,
     open_alerts: [...gw.state.open.values()].map(({ id, device, kind, hw_time }) => ({ id, device, kind, hw_time })),
     recent_acks: gw.state.recentAcks,
   }

@@ -23,6 +23,8 @@ export interface AlertRecord {
 }
 
 const MAX_OPEN = 50
+/** Fault kinds whose value says which one (docs/devices/lamp-box.md: channel 1 red / 2 blue, fault causes). */
+const DETAILED: ReadonlySet<number> = new Set([Kind.CHANNEL_FAULT, Kind.LAMP_FAULT, Kind.DEVICE_FAULT])
 const MAX_ACKS = 20
 
 export class StateTracker implements EventSink, DeviceHealthListener {
@@ -39,6 +41,8 @@ export class StateTracker implements EventSink, DeviceHealthListener {
   /** Reads the lamp box's current pattern (shown in its device state); none without a lamp box. */
   lampSource: (() => string) | null = null
   readonly open = new Map<string, AlertRecord>()
+  /** Standing details of DETAILED kinds, by device × 64 + kind (off the hot path: alerts are rare). */
+  private readonly details = new Map<number, Set<number>>()
   readonly recentAcks: AlertRecord[] = []
   gatewayDirty = true
 
@@ -53,6 +57,22 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     this.statusReason = new Array<string>(n).fill('')
     this.counters = Array.from({ length: n }, () => new Map<string, number>())
     this.lastAlert = new Array<AlertRecord | null>(n).fill(null)
+  }
+
+  /**
+   * A kind with a detail (channel, cause) can stand twice at once: red AND blue channel faulty.
+   * Restoring one clears the kind only when no other detail of it stands (issue 11 §3: the
+   * device must not show fine while one of two faults remains). Detail 0 clears them all.
+   */
+  private clearFault(d: number, kind: number, detail: number): void {
+    const key = d * 64 + kind
+    const set = this.details.get(key)
+    if (set && detail > 0) {
+      set.delete(detail)
+      if (set.size > 0) return
+    }
+    this.details.delete(key)
+    this.faults[d] &= ~(1 << kind)
   }
 
   onEvent(ev: CoreEvent): void {
@@ -72,9 +92,15 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     if (ev.kind === Kind.RESTORED) {
       // value = restored kind + 256 × detail (docs/protocol.md §Alert)
       const k = ev.value % 256
-      if (k >= 0 && k < 32) this.faults[d] &= ~(1 << k)
+      if (k >= 0 && k < 32) this.clearFault(d, k, Math.floor(ev.value / 256))
     } else if (isFaultKind(ev.kind)) {
       this.faults[d] |= 1 << ev.kind
+      if (DETAILED.has(ev.kind) && ev.value >= 1 && ev.value < 256 && Number.isInteger(ev.value)) {
+        const key = d * 64 + ev.kind
+        let set = this.details.get(key)
+        if (!set) this.details.set(key, (set = new Set()))
+        set.add(ev.value)
+      }
     }
     if (ev.kind === Kind.LOW_BATTERY && Number.isFinite(ev.value)) this.battery[d] = ev.value
     // Off the steady-state path: alerts are rare, so building the record here is fine.
@@ -124,6 +150,9 @@ export class StateTracker implements EventSink, DeviceHealthListener {
     this.status[device] = status
     this.statusReason[device] = reason
     this.dirty[device] = 1
+    // Device 0 is the gateway itself (the BLE scanner reports its link there): shown in the
+    // gateway state, so a scanner fault is published at once (issue 11 §7).
+    if (device === 0) this.gatewayDirty = true
   }
 
   count(device: number, counter: string, by: number): void {

@@ -6,7 +6,8 @@
  *
  *   post   problem: status offline; no status (station) or no state; state
  *          older than the stale limit (overdue); station link down (local:
- *          connecting/disconnected); outbox_problem set.
+ *          connecting/disconnected); outbox_problem set; BLE scanner
+ *          fault/offline or with an active fault (gateway_trouble).
  *          note:    walk-test mode.
  *   device problem: status missing, fault or offline; any active fault;
  *          configured (local) but no state published.
@@ -135,6 +136,13 @@ function postRow(p: { site: string; post: string; status?: Json | null; state?: 
   if (local && (station === 'disconnected' || station === 'connecting')) problems.push(`station link ${station}: alerts wait in the outbox (check the network and station.url)`)
   const outboxProblem = st ? str(st.outbox_problem) : null
   if (outboxProblem) problems.push(`outbox: ${outboxProblem}`)
+  const ble = st && typeof st.ble === 'object' && st.ble !== null ? (st.ble as Json) : null
+  if (ble) {
+    const bs = str(ble.status)
+    const why = str(ble.reason) ? `: ${str(ble.reason)}` : ''
+    if (bs === 'fault' || bs === 'offline') problems.push(`BLE scanner ${bs}${why} (whistles and SOS buttons are not heard)`)
+    if (Array.isArray(ble.faults)) for (const f of ble.faults) if (typeof f === 'string') problems.push(`BLE scanner: ${f}`)
+  }
   const mode = st ? str(st.mode) : null
   if (mode === 'walk_test') notes.push('walk test running: its alerts are marked test')
   if (status === 'offline' && p.devices.size) notes.push('device values are the last ones known before it went offline')

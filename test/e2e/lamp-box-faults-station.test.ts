@@ -66,3 +66,22 @@ t.test('missing comes supervision_s after the last good poll, not a poll later (
   post.slave.mode = 'normal'
   await until(() => post.of('restored', 'lamp-box').some((a) => a.value === Kind.MISSING), 'restored (value: missing) at the station')
 })
+
+t.test('two channel faults at once: restoring one leaves the other standing (issue 11 §3)', async (t) => {
+  const post = await lampPost(t, {}, 4)
+  const m = post.slave.model
+  const faults = (): string[] | undefined => post.deviceStates.get('lamp-box')?.faults as string[] | undefined
+  m.redShorted = true // red draws far above max_ma
+  m.blueBroken = true // blue draws nothing while it should be lit
+  await until(() => post.of('channel_fault').length === 2, 'two channel_fault alerts (red and blue)')
+  t.same(post.of('channel_fault').map((a) => a.value).sort(), [1, 2])
+  m.redShorted = false
+  await until(() => post.of('restored').some((a) => a.value === Kind.CHANNEL_FAULT + 256 * 1), 'red restored')
+  // The restore marked the device state dirty: it is republished within a second.
+  post.deviceStates.delete('lamp-box')
+  await until(() => faults() !== undefined, 'the device state after the restore')
+  t.ok(faults()?.includes('channel_fault'), `blue is still faulty: the state keeps channel_fault (${JSON.stringify(faults())})`)
+  m.blueBroken = false
+  await until(() => post.of('restored').some((a) => a.value === Kind.CHANNEL_FAULT + 256 * 2), 'blue restored')
+  await until(() => faults()?.length === 0, 'no fault left')
+})

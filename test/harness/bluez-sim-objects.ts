@@ -17,7 +17,11 @@ export interface AdapterBehaviour {
   startDiscovery(): void
   stopDiscovery(): void
   removeDevice(path: string): void
+  /** A slow bluetoothd (issue 11: peers that answer late): each Adapter1 method call waits this long. */
+  callDelayMs: number
 }
+
+const later = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve())
 
 export class ObjectManagerIface extends Interface {
   constructor(private readonly managed: () => unknown) { super('org.freedesktop.DBus.ObjectManager') }
@@ -36,9 +40,9 @@ export class AdapterIface extends Interface {
   get Powered(): boolean { return this.b.powered }
   set Powered(on: boolean) { this.b.setPowered(on) }
   get Discovering(): boolean { return this.b.discovering }
-  SetDiscoveryFilter(filter: Record<string, { value: unknown }>): void { this.b.setDiscoveryFilter(filter) }
-  StartDiscovery(): void { this.b.startDiscovery() }
-  StopDiscovery(): void { this.b.stopDiscovery() }
+  async SetDiscoveryFilter(filter: Record<string, { value: unknown }>): Promise<void> { await later(this.b.callDelayMs); this.b.setDiscoveryFilter(filter) }
+  async StartDiscovery(): Promise<void> { await later(this.b.callDelayMs); this.b.startDiscovery() }
+  async StopDiscovery(): Promise<void> { await later(this.b.callDelayMs); this.b.stopDiscovery() }
   RemoveDevice(path: string): void { this.b.removeDevice(path) }
 }
 AdapterIface.configureMembers({

@@ -64,6 +64,8 @@ export class BluezSim implements AdapterBehaviour {
   discovering = false
   /** Another program holds the controller: StartDiscovery fails with InProgress and nothing starts. */
   busyScanner = false
+  /** bluetoothd answers Adapter1 method calls this late (issue 11: a slow peer). */
+  callDelayMs = 0
   /** The last SetDiscoveryFilter dict (values unwrapped), for asserts. */
   filter: Record<string, unknown> | null = null
   readonly calls = { setFilter: 0, start: 0, stop: 0, powerOff: 0, powerOn: 0 }
@@ -287,6 +289,19 @@ export class BluezSim implements AdapterBehaviour {
     if (!this.devices.delete(path)) return
     this.om?.InterfacesRemoved(path, ['org.freedesktop.DBus.Properties', 'org.bluez.Device1'])
     this.unexport(path)
+  }
+
+  /**
+   * A device babbling garbage (issue 11): `count` adverts from `address` whose service data
+   * (BTHome UUID) and manufacturer data are random bytes; `rnd` makes it repeatable.
+   */
+  babble(address: string, count: number, rnd: () => number, uuid = '0000fcd2-0000-1000-8000-00805f9b34fb'): number {
+    let heard = 0
+    for (let i = 0; i < count; i++) {
+      const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)))
+      if (this.advertise(address, { rssi: -40 - Math.floor(rnd() * 50), serviceData: { [uuid]: bytes(1 + Math.floor(rnd() * 28)) }, manufacturerData: { [Math.floor(rnd() * 0xffff)]: bytes(Math.floor(rnd() * 20)) } })) heard++
+    }
+    return heard
   }
 
   /** A flood of advertisements; see bluez-sim-flood.ts. */

@@ -20,6 +20,8 @@ export type SlaveMode =
   | 'partial' // first half of each reply, then nothing
   | 'noise' // random bytes before each valid reply
   | 'garbage' // random bytes instead of replies
+  | 'late' // each reply `lateMs` after its request (past the master's timeout)
+  | 'other-unit' // replies carry another unit id (a second device on the bus, a wrong address switch)
 
 import { seededRandom } from './seeded-random.js'
 export { seededRandom }
@@ -38,6 +40,11 @@ export class LampBoxSlave implements RtuFrameSink {
   mode: SlaveMode = 'normal'
   /** Delay before each reply, ms (a slow controller or a long poll). */
   replyDelayMs = 0
+  /** The delay of mode 'late'. */
+  lateMs = 400
+  /** Until this performance.now(), the controller is rebooting: it answers nothing (reset()). */
+  private bootingUntil = 0
+  private babbleTimer: NodeJS.Timeout | null = null
   readonly requests: SlaveRequest[] = []
   /** Called when a pattern write (FC16/FC06 at HR_PATTERN) has arrived: value, performance.now(). */
   onPatternWrite: ((pattern: number, at: number) => void) | null = null
@@ -61,6 +68,7 @@ export class LampBoxSlave implements RtuFrameSink {
   }
 
   async close(): Promise<void> {
+    this.babble(0)
     const p = this.port
     this.port = null
     if (!p || !p.isOpen) return
@@ -74,6 +82,28 @@ export class LampBoxSlave implements RtuFrameSink {
   async reopen(): Promise<this> {
     await this.close()
     return this.open()
+  }
+
+  /**
+   * The controller resets (brown-out, watchdog, a technician's power cycle; issue 11): its
+   * volatile registers go back to power-on values (pattern normal) and it answers nothing
+   * for `bootMs` while it boots.
+   */
+  reset(bootMs = 300): void {
+    this.model.reboot()
+    this.bootingUntil = performance.now() + bootMs
+    this.framer.reset()
+  }
+
+  /**
+   * A device babbling on the line by itself (a faulty transceiver stuck transmitting, another
+   * master): `bytes` random bytes every `everyMs` until babble(0). Not in reply to anything.
+   */
+  babble(bytes: number, everyMs = 30): void {
+    if (this.babbleTimer) clearInterval(this.babbleTimer)
+    this.babbleTimer = null
+    if (bytes <= 0) return
+    this.babbleTimer = setInterval(() => this.inject(this.randomBytes(bytes)), everyMs)
   }
 
   /** Write raw bytes onto the line (noise injection from a test). */
@@ -100,8 +130,10 @@ export class LampBoxSlave implements RtuFrameSink {
       this.onPatternWrite?.(fc === 16 ? (buf[off + 7] << 8) | buf[off + 8] : (buf[off + 4] << 8) | buf[off + 5], at)
     }
     if (unit !== this.model.unitId) return // not ours (0 = broadcast: never answered, §2.1)
+    if (at < this.bootingUntil) return // still booting after a reset
     const resp = this.answer(buf, off, len)
-    if (this.replyDelayMs > 0) setTimeout(() => this.send(resp), this.replyDelayMs)
+    const delay = this.mode === 'late' ? this.lateMs : this.replyDelayMs
+    if (delay > 0) setTimeout(() => this.send(resp), delay)
     else this.send(resp)
   }
 
@@ -163,7 +195,8 @@ export class LampBoxSlave implements RtuFrameSink {
     const p = this.port
     if (!p || !p.isOpen) return
     switch (this.mode) {
-      case 'normal': p.write(resp); break
+      case 'normal': case 'late': p.write(resp); break
+      case 'other-unit': resp[0] = (resp[0] % 247) + 1; sealFrame(resp, resp.length - 2); p.write(resp); break
       case 'silent': break
       case 'bad-crc': resp[resp.length - 1] ^= 0x5a; p.write(resp); break
       case 'partial': p.write(resp.subarray(0, resp.length >> 1)); break

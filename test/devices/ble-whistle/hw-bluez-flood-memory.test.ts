@@ -26,6 +26,9 @@ const ADDRESSES = 6000
 /** Generous: the bounded table is ~1 MiB; the rest is GC timing on a loaded machine. */
 const HEAP_BOUND_MIB = 24
 
+// 6,000 InterfacesAdded plus the flood take ~15 s alone, a minute on a loaded 2-core machine.
+t.setTimeout(180_000)
+
 class Counter implements AdvertHandler {
   flood = 0
   presses = 0

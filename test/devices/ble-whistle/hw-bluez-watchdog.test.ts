@@ -94,7 +94,7 @@ t.test('real stack: the driver restarts discovery, power-cycles, raises gateway 
   const clock = new FakeClock()
   const { sim, sink, driver } = await startBluezStack(t, {
     clock,
-    driver: { devicesExpected: true, watchdogSilenceMs: 60_000, watchdogStepMs: 20_000 },
+    driver: { devicesExpected: true, supervisedAdvertMs: 30_000, watchdogSilenceMs: 60_000, watchdogStepMs: 20_000 },
   })
   t.equal(driver.status().state, 'scanning')
   const stops = sim.calls.stop
@@ -114,7 +114,41 @@ t.test('real stack: the driver restarts discovery, power-cycles, raises gateway 
 
   sim.advertise('AA:BB:CC:00:20:01', { rssi: -60, serviceData: { [BTHOME_UUID]: bthomeServiceData({ packetId: 1, battery: 90 }) } })
   await waitFor(() => sink.inputs.length === 2, 'restored alert')
-  t.match(sink.inputs[1], { device: GW, kind: Kind.RESTORED })
-  t.equal(sink.lastLink(GW)?.status, 'online')
+  t.match(sink.inputs[1], { device: GW, kind: Kind.RESTORED, value: Kind.GATEWAY_TROUBLE }, 'restored carries the code of gateway_trouble (issue 11 §10)')
+  // The adapter's own Discovering=false from the power cycle can arrive after it: 'starting', then back.
+  await waitFor(() => sink.lastLink(GW)?.status === 'online', 'the scanner online')
   t.equal(driver.status().watchdogStep, WatchdogStep.OK)
+})
+
+t.test('real stack, a quiet post (no device advertises on its own): 100 s of silence restarts discovery, never power-cycles or alerts (issue 11 §7)', async (t) => {
+  const clock = new FakeClock()
+  const { sim, sink, driver } = await startBluezStack(t, {
+    clock,
+    driver: { devicesExpected: true, supervisedAdvertMs: 0, watchdogSilenceMs: 60_000, watchdogStepMs: 20_000 },
+  })
+  const stops = sim.calls.stop
+  clock.advance(60_000)
+  await waitFor(() => sim.calls.stop > stops && sim.discovering && driver.status().state === 'scanning', 'discovery restarted (the cheap remedy)')
+  // 100 s of silence in all: where an escalating watchdog power-cycles (80 s) and alerts (100 s).
+  for (let i = 0; i < 2; i++) { clock.advance(20_000); await new Promise((r) => setTimeout(r, 50)) }
+  t.equal(sim.calls.powerOff, 0, 'the adapter was not power-cycled')
+  t.equal(sink.inputs.length, 0, 'no gateway_trouble')
+  await waitFor(() => sink.lastLink(GW)?.status === 'online', 'the scanner online')
+  clock.advance(20_000)
+  await waitFor(() => sim.calls.stop >= stops + 2, 'restarted again after another full silence period')
+  t.equal(sim.calls.powerOff, 0)
+})
+
+t.test('supervised beacons with a long interval: the watchdog waits at least that long (issue 11 §7)', async (t) => {
+  const clock = new FakeClock()
+  const { sim, driver } = await startBluezStack(t, {
+    clock,
+    driver: { devicesExpected: true, supervisedAdvertMs: 120_000, watchdogSilenceMs: 60_000, watchdogStepMs: 20_000 },
+  })
+  const stops = sim.calls.stop
+  clock.advance(100_000)
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal(sim.calls.stop, stops, '100 s of silence is shorter than the beacon interval: nothing')
+  clock.advance(20_000)
+  await waitFor(() => sim.calls.stop > stops && driver.status().state === 'scanning', 'restart at the beacon interval')
 })
