@@ -6,15 +6,6 @@
  */
 import { parseArgs } from 'node:util'
 import { writeFileSync, rmSync } from 'node:fs'
-import mqtt from 'mqtt'
-import { loadConfig } from '../../gateway/config/load-config.js'
-import { loadSecrets } from '../../gateway/config/secrets.js'
-import { createLogger } from '../../gateway/logging.js'
-import { Gateway } from '../../gateway/gateway.js'
-import { defaultDrivers } from '../../gateway/driver-registry.js'
-import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
-import { prepareDemo, demoInfoFile, DEMO_SITE, DEMO_POST } from '../demo/demo-setup.js'
-import { StationConsole } from '../demo/station-console.js'
 
 const KEYS = `keys: p = press counter button · h = hold public button 2 s · w = blow whistle · c = cut a wire (not on plain contacts)
       m = lamp box loses mains · a = acknowledge (manual mode) · s = gateway state · q = quit
@@ -35,6 +26,12 @@ export async function runDemo(argv: string[]): Promise<number> {
 ${KEYS}`)
     return 0
   }
+  // Loaded after the usage checks so `demo --help` stays fast (issue 13 §5).
+  const [{ default: mqtt }, { loadConfig }, { loadSecrets }, { createLogger }, { Gateway }, { defaultDrivers }, { createFileOutbox }, { prepareDemo, demoInfoFile, DEMO_SITE, DEMO_POST }, { StationConsole }] = await Promise.all([
+    import('mqtt'), import('../../gateway/config/load-config.js'), import('../../gateway/config/secrets.js'), import('../../gateway/logging.js'),
+    import('../../gateway/gateway.js'), import('../../gateway/driver-registry.js'), import('../../gateway/outbox/create-outbox.js'),
+    import('../demo/demo-setup.js'), import('../demo/station-console.js'),
+  ])
   const t0 = Date.now()
   const print = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
   const setup = await prepareDemo(values.port ? Number(values.port) : 0)

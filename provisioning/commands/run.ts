@@ -1,13 +1,6 @@
 /** `safehouse run --config FILE`: the production gateway. SIGINT/SIGTERM stop it cleanly. */
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../../gateway/config/load-config.js'
 import { ConfigError } from '../../gateway/config/config-error.js'
-import { loadSecrets } from '../../gateway/config/secrets.js'
-import { createLogger } from '../../gateway/logging.js'
-import { Gateway } from '../../gateway/gateway.js'
-import { defaultDrivers } from '../../gateway/driver-registry.js'
-import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
-import { SystemdNotifier } from '../shared/systemd-notify.js'
 import { UsageError } from './usage-error.js'
 
 export async function runGateway(argv: string[]): Promise<number> {
@@ -17,6 +10,12 @@ export async function runGateway(argv: string[]): Promise<number> {
     return 0
   }
   if (!values.config) throw new UsageError('--config FILE is required (e.g. /etc/safehouse/config.yaml)')
+  // Loaded after the usage checks so `run --help` stays fast (issue 13 §5).
+  const [{ loadConfig }, { loadSecrets }, { createLogger }, { Gateway }, { defaultDrivers }, { createFileOutbox }, { SystemdNotifier }] = await Promise.all([
+    import('../../gateway/config/load-config.js'), import('../../gateway/config/secrets.js'), import('../../gateway/logging.js'),
+    import('../../gateway/gateway.js'), import('../../gateway/driver-registry.js'), import('../../gateway/outbox/create-outbox.js'),
+    import('../shared/systemd-notify.js'),
+  ])
   let config
   try {
     config = loadConfig(values.config)

@@ -4,8 +4,6 @@
  * as the simulator user (the only role allowed to publish sim/ topics).
  */
 import { readFileSync } from 'node:fs'
-import mqtt from 'mqtt'
-import { demoInfoFile } from '../demo/demo-setup.js'
 import { UsageError } from './usage-error.js'
 
 export async function simulate(argv: string[]): Promise<number> {
@@ -23,6 +21,8 @@ Examples:
     throw new UsageError(usage)
   }
   const [action, device, arg] = argv
+  // Loaded after the usage checks so `simulate --help` stays fast (issue 13 §5).
+  const [{ default: mqtt }, { demoInfoFile }] = await Promise.all([import('mqtt'), import('../demo/demo-setup.js')])
   let info: { port: number; username: string; password: string; site: string; post: string }
   try {
     info = JSON.parse(readFileSync(demoInfoFile(), 'utf8'))
