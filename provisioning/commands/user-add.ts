@@ -6,8 +6,6 @@
  */
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
-import { hashPassword } from '../../gateway/config/password-hash.js'
-import { emptySecrets, loadSecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { readSecretLine } from './read-secret.js'
 import { UsageError } from './usage-error.js'
 
@@ -29,6 +27,10 @@ Example:
   if (!name || !/^[a-zA-Z0-9_.-]{1,64}$/.test(name)) throw new UsageError('give a user NAME (letters, digits, _ . -; up to 64)')
   if (!values.role || !ROLES.includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
   if (!values.secrets) throw new UsageError('--secrets FILE is required (e.g. /etc/safehouse/secrets.yaml)')
+  // Loaded after the usage checks so `user add --help` stays fast (issue 13 §5).
+  const [{ hashPassword }, { emptySecrets, loadSecrets, writeSecrets }] = await Promise.all([
+    import('../../gateway/config/password-hash.js'), import('../../gateway/config/secrets.js'),
+  ])
   const password = await readSecretLine('Password for ' + name + ': ', !!values['password-stdin'])
   if (password.length < 8) throw new Error('the password must have at least 8 characters')
   const secrets = existsSync(values.secrets) ? loadSecrets(values.secrets, {}) : emptySecrets()
