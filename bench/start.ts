@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { load1, machineLine, median, ms } from './bench-stats.js'
 
-const ROUNDS = Number(process.argv[2] ?? 7)
+const ROUNDS = Number(process.argv[2] ?? 5)
 const root = resolve(fileURLToPath(import.meta.url), '../..')
 const cli = join(root, 'dist/provisioning/cli.js')
 if (!existsSync(cli)) throw new Error('dist/ is missing: npm run build first')
@@ -109,6 +109,7 @@ for (let r = 0; r < ROUNDS; r++) {
         ? await timeToAccept('mosquitto', ['-p', String(port)], port)
         : await timeToAccept(process.execPath, [cli, 'run', '--config', typicalPost(dir, port)], port)
     accept[who].push(spawned.ms)
+    process.stderr.write(`[start] round ${r + 1}: ${who} accepted after ${spawned.ms.toFixed(0)} ms\n`)
     if (who === 'safehouse' && r < 3) {
       await new Promise((res) => setTimeout(res, 10_000))
       rss.push(rssMiB(spawned.child.pid!))
@@ -128,6 +129,7 @@ const helpMs = helps.map(() => [] as number[])
 for (let r = 0; r < ROUNDS; r++) {
   bare.push(timeRun(['-e', '0']))
   helps.forEach(([, args], i) => helpMs[i].push(timeRun([cli, ...args])))
+  process.stderr.write(`[start] help round ${r + 1} done\n`)
 }
 const loadAfter = load1()
 rmSync(dir, { recursive: true, force: true })
