@@ -73,7 +73,7 @@ for (const row of ROWS) {
   }
   const { events, ms, observerMinor, observerMajor, alerts } = r.result
   const t = r.trace
-  const per10k = alerts > 0 ? ` (${(t.scavenges / alerts * 10_000).toFixed(2)} per 10,000 alerts)` : ''
+  const per10k = (row === 'alerts' || row === 'aedes') && alerts > 0 ? ` (${(t.scavenges / alerts * 10_000).toFixed(2)} per 10,000 alerts)` : ''
   lines.push(`| ${LABEL[row]} | ${events.toLocaleString('en')} | **${t.scavenges}**${per10k} / ${t.fullGcs} | ${observerMinor} / ${observerMajor} | ${(t.allocatedBytes / events).toFixed(1)} | ${(events / ms / 1000).toFixed(2)} M/s |`)
 }
 const loadAfter = load1()

@@ -27,6 +27,7 @@ import { testGateway, until, USERS } from '../test/harness/test-gateway.js'
 import { EventClass, Kind } from '../protocols/event-kinds.js'
 import type { CoreEvent } from '../gateway/core/event-core.js'
 import { summarize, ms, machineLine, type Summary } from './bench-stats.js'
+import { noDelay } from '../gateway/reconnect.js'
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const SUBS = (arg('subs') ?? '1,10,100').split(',').map(Number)
@@ -105,7 +106,7 @@ async function connectSubscribers(n: number, url: string, filter: string, opts: 
     const batch = await Promise.all(
       Array.from({ length: Math.min(10, n - i) }, async (_, k) => {
         const sub = i + k
-        const c = await mqtt.connectAsync(url, { ...opts, clientId: `bench-${tag}-${sub}`, reconnectPeriod: 0, clean: true })
+        const c = noDelay(await mqtt.connectAsync(url, { ...opts, clientId: `bench-${tag}-${sub}`, reconnectPeriod: 0, clean: true }))
         c.on('message', (_topic, payload) => tracker.deliver(sub, payload, performance.now()))
         const granted = await c.subscribeAsync(filter, { qos: 1 })
         if (granted[0]?.qos !== 1) throw new Error(`${tag} subscriber ${sub}: subscription to ${filter} not granted at QoS 1 (${JSON.stringify(granted)})`)
@@ -207,7 +208,8 @@ async function main(): Promise<void> {
       if (!PATHS.has('reference')) continue
       // (c) the same bytes, published straight into mosquitto by a plain mqtt.js client (QoS 1, MQTT 5 like the uplink)
       const ids = payloads.map((p) => (JSON.parse(p.toString()) as { id: string }).id)
-      const pub = await mqtt.connectAsync(mosq.url, { clientId: 'bench-reference-pub', protocolVersion: 5, reconnectPeriod: 0 })
+      // The reference publisher writes without Nagle too, as the gateway's uplink does (issue 13 §1).
+      const pub = noDelay(await mqtt.connectAsync(mosq.url, { clientId: 'bench-reference-pub', protocolVersion: 5, reconnectPeriod: 0 }))
       clients = await connectSubscribers(subs, mosq.url, alertFilter, station, tracker, 'reference')
       let next = 0
       const publishRecorded = (): string => {

@@ -7,7 +7,8 @@
  *
  *   npm run bench                      every bench in ORDER; a missing file is skipped
  *   npm run bench -- latency outbox    only these; their sections are replaced, the rest kept
- *   options: --out=FILE (default bench/RESULTS.md), --timeout=SECONDS per bench (default 900)
+ *   options: --out=FILE (default bench/RESULTS.md), --timeout=SECONDS per bench (default 900),
+ *            --soak-hour (bench/memory.ts adds a one-hour soak with heap snapshots)
  *
  * A bench prints one Markdown section on stdout and anything else on stderr
  * (passed through here). Output that does not start with a heading is kept
@@ -24,7 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { machine, machineLine } from './bench-stats.js'
 
 /** The suite, in the order it runs: the allocation proof first, on a quiet machine. */
-const ORDER = ['core-gc', 'latency', 'ble-decode', 'panic-latency', 'panic-station-latency', 'lamp-latency', 'lamp-core-latency', 'outbox', 'drain', 'ble-dbus-latency', 'ble-station-latency', 'group-fanout', 'ble-flood-memory', 'dc09', 'login-flood']
+const ORDER = ['core-gc', 'latency', 'ble-decode', 'panic-latency', 'panic-station-latency', 'lamp-latency', 'lamp-core-latency', 'outbox', 'drain', 'ble-dbus-latency', 'ble-station-latency', 'group-fanout', 'ble-flood-memory', 'dc09', 'login-flood', 'start', 'memory']
 /** Modules in bench/ that are not benchmarks. */
 const NOT_BENCHES = new Set(['run', 'bench-stats', 'gc-trace', 'core-gc-rows', 'login-flood-client'])
 const STDERR_TAIL_LINES = 30
@@ -44,6 +45,9 @@ interface Outcome {
   stderrTail: string
 }
 
+/** `--soak-hour`: bench/memory.ts adds its one-hour soak (issue 13 §6); its timeout grows by the hour. */
+let soakHour = false
+
 function parseArgs(argv: string[]): { names: string[]; out: string; timeoutS: number } {
   const names: string[] = []
   let out = join(benchDir, 'RESULTS.md')
@@ -51,6 +55,7 @@ function parseArgs(argv: string[]): { names: string[]; out: string; timeoutS: nu
   for (const a of argv) {
     if (a.startsWith('--out=')) out = resolve(a.slice(6))
     else if (a.startsWith('--timeout=')) timeoutS = Number(a.slice(10))
+    else if (a === '--soak-hour') soakHour = true
     else if (a.startsWith('-')) usage(`unknown option ${a}`)
     else names.push(a.replace(/^bench\//, '').replace(/\.ts$/, ''))
   }
@@ -64,7 +69,7 @@ function parseArgs(argv: string[]): { names: string[]; out: string; timeoutS: nu
 
 function usage(problem: string): never {
   const present = readdirSync(benchDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).filter((n) => !NOT_BENCHES.has(n))
-  process.stderr.write(`bench: ${problem}\nusage: npm run bench [-- NAME ...] [--out=FILE] [--timeout=SECONDS]\nbenchmarks here: ${present.join(', ')}\n`)
+  process.stderr.write(`bench: ${problem}\nusage: npm run bench [-- NAME ...] [--out=FILE] [--timeout=SECONDS] [--soak-hour]\nbenchmarks here: ${present.join(', ')}\n`)
   process.exit(2)
 }
 
@@ -83,7 +88,9 @@ function runBench(name: string, timeoutS: number): Promise<Outcome> {
   const startedAt = new Date()
   const t0 = performance.now()
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', `bench/${name}.ts`], {
+    const soak = soakHour && name === 'memory'
+    if (soak) timeoutS += 3900
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', `bench/${name}.ts`, ...(soak ? ['--soak-hour'] : [])], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so a timeout also stops its mosquitto / dbus-daemon / socat

@@ -5,11 +5,7 @@
  * the TLS key's mode, supervised loop thresholds (issue 14 §2).
  */
 import { parseArgs } from 'node:util'
-import { ConfigError } from '../../gateway/config/config-error.js'
-import { loadConfig } from '../../gateway/config/load-config.js'
 import { parseFlags, UsageError } from './usage-error.js'
-import { urlForLog } from '../../gateway/logging.js'
-import { secretRules } from '../config-check/secret-rules.js'
 
 const USAGE = `usage: safehouse config check FILE
 
@@ -29,6 +25,10 @@ export async function configCheck(argv: string[]): Promise<number> {
   const [file, extra] = positionals
   if (!file) throw new UsageError('give the config FILE to check')
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (one FILE at a time)`)
+  // The validator loads after the usage checks, so `config check --help` stays fast (issue 13 §5).
+  const [{ ConfigError }, { loadConfig }, { urlForLog }, { secretRules }] = await Promise.all([
+    import('../../gateway/config/config-error.js'), import('../../gateway/config/load-config.js'), import('../../gateway/logging.js'), import('../config-check/secret-rules.js'),
+  ])
   try {
     const c = loadConfig(file, secretRules())
     console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${urlForLog(c.station.url) ?? 'none (local only)'}`)

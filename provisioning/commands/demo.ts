@@ -6,18 +6,8 @@
  */
 import { parseArgs } from 'node:util'
 import { rmSync } from 'node:fs'
-import mqtt from 'mqtt'
-import { loadConfig } from '../../gateway/config/load-config.js'
-import { loadSecrets } from '../../gateway/config/secrets.js'
-import { createLogger } from '../../gateway/logging.js'
-import { Gateway } from '../../gateway/gateway.js'
-import { defaultDrivers } from '../../gateway/driver-registry.js'
-import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
-import { prepareDemo, DEMO_SITE, DEMO_POST, DEMO_HOLD_MS, DEMO_HOLD_PRESS_MS } from '../demo/demo-setup.js'
-import { writeDemoInfo } from '../demo/demo-registry.js'
-import { StationConsole } from '../demo/station-console.js'
 import { parseFlags, UsageError } from './usage-error.js'
-import { startDemoStation } from '../demo/demo-station.js'
+import { DEMO_SITE, DEMO_POST, DEMO_HOLD_MS, DEMO_HOLD_PRESS_MS } from '../demo/demo-constants.js'
 
 const seconds = (ms: number) => `${ms / 1000} s`
 // The hold hint is built from the demo config's own hold time (issue 14 §4: hints match the config).
@@ -46,6 +36,12 @@ ${KEYS}`)
   const print = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${values.port}")`)
+  // The demo's modules load after the usage checks, so `demo --help` stays fast (issue 13 §5).
+  const [{ default: mqtt }, { loadConfig }, { loadSecrets }, { createLogger }, { Gateway }, { defaultDrivers }, { createFileOutbox }, { prepareDemo }, { writeDemoInfo }, { StationConsole }, { startDemoStation }] = await Promise.all([
+    import('mqtt'), import('../../gateway/config/load-config.js'), import('../../gateway/config/secrets.js'), import('../../gateway/logging.js'),
+    import('../../gateway/gateway.js'), import('../../gateway/driver-registry.js'), import('../../gateway/outbox/create-outbox.js'),
+    import('../demo/demo-setup.js'), import('../demo/demo-registry.js'), import('../demo/station-console.js'), import('../demo/demo-station.js'),
+  ])
   const setup = await prepareDemo(port)
   const config = loadConfig(setup.configFile)
   const log = createLogger({ level: values.verbose ? 'info' : config.log.level, format: 'pretty' })

@@ -1,7 +1,4 @@
 /** `safehouse pair ble|button|lamp` (issue 7 §2): one file per device kind in provisioning/pair/. */
-import { pairBle } from '../pair/pair-ble.js'
-import { pairButton } from '../pair/pair-button.js'
-import { pairLamp } from '../pair/pair-lamp.js'
 import { UsageError, asSubcommand } from './usage-error.js'
 
 const USAGE = `usage: safehouse pair ble|button|lamp [options]
@@ -12,7 +9,12 @@ const USAGE = `usage: safehouse pair ble|button|lamp [options]
 
 Run 'safehouse pair KIND --help' for options and examples.`
 
-const kinds: Record<string, (argv: string[]) => Promise<number>> = { ble: pairBle, button: pairButton, lamp: pairLamp }
+/** Each kind's modules (BlueZ, johnny-five, modbus) load only when it runs (issue 13 §5). */
+const kinds: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  ble: async () => (await import('../pair/pair-ble.js')).pairBle,
+  button: async () => (await import('../pair/pair-button.js')).pairButton,
+  lamp: async () => (await import('../pair/pair-lamp.js')).pairLamp,
+}
 
 export async function pair(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv
@@ -20,7 +22,8 @@ export async function pair(argv: string[]): Promise<number> {
     console.log(USAGE)
     return 0
   }
-  const fn = kind ? kinds[kind] : undefined
-  if (!fn) throw new UsageError(kind ? `unknown device kind "${kind}" (ble, button or lamp)` : 'give the device kind: ble, button or lamp')
+  const load = kind && Object.hasOwn(kinds, kind) ? kinds[kind] : undefined
+  if (!load) throw new UsageError(kind ? `unknown device kind "${kind}" (ble, button or lamp)` : 'give the device kind: ble, button or lamp')
+  const fn = await load()
   return asSubcommand(`pair ${kind}`, () => fn(rest))
 }

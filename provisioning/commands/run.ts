@@ -1,12 +1,6 @@
 /** `safehouse run --config FILE`: the production gateway. SIGINT/SIGTERM stop it cleanly. */
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../../gateway/config/load-config.js'
-import { ConfigError } from '../../gateway/config/config-error.js'
-import { loadSecrets } from '../../gateway/config/secrets.js'
-import { createLogger } from '../../gateway/logging.js'
-import { Gateway } from '../../gateway/gateway.js'
-import { defaultDrivers } from '../../gateway/driver-registry.js'
-import { createFileOutbox } from '../../gateway/outbox/create-outbox.js'
+import type { Gateway as GatewayT } from '../../gateway/gateway.js'
 import { SystemdNotifier } from '../shared/systemd-notify.js'
 import { parseFlags, UsageError } from './usage-error.js'
 
@@ -20,6 +14,11 @@ export async function runGateway(argv: string[]): Promise<number> {
     return 0
   }
   if (!values.config) throw new UsageError('--config FILE is required (e.g. /etc/safehouse/config.yaml)')
+  // The gateway's modules load after the usage checks, so `run --help` stays fast (issue 13 §5).
+  const [{ loadConfig }, { ConfigError }, { loadSecrets }, { createLogger }, { Gateway }, { defaultDrivers }, { createFileOutbox }] = await Promise.all([
+    import('../../gateway/config/load-config.js'), import('../../gateway/config/config-error.js'), import('../../gateway/config/secrets.js'),
+    import('../../gateway/logging.js'), import('../../gateway/gateway.js'), import('../../gateway/driver-registry.js'), import('../../gateway/outbox/create-outbox.js'),
+  ])
   let config
   try {
     config = loadConfig(values.config)
@@ -32,7 +31,7 @@ export async function runGateway(argv: string[]): Promise<number> {
   }
   const secrets = loadSecrets(config.secrets_file)
   const log = createLogger(config.log)
-  let gw: Gateway | null = null
+  let gw: GatewayT | null = null
   try {
     gw = await Gateway.create(config, secrets, { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
     await gw.start()

@@ -10,8 +10,7 @@ import { parseArgs } from 'node:util'
 import { PassThrough } from 'node:stream'
 import { PROTOCOL_ROOT } from '../../protocols/mqtt/topics.js'
 import { Prompter } from '../shared/prompter.js'
-import { BrokerConnectError, connectBroker, toolClientId, type BrokerTarget } from '../status/broker-connect.js'
-import { brokerPassword, loadPostConfig, localBrokerTarget, PASSWORD_ENV } from '../status/local-broker.js'
+import type { BrokerTarget } from '../status/broker-connect.js'
 import { DemoNotFound, pickDemo } from '../demo/demo-registry.js'
 import { parseFlags, UsageError } from './usage-error.js'
 
@@ -27,7 +26,7 @@ Actions: panic buttons: press, hold [ms], cut, short, restore, unplug, replug
   --config FILE      a gateway started with \`safehouse run --config FILE\` whose devices use
                      driver: sim and whose broker.users has a user with role simulator
   --user NAME        that user (default: the config's only simulator user)
-  --password-stdin   its password from stdin (else $${PASSWORD_ENV}, else a hidden prompt)
+  --password-stdin   its password from stdin (else $SAFEHOUSE_PASSWORD, else a hidden prompt)
   --wait MS          how long to wait for the gateway's answer (default 3000)
 
 Examples:
@@ -54,6 +53,10 @@ export async function simulate(argv: string[]): Promise<number> {
   const waitMs = values.wait === undefined ? 3000 : Number(values.wait)
   if (!Number.isFinite(waitMs) || waitMs < 100) throw new UsageError(`--wait must be a number of milliseconds, at least 100 (got "${values.wait}")`)
   if (values.demo !== undefined && values.config !== undefined) throw new UsageError('give either --demo PID or --config FILE, not both')
+  // mqtt and the config loader load after the usage checks, so `simulate --help` stays fast (issue 13 §5).
+  const [{ BrokerConnectError, connectBroker, toolClientId }, { brokerPassword, loadPostConfig, localBrokerTarget }] = await Promise.all([
+    import('../status/broker-connect.js'), import('../status/local-broker.js'),
+  ])
 
   let target: BrokerTarget
   let root: string

@@ -8,8 +8,6 @@
  */
 import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
-import { hashPassword } from '../../gateway/config/password-hash.js'
-import { emptySecrets, loadSecrets, writeSecrets } from '../../gateway/config/secrets.js'
 import { readSecretLine } from './read-secret.js'
 import { Prompter } from '../shared/prompter.js'
 import { parseFlags, UsageError } from './usage-error.js'
@@ -34,6 +32,10 @@ Example:
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
   if (!values.role || !ROLES.includes(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
   if (!values.secrets) throw new UsageError('--secrets FILE is required (e.g. /etc/safehouse/secrets.yaml)')
+  // Loaded after the usage checks, so `user add --help` stays fast (issue 13 §5).
+  const [{ hashPassword }, { emptySecrets, loadSecrets, writeSecrets }] = await Promise.all([
+    import('../../gateway/config/password-hash.js'), import('../../gateway/config/secrets.js'),
+  ])
   const secrets = existsSync(values.secrets) ? loadSecrets(values.secrets, {}) : emptySecrets()
   if (secrets.broker_passwords[name] !== undefined && !values.force) {
     const interactive = !values['password-stdin'] && process.stdin.isTTY === true

@@ -14,12 +14,8 @@ import { stringify } from 'yaml'
 import { hashPassword } from '../../gateway/config/password-hash.js'
 import { writeSecrets } from '../../gateway/config/secrets.js'
 
-export const DEMO_SITE = 'demo-city'
-export const DEMO_POST = 'kiosk-001'
-/** The public button raises its alarm only after being held this long (hold-to-confirm)... */
-export const DEMO_HOLD_MS = 1500
-/** ...and the demo's `h` key holds it this long, past the hold time. */
-export const DEMO_HOLD_PRESS_MS = 2000
+import { DEMO_SITE, DEMO_POST, DEMO_HOLD_MS } from './demo-constants.js'
+export { DEMO_SITE, DEMO_POST, DEMO_HOLD_MS, DEMO_HOLD_PRESS_MS } from './demo-constants.js'
 
 export interface DemoSetup {
   dir: string

@@ -1,0 +1,45 @@
+/**
+ * Issue 13 §5: `safehouse --help` and `CMD --help` load no command's heavy
+ * modules (each command's modules load only when it runs). Proved on the
+ * real CLI: a preload lists every npm package the process loaded.
+ */
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const cli = fileURLToPath(new URL('../../provisioning/cli.ts', import.meta.url))
+const preload = fileURLToPath(new URL('../harness/list-loaded-packages.mjs', import.meta.url))
+const HEAVY = ['mqtt', 'aedes', 'ajv', 'pino', 'yaml', 'johnny-five', 'dbus-next', 'modbus-serial', 'serialport', 'node-ble']
+
+function loaded(args: string[]): Promise<{ status: number | null; stdout: string; packages: string[] }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', '--import', preload, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    c.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    c.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    c.on('close', (status) => {
+      const line = /^LOADED (.*)$/m.exec(stderr)?.[1] ?? ''
+      resolve({ status, stdout, packages: line ? line.split(',') : [] })
+    })
+  })
+}
+
+// Each child is a full node + tsx start (~1 s on a quiet machine); they run side by side.
+t.setTimeout(180_000)
+const HELPS = [['--help'], ['run', '--help'], ['demo', '--help'], ['config', 'check', '--help'], ['simulate', '--help'], ['pair', '--help'], ['user', 'add', '--help']]
+const runs = HELPS.map((args) => loaded(args))
+HELPS.forEach((args, i) => {
+  t.test(`safehouse ${args.join(' ')}`, async (t) => {
+    const r = await runs[i]
+    t.equal(r.status, 0, 'exits 0')
+    t.match(r.stdout, /usage|Usage/, 'prints the usage')
+    t.same(r.packages.filter((p) => HEAVY.includes(p)), [], 'loads none of the heavy packages')
+  })
+})
+
+t.test('a command that runs still loads what it needs', async (t) => {
+  const r = await loaded(['config', 'check', '/nonexistent/config.yaml'])
+  t.equal(r.status, 1, 'a missing file is a failure')
+  t.ok(r.packages.includes('ajv'), 'config check loaded the schema validator')
+})
