@@ -17,7 +17,7 @@ export async function mountUsers(main) {
   const name = h('input', { id: 'user-name', maxlength: '64', required: true })
   const role = h('select', { id: 'user-role' }, ['operator', 'supervisor', 'maintainer'].map((r) => h('option', { value: r }, t('role.' + r))))
   const lang = h('select', { id: 'user-lang' }, h('option', { value: '' }, t('users.langBrowser')), h('option', { value: 'zh-CN' }, '中文'), h('option', { value: 'en' }, 'English'))
-  const pass = h('input', { id: 'user-password', type: 'password', minlength: '10', autocomplete: 'new-password', required: true })
+  const pass = h('input', { id: 'user-password', type: 'password', minlength: '8', autocomplete: 'new-password', required: true })
   const msg = h('span', { class: 'status' })
   const form = h('form', { class: 'toolbar', id: 'user-form' },
     h('label', null, t('users.name'), ' ', name), h('label', null, t('users.role'), ' ', role), h('label', null, t('users.lang'), ' ', lang),
