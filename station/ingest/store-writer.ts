@@ -34,6 +34,9 @@ export interface StoreWriterOptions {
   now?: () => number
 }
 
+/** Alerts written in one statement at most (18 parameters each: far inside both engines' limits). */
+const ALERT_BATCH = 200
+
 function keyOf(i: WriteItem): string | null {
   switch (i.op) {
     case 'status': case 'state': case 'test-report': case 'walk-test-report': return `${i.op}|${i.site}|${i.post}`
@@ -100,15 +103,19 @@ export class StoreWriter {
     this.running = true
     try {
       while (this.queue.length && this.ok && !this.stopped) {
-        const p = this.queue[0]
+        // A run of alerts (a burst) goes in one multi-row insert; everything else one by one, in order.
+        let n = 0
+        while (n < this.queue.length && n < ALERT_BATCH && this.queue[n].item.op === 'alert') n++
+        const batch = n > 1 ? this.queue.slice(0, n) : [this.queue[0]]
         try {
-          await this.apply(p)
+          if (n > 1) await this.applyAlerts(batch)
+          else await this.apply(batch[0])
         } catch (e) {
           this.down(e as Error)
           break
         }
-        this.queue.shift()
-        if (p.key && this.latest.get(p.key) === p) this.latest.delete(p.key)
+        this.queue.splice(0, batch.length)
+        for (const p of batch) if (p.key && this.latest.get(p.key) === p) this.latest.delete(p.key)
       }
     } finally {
       this.running = false
@@ -116,15 +123,24 @@ export class StoreWriter {
     }
   }
 
+  private async applyAlerts(batch: Pending[]): Promise<void> {
+    const ops = batch.map((p) => p.item as Extract<IngestOp, { op: 'alert' }>)
+    const results = await this.db.insertAlerts(ops.map((o) => o.alert))
+    batch.forEach((p, i) => this.alertDone(p, ops[i], results[i]))
+  }
+
+  private alertDone(p: Pending, op: Extract<IngestOp, { op: 'alert' }>, r: AlertInsertResult): void {
+    if (r !== 'conflict') this.counters.inc(r === 'stored' ? 'alerts_stored' : 'alerts_duplicate') // a conflict is counted where it is rejected
+    if (r === 'stored' && !p.shownLive) this.live.publish({ type: 'alert', alert: { ...op.alert, ackBy: null, ackAt: null, ackNote: null } })
+    this.onAlert?.(op, r)
+  }
+
   private async apply(p: Pending): Promise<void> {
     const i = p.item
     const at = (this.o.now ?? Date.now)()
     switch (i.op) {
       case 'alert': {
-        const r = await this.db.insertAlert(i.alert)
-        if (r !== 'conflict') this.counters.inc(r === 'stored' ? 'alerts_stored' : 'alerts_duplicate') // a conflict is counted where it is rejected
-        if (r === 'stored' && !p.shownLive) this.live.publish({ type: 'alert', alert: { ...i.alert, ackBy: null, ackAt: null, ackNote: null } })
-        this.onAlert?.(i, r)
+        this.alertDone(p, i, await this.db.insertAlert(i.alert))
         return
       }
       case 'rejected': {

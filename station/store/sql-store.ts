@@ -54,14 +54,40 @@ export class SqlStore implements StationDb {
 
   // ---- alerts ----
   async insertAlert(a: AlertInsert): Promise<AlertInsertResult> {
-    const n = await this.db.run(
+    return (await this.insertAlerts([a]))[0]
+  }
+
+  /**
+   * One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING id for a burst (one round trip on
+   * PostgreSQL); the ids not returned already existed and are compared with what is stored.
+   */
+  async insertAlerts(list: readonly AlertInsert[]): Promise<AlertInsertResult[]> {
+    if (!list.length) return []
+    const cols = 18
+    const args: SqlValue[] = []
+    for (const a of list) {
+      args.push(a.id, a.site, a.post, a.device, a.deviceKind, clean(a.label), clean(a.location), a.kind, a.cls, a.priority, a.value, a.rssi, a.test ? 1 : 0, a.originPost, a.hwTime, a.sentTime, a.receivedAt, a.payload)
+    }
+    const row = `(${Array(cols).fill('?').join(', ')})`
+    const rows = await this.db.all(
       `INSERT INTO alerts (id, site, post, device, device_kind, label, location, kind, cls, priority, value, rssi, test, origin_post, hw_time, sent_time, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [a.id, a.site, a.post, a.device, a.deviceKind, clean(a.label), clean(a.location), a.kind, a.cls, a.priority, a.value, a.rssi, a.test ? 1 : 0, a.originPost, a.hwTime, a.sentTime, a.receivedAt, a.payload],
+       VALUES ${list.map(() => row).join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+      args,
     )
-    if (n === 1) return 'stored'
-    const rows = await this.db.all('SELECT payload FROM alerts WHERE id = ?', [a.id])
-    return rows.length && sameContent(String(rows[0].payload), a.payload) ? 'duplicate' : 'conflict'
+    const inserted = new Set(rows.map((r) => String(r.id)))
+    const out: AlertInsertResult[] = []
+    const seen = new Set<string>()
+    for (const a of list) {
+      // The same id twice in one burst: the first is stored, the second compared with it.
+      if (inserted.has(a.id) && !seen.has(a.id)) {
+        seen.add(a.id)
+        out.push('stored')
+        continue
+      }
+      const prev = await this.db.all('SELECT payload FROM alerts WHERE id = ?', [a.id])
+      out.push(prev.length && sameContent(String(prev[0].payload), a.payload) ? 'duplicate' : 'conflict')
+    }
+    return out
   }
 
   async queue(limit: number): Promise<AlertRow[]> {

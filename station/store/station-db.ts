@@ -16,6 +16,8 @@ export interface StationDb extends StationStore {
   /** Cheap round trip: throws when the database cannot be reached. */
   ping(): Promise<void>
   insertAlert(a: AlertInsert): Promise<AlertInsertResult>
+  /** Several alerts in one statement (a burst); results in the same order. */
+  insertAlerts(a: readonly AlertInsert[]): Promise<AlertInsertResult[]>
   setStatus(site: string, post: string, online: boolean, since: number | null, at: number): Promise<void>
   setGatewayState(site: string, post: string, state: Record<string, unknown>, at: number): Promise<void>
   setDeviceState(site: string, post: string, device: string, state: Record<string, unknown>, at: number): Promise<void>

@@ -44,6 +44,7 @@ function flakyDb(): { db: StationDb; written: string[]; setDown: (d: boolean) =>
   const db = {
     ping: async () => { if (down) throw new Error('connection refused') },
     insertAlert: async (a: { id: string }) => { if (down) throw new Error('connection refused'); written.push(`alert ${a.id}`); return 'stored' as const },
+    insertAlerts: async (list: Array<{ id: string }>) => { if (down) throw new Error('connection refused'); for (const a of list) written.push(`alert ${a.id}`); return list.map(() => 'stored' as const) },
     setStatus: async (_s: string, p: string, online: boolean) => w(`status ${p} ${online}`)(),
     setDeviceState: async (_s: string, p: string, d: string, st: Record<string, unknown>) => w(`device ${p}/${d} ${st.battery}`)(),
     addRejected: async (r: { reason: string }) => { if (down) throw new Error('connection refused'); written.push(`rejected ${r.reason}`); return { id: 1, at: 0, topic: '', reason: r.reason, excerpt: '' } },

@@ -39,6 +39,17 @@ export function conformance(t: Test, make: MakeStore): void {
     await store.close()
   })
 
+  t.test('a burst in one statement: stored, duplicate, conflict, and an id twice in the burst', async (t) => {
+    const { store } = await make(now)
+    t.equal(await store.insertAlert(sampleAlert(1)), 'stored')
+    const other = sampleAlert(2, { kind: 'whistle', payload: sampleAlert(2).payload.replace('panic', 'whistle') })
+    const r = await store.insertAlerts([sampleAlert(1), sampleAlert(2), sampleAlert(3), sampleAlert(1, { payload: sampleAlert(1).payload.replace('panic', 'duress') }), other])
+    t.same(r, ['duplicate', 'stored', 'stored', 'conflict', 'conflict'])
+    t.same((await store.alerts({})).map((a) => [a.id, a.kind]).sort(), [['s1:p1:1', 'panic'], ['s1:p1:2', 'panic'], ['s1:p1:3', 'panic']])
+    t.same(await store.insertAlerts([]), [])
+    await store.close()
+  })
+
   t.test('queue: unacknowledged first, by priority, then age; ack once', async (t) => {
     const { store } = await make(now)
     await store.insertAlert(sampleAlert(1, { kind: 'low_battery', ...classify('low_battery', false), receivedAt: 10 }))
