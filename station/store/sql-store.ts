@@ -143,20 +143,30 @@ export class SqlStore implements StationDb {
   }
 
   async setDeviceState(site: string, post: string, device: string, s: Record<string, unknown>, at: number): Promise<void> {
-    const faults = Array.isArray(s.faults) ? (s.faults as unknown[]) : []
-    const battery = typeof s.battery === 'number' ? s.battery : null
-    const flags = [
-      s.status === 'missing' || s.status === 'offline' ? 1 : 0,
-      battery !== null && battery < LOW_BATTERY_PERCENT ? 1 : faults.includes('low_battery') ? 1 : 0,
-      faults.includes('tamper') ? 1 : 0,
-      faults.includes('mains_lost') ? 1 : 0,
-    ]
+    await this.setDeviceStates([{ site, post, device, state: s }], at)
+  }
+
+  async setDeviceStates(list: ReadonlyArray<{ site: string; post: string; device: string; state: Record<string, unknown> }>, at: number): Promise<void> {
+    // PostgreSQL refuses to update one row twice in a statement: keep the last value per device.
+    const byKey = new Map<string, (typeof list)[number]>()
+    for (const d of list) byKey.set(`${d.site}/${d.post}/${d.device}`, d)
+    if (!byKey.size) return
+    const args: SqlValue[] = []
     const str = (v: unknown) => (typeof v === 'string' ? v : null)
+    for (const { site, post, device, state: s } of byKey.values()) {
+      const faults = Array.isArray(s.faults) ? (s.faults as unknown[]) : []
+      const battery = typeof s.battery === 'number' ? s.battery : null
+      args.push(site, post, device, str(s.device_kind), clean(str(s.label)), clean(str(s.location)), JSON.stringify(s),
+        s.status === 'missing' || s.status === 'offline' ? 1 : 0,
+        (battery !== null && battery < LOW_BATTERY_PERCENT) || faults.includes('low_battery') ? 1 : 0,
+        faults.includes('tamper') ? 1 : 0, faults.includes('mains_lost') ? 1 : 0, at)
+    }
+    const row = `(${Array(12).fill('?').join(', ')})`
     await this.db.run(
-      `INSERT INTO devices (site, post, device, kind, label, location, state, missing, low_battery, tamper, mains_lost, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO devices (site, post, device, kind, label, location, state, missing, low_battery, tamper, mains_lost, updated_at) VALUES ${Array(byKey.size).fill(row).join(', ')}
        ON CONFLICT (site, post, device) DO UPDATE SET kind = excluded.kind, label = excluded.label, location = excluded.location, state = excluded.state,
        missing = excluded.missing, low_battery = excluded.low_battery, tamper = excluded.tamper, mains_lost = excluded.mains_lost, updated_at = excluded.updated_at`,
-      [site, post, device, str(s.device_kind), clean(str(s.label)), clean(str(s.location)), JSON.stringify(s), ...flags, at],
+      args,
     )
   }
 

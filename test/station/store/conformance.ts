@@ -95,6 +95,21 @@ export function conformance(t: Test, make: MakeStore): void {
     await store.close()
   })
 
+  t.test('device states in one statement: latest value per device', async (t) => {
+    const { store } = await make(now)
+    await store.setStatus('s1', 'p1', true, 1, clock)
+    await store.setDeviceStates([
+      { site: 's1', post: 'p1', device: 'a', state: { v: 1, device: 'a', status: 'online', battery: 50, faults: [] } },
+      { site: 's1', post: 'p1', device: 'b', state: { v: 1, device: 'b', status: 'missing', faults: [] } },
+      { site: 's1', post: 'p1', device: 'a', state: { v: 1, device: 'a', status: 'online', battery: 10, faults: ['tamper'] } },
+    ], clock)
+    const d = await store.devices('s1', 'p1')
+    t.same(d.map((x) => [x.device, x.state.battery ?? null]), [['a', 10], ['b', null]])
+    t.match(await store.post('s1', 'p1'), { devicesMissing: 1, lowBattery: 1, tamper: 1 })
+    await store.setDeviceStates([], clock)
+    await store.close()
+  })
+
   t.test('rejected rows, audit, operators, sessions', async (t) => {
     const { store } = await make(now)
     const r = await store.addRejected({ at: 1, topic: 'safehouse/v1/s1/p1/alert/x', reason: 'schema', excerpt: '{"v":2}' })
