@@ -108,7 +108,7 @@ export async function benchStationConsole(alerts = 300, presses = 100): Promise<
     }
     const s = summarize(lat)
     const real = await realPath(presses)
-    return `## Station console: alert -> visible in the browser; 2,100 posts rendered (bench/station-console.ts)
+    return `## Issue 15, station console: alert -> visible in the browser; 2,100 posts rendered (bench/station-console.ts)
 
 ${machineLine()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end. Command: \`node --import tsx bench/station-console.ts ${alerts} ${presses}\`.
 Debian chromium ${browser.version()} headless via playwright-core; the console served by station/web on loopback,

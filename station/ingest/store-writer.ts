@@ -34,6 +34,9 @@ export interface StoreWriterOptions {
   now?: () => number
 }
 
+/** Rows written in one statement at most (18 parameters each at most: far inside both engines' limits). */
+const BATCH = 200
+
 function keyOf(i: WriteItem): string | null {
   switch (i.op) {
     case 'status': case 'state': case 'test-report': case 'walk-test-report': return `${i.op}|${i.site}|${i.post}`
@@ -46,6 +49,8 @@ export class StoreWriter {
   private readonly queue: Pending[] = []
   private readonly latest = new Map<string, Pending>()
   private running = false
+  /** Items being written now: never changed in place by coalescing. */
+  private readonly inflight = new Set<Pending>()
   private ok = true
   private lastError: string | null = null
   private retryTimer: NodeJS.Timeout | null = null
@@ -68,7 +73,7 @@ export class StoreWriter {
   submit(item: WriteItem): void {
     const key = keyOf(item)
     const prev = key ? this.latest.get(key) : undefined
-    if (prev && !(this.running && this.queue[0] === prev)) {
+    if (prev && !this.inflight.has(prev)) {
       prev.item = item // latest value wins; that queued write has not started
       this.counters.inc('coalesced')
       return
@@ -100,15 +105,24 @@ export class StoreWriter {
     this.running = true
     try {
       while (this.queue.length && this.ok && !this.stopped) {
-        const p = this.queue[0]
+        // A run of alerts (a burst) or of device states goes in one multi-row statement; the rest one by one, in order.
+        const op = this.queue[0].item.op
+        let n = 1
+        if (op === 'alert' || op === 'device') while (n < this.queue.length && n < BATCH && this.queue[n].item.op === op) n++
+        const batch = this.queue.slice(0, n)
+        for (const p of batch) this.inflight.add(p)
         try {
-          await this.apply(p)
+          if (n > 1 && op === 'alert') await this.applyAlerts(batch)
+          else if (n > 1) await this.applyDevices(batch)
+          else await this.apply(batch[0])
         } catch (e) {
           this.down(e as Error)
           break
+        } finally {
+          this.inflight.clear()
         }
-        this.queue.shift()
-        if (p.key && this.latest.get(p.key) === p) this.latest.delete(p.key)
+        this.queue.splice(0, batch.length)
+        for (const p of batch) if (p.key && this.latest.get(p.key) === p) this.latest.delete(p.key)
       }
     } finally {
       this.running = false
@@ -116,15 +130,37 @@ export class StoreWriter {
     }
   }
 
+  private async applyAlerts(batch: Pending[]): Promise<void> {
+    const ops = batch.map((p) => p.item as Extract<IngestOp, { op: 'alert' }>)
+    const results = await this.db.insertAlerts(ops.map((o) => o.alert))
+    batch.forEach((p, i) => this.alertDone(p, ops[i], results[i]))
+  }
+
+  private async applyDevices(batch: Pending[]): Promise<void> {
+    const ops = batch.map((p) => p.item as Extract<IngestOp, { op: 'device' }>)
+    await this.db.setDeviceStates(ops, (this.o.now ?? Date.now)())
+    const posts = new Set<string>()
+    for (const o of ops) {
+      const k = `${o.site}/${o.post}`
+      if (posts.has(k)) continue
+      posts.add(k)
+      this.onPost?.(o.site, o.post)
+      this.live.publish({ type: 'post', site: o.site, post: o.post })
+    }
+  }
+
+  private alertDone(p: Pending, op: Extract<IngestOp, { op: 'alert' }>, r: AlertInsertResult): void {
+    if (r !== 'conflict') this.counters.inc(r === 'stored' ? 'alerts_stored' : 'alerts_duplicate') // a conflict is counted where it is rejected
+    if (r === 'stored' && !p.shownLive) this.live.publish({ type: 'alert', alert: { ...op.alert, ackBy: null, ackAt: null, ackNote: null } })
+    this.onAlert?.(op, r)
+  }
+
   private async apply(p: Pending): Promise<void> {
     const i = p.item
     const at = (this.o.now ?? Date.now)()
     switch (i.op) {
       case 'alert': {
-        const r = await this.db.insertAlert(i.alert)
-        if (r !== 'conflict') this.counters.inc(r === 'stored' ? 'alerts_stored' : 'alerts_duplicate') // a conflict is counted where it is rejected
-        if (r === 'stored' && !p.shownLive) this.live.publish({ type: 'alert', alert: { ...i.alert, ackBy: null, ackAt: null, ackNote: null } })
-        this.onAlert?.(i, r)
+        this.alertDone(p, i, await this.db.insertAlert(i.alert))
         return
       }
       case 'rejected': {

@@ -54,14 +54,40 @@ export class SqlStore implements StationDb {
 
   // ---- alerts ----
   async insertAlert(a: AlertInsert): Promise<AlertInsertResult> {
-    const n = await this.db.run(
+    return (await this.insertAlerts([a]))[0]
+  }
+
+  /**
+   * One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING id for a burst (one round trip on
+   * PostgreSQL); the ids not returned already existed and are compared with what is stored.
+   */
+  async insertAlerts(list: readonly AlertInsert[]): Promise<AlertInsertResult[]> {
+    if (!list.length) return []
+    const cols = 18
+    const args: SqlValue[] = []
+    for (const a of list) {
+      args.push(a.id, a.site, a.post, a.device, a.deviceKind, clean(a.label), clean(a.location), a.kind, a.cls, a.priority, a.value, a.rssi, a.test ? 1 : 0, a.originPost, a.hwTime, a.sentTime, a.receivedAt, a.payload)
+    }
+    const row = `(${Array(cols).fill('?').join(', ')})`
+    const rows = await this.db.all(
       `INSERT INTO alerts (id, site, post, device, device_kind, label, location, kind, cls, priority, value, rssi, test, origin_post, hw_time, sent_time, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [a.id, a.site, a.post, a.device, a.deviceKind, clean(a.label), clean(a.location), a.kind, a.cls, a.priority, a.value, a.rssi, a.test ? 1 : 0, a.originPost, a.hwTime, a.sentTime, a.receivedAt, a.payload],
+       VALUES ${list.map(() => row).join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+      args,
     )
-    if (n === 1) return 'stored'
-    const rows = await this.db.all('SELECT payload FROM alerts WHERE id = ?', [a.id])
-    return rows.length && sameContent(String(rows[0].payload), a.payload) ? 'duplicate' : 'conflict'
+    const inserted = new Set(rows.map((r) => String(r.id)))
+    const out: AlertInsertResult[] = []
+    const seen = new Set<string>()
+    for (const a of list) {
+      // The same id twice in one burst: the first is stored, the second compared with it.
+      if (inserted.has(a.id) && !seen.has(a.id)) {
+        seen.add(a.id)
+        out.push('stored')
+        continue
+      }
+      const prev = await this.db.all('SELECT payload FROM alerts WHERE id = ?', [a.id])
+      out.push(prev.length && sameContent(String(prev[0].payload), a.payload) ? 'duplicate' : 'conflict')
+    }
+    return out
   }
 
   async queue(limit: number): Promise<AlertRow[]> {
@@ -117,20 +143,30 @@ export class SqlStore implements StationDb {
   }
 
   async setDeviceState(site: string, post: string, device: string, s: Record<string, unknown>, at: number): Promise<void> {
-    const faults = Array.isArray(s.faults) ? (s.faults as unknown[]) : []
-    const battery = typeof s.battery === 'number' ? s.battery : null
-    const flags = [
-      s.status === 'missing' || s.status === 'offline' ? 1 : 0,
-      battery !== null && battery < LOW_BATTERY_PERCENT ? 1 : faults.includes('low_battery') ? 1 : 0,
-      faults.includes('tamper') ? 1 : 0,
-      faults.includes('mains_lost') ? 1 : 0,
-    ]
+    await this.setDeviceStates([{ site, post, device, state: s }], at)
+  }
+
+  async setDeviceStates(list: ReadonlyArray<{ site: string; post: string; device: string; state: Record<string, unknown> }>, at: number): Promise<void> {
+    // PostgreSQL refuses to update one row twice in a statement: keep the last value per device.
+    const byKey = new Map<string, (typeof list)[number]>()
+    for (const d of list) byKey.set(`${d.site}/${d.post}/${d.device}`, d)
+    if (!byKey.size) return
+    const args: SqlValue[] = []
     const str = (v: unknown) => (typeof v === 'string' ? v : null)
+    for (const { site, post, device, state: s } of byKey.values()) {
+      const faults = Array.isArray(s.faults) ? (s.faults as unknown[]) : []
+      const battery = typeof s.battery === 'number' ? s.battery : null
+      args.push(site, post, device, str(s.device_kind), clean(str(s.label)), clean(str(s.location)), JSON.stringify(s),
+        s.status === 'missing' || s.status === 'offline' ? 1 : 0,
+        (battery !== null && battery < LOW_BATTERY_PERCENT) || faults.includes('low_battery') ? 1 : 0,
+        faults.includes('tamper') ? 1 : 0, faults.includes('mains_lost') ? 1 : 0, at)
+    }
+    const row = `(${Array(12).fill('?').join(', ')})`
     await this.db.run(
-      `INSERT INTO devices (site, post, device, kind, label, location, state, missing, low_battery, tamper, mains_lost, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO devices (site, post, device, kind, label, location, state, missing, low_battery, tamper, mains_lost, updated_at) VALUES ${Array(byKey.size).fill(row).join(', ')}
        ON CONFLICT (site, post, device) DO UPDATE SET kind = excluded.kind, label = excluded.label, location = excluded.location, state = excluded.state,
        missing = excluded.missing, low_battery = excluded.low_battery, tamper = excluded.tamper, mains_lost = excluded.mains_lost, updated_at = excluded.updated_at`,
-      [site, post, device, str(s.device_kind), clean(str(s.label)), clean(str(s.location)), JSON.stringify(s), ...flags, at],
+      args,
     )
   }
 

@@ -16,9 +16,13 @@ export interface StationDb extends StationStore {
   /** Cheap round trip: throws when the database cannot be reached. */
   ping(): Promise<void>
   insertAlert(a: AlertInsert): Promise<AlertInsertResult>
+  /** Several alerts in one statement (a burst); results in the same order. */
+  insertAlerts(a: readonly AlertInsert[]): Promise<AlertInsertResult[]>
   setStatus(site: string, post: string, online: boolean, since: number | null, at: number): Promise<void>
   setGatewayState(site: string, post: string, state: Record<string, unknown>, at: number): Promise<void>
   setDeviceState(site: string, post: string, device: string, state: Record<string, unknown>, at: number): Promise<void>
+  /** Several device states in one statement (latest value per device; one row per device in the list). */
+  setDeviceStates(list: ReadonlyArray<{ site: string; post: string; device: string; state: Record<string, unknown> }>, at: number): Promise<void>
   setTestReport(site: string, post: string, intervalS: number, outboxDepth: number, at: number): Promise<void>
   setWalkTestReport(site: string, post: string, report: Record<string, unknown>, at: number): Promise<void>
   /** Every post that ever sent a valid status or state: the "known" posts (ingest's rule). */

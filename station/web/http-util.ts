@@ -74,9 +74,18 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out
 }
 
-/** Where the request came from, for the audit log and the login rate limit. */
-export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown'
+/**
+ * Where the request came from, for the audit log and the login rate limit.
+ * Behind a reverse proxy every request comes from the proxy, so with
+ * trustProxy the last X-Forwarded-For hop (the one our proxy appended) is
+ * used; never trusted otherwise (a browser could write anything there).
+ */
+export function clientAddress(req: IncomingMessage, trustProxy = false): string {
+  const peer = req.socket.remoteAddress ?? 'unknown'
+  if (!trustProxy) return peer
+  const xff = req.headers['x-forwarded-for']
+  const list = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map((x) => x.trim()).filter((x) => x)
+  return list.at(-1)?.slice(0, 64) ?? peer
 }
 
 /** A string field from a JSON body, trimmed and capped; null when absent or empty. */

@@ -24,6 +24,8 @@ export interface StationWebDeps {
   secureCookie?: boolean
   /** Extra origins allowed to POST (e.g. "https://console.example"), beside the request's own Host. */
   allowedOrigins?: string[]
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For (last hop). */
+  trustProxy?: boolean
   /** Login throttling (per address and per user name). */
   loginLimits?: { windowMs: number; perUser: number; perAddress: number }
 }

@@ -50,7 +50,7 @@ export function createStationWeb(deps: StationWebDeps): StationWeb {
     const url = new URL(req.url ?? '/', 'http://console.invalid')
     const method = req.method ?? 'GET'
     const now = clock.now()
-    const from = clientAddress(req)
+    const from = clientAddress(req, deps.trustProxy ?? false)
     const token = parseCookies(req.headers.cookie).get(SESSION_COOKIE)
     const isApi = url.pathname.startsWith('/api/')
     const session = isApi || url.pathname === '/' ? await resolveSession(deps.store, token, now) : null

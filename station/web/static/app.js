@@ -2,7 +2,7 @@
 // banners. Views render into <main>; the alarm queue model lives here for the
 // whole page so a new alarm beeps whatever view is open.
 import { applyLive, isMuted, loadQueue, setMuted, stopFlash, unlockAudio } from './alarm-queue.js'
-import { api, can, clear, errorText, h, onUnauthorized, resetFormats, state, t } from './dom.js'
+import { api, can, clear, errorText, h, onUnauthorized, resetFormats, state, t, fill } from './dom.js'
 import { startLive, stopLive } from './live.js'
 import { mountQueue, queueKey, unmountQueue } from './view-queue.js'
 import { mountPosts, mountPost, applyPostLive } from './view-posts.js'
@@ -50,7 +50,7 @@ function showLogin(message) {
       pass.value = ''
     }
   })
-  clear(root).append(form)
+  fill(root, form)
   name.focus()
 }
 
@@ -74,7 +74,7 @@ function renderShell() {
     showLogin()
   })
   main = h('main', { id: 'main' })
-  clear(root).append(
+  fill(root, 
     h('header', null,
       h('span', { class: 'brand' }, t('app.title')),
       h('nav', null, tabs.map(([id, key]) => h('a', { href: '#/' + id, 'data-tab': id }, t(key)))),
@@ -97,7 +97,7 @@ function route() {
   else if (view === 'rollcall' && can('alarms:read')) mountRollCall(main)
   else if (view === 'rejected') mountRejected(main)
   else if (view === 'users' && can('users:manage')) mountUsers(main)
-  else clear(main).append(h('p', { class: 'empty' }, t('error.forbidden')))
+  else fill(main, h('p', { class: 'empty' }, t('error.forbidden')))
 }
 
 export function setBanner(key, ok) {
@@ -130,7 +130,7 @@ async function boot() {
   let me
   try { me = await api('/api/me') } catch (err) {
     if (err.status === 401) { showLogin(); return }
-    clear(root).append(h('p', { class: 'error' }, errorText(err)))
+    fill(root, h('p', { class: 'error' }, errorText(err)))
     return
   }
   state.me = me

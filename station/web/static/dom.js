@@ -37,6 +37,13 @@ function append(el, children) {
   }
 }
 
+/** Replaces el's children (nulls skipped, arrays flattened, text as text nodes). */
+export function fill(el, ...children) {
+  clear(el)
+  append(el, children)
+  return el
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild)
   return el

@@ -1,23 +1,23 @@
 // Rejected payloads (what failed the contract's checks) and, for supervisors,
 // operators and the audit log.
-import { api, clear, errorText, fmtTime, h, t } from './dom.js'
+import { api, clear, errorText, fmtTime, h, t, fill } from './dom.js'
 
 export async function mountRejected(main) {
-  clear(main).append(h('p', { class: 'loading' }, t('common.loading')))
+  fill(main, h('p', { class: 'loading' }, t('common.loading')))
   try {
     const { rejected } = await api('/api/rejected')
-    clear(main).append(h('table', { class: 'rejected' },
+    fill(main, h('table', { class: 'rejected' },
       h('thead', null, h('tr', null, ['rejected.at', 'rejected.topic', 'rejected.reason', 'rejected.excerpt'].map((k) => h('th', null, t(k))))),
       h('tbody', null, rejected.map((r) => h('tr', null, h('td', null, fmtTime(r.at)), h('td', null, r.topic), h('td', null, r.reason), h('td', null, h('code', null, r.excerpt)))))))
     if (rejected.length === 0) main.append(h('p', { class: 'empty' }, t('rejected.none')))
-  } catch (err) { clear(main).append(h('p', { class: 'error' }, errorText(err))) }
+  } catch (err) { fill(main, h('p', { class: 'error' }, errorText(err))) }
 }
 
 export async function mountUsers(main) {
   const name = h('input', { id: 'user-name', maxlength: '64', required: true })
   const role = h('select', { id: 'user-role' }, ['operator', 'supervisor', 'maintainer'].map((r) => h('option', { value: r }, t('role.' + r))))
   const lang = h('select', { id: 'user-lang' }, h('option', { value: '' }, t('users.langBrowser')), h('option', { value: 'zh-CN' }, '中文'), h('option', { value: 'en' }, 'English'))
-  const pass = h('input', { id: 'user-password', type: 'password', minlength: '10', autocomplete: 'new-password', required: true })
+  const pass = h('input', { id: 'user-password', type: 'password', minlength: '8', autocomplete: 'new-password', required: true })
   const msg = h('span', { class: 'status' })
   const form = h('form', { class: 'toolbar', id: 'user-form' },
     h('label', null, t('users.name'), ' ', name), h('label', null, t('users.role'), ' ', role), h('label', null, t('users.lang'), ' ', lang),
@@ -31,11 +31,11 @@ export async function mountUsers(main) {
   })
   try {
     const [{ operators }, { audit }] = await Promise.all([api('/api/operators'), api('/api/audit')])
-    clear(main).append(form,
+    fill(main, form,
       h('table', { class: 'operators' }, h('thead', null, h('tr', null, ['users.name', 'users.role', 'users.lang'].map((k) => h('th', null, t(k))))),
         h('tbody', null, operators.map((o) => h('tr', null, h('td', null, o.name), h('td', null, t('role.' + o.role)), h('td', null, o.lang || '–'))))),
       h('h3', null, t('users.audit')),
       h('table', { class: 'audit' }, h('thead', null, h('tr', null, ['audit.at', 'audit.who', 'audit.action', 'audit.target', 'audit.detail', 'audit.from'].map((k) => h('th', null, t(k))))),
         h('tbody', null, audit.map((a) => h('tr', null, h('td', null, fmtTime(a.at)), h('td', null, a.who), h('td', null, a.action), h('td', null, a.target || '–'), h('td', null, a.detail || '–'), h('td', null, a.from || '–'))))))
-  } catch (err) { clear(main).append(h('p', { class: 'error' }, errorText(err))) }
+  } catch (err) { fill(main, h('p', { class: 'error' }, errorText(err))) }
 }

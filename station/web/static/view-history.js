@@ -1,6 +1,6 @@
 // History: search alerts by site, post, device, kind and time (wall times in
 // the station's zone); export what the search finds as CSV.
-import { api, clear, errorText, h, t, zonedToEpoch } from './dom.js'
+import { api, clear, errorText, h, t, zonedToEpoch, fill } from './dom.js'
 import { alertTable } from './view-posts.js'
 
 const last = { site: '', post: '', device: '', kind: '', from: '', to: '' }
@@ -27,13 +27,13 @@ export function mountHistory(main) {
   const search = async () => {
     const q = query()
     csv.href = '/api/history.csv?' + q
-    clear(out).append(h('p', { class: 'loading' }, t('common.loading')))
+    fill(out, h('p', { class: 'loading' }, t('common.loading')))
     try {
       const r = await api('/api/history?' + q)
-      clear(out).append(h('p', { class: 'count' }, t('history.count', { n: r.alerts.length })), alertTable(r.alerts))
-    } catch (err) { clear(out).append(h('p', { class: 'error' }, errorText(err))) }
+      fill(out, h('p', { class: 'count' }, t('history.count', { n: r.alerts.length })), alertTable(r.alerts))
+    } catch (err) { fill(out, h('p', { class: 'error' }, errorText(err))) }
   }
   form.addEventListener('submit', (ev) => { ev.preventDefault(); search() })
-  clear(main).append(form, out)
+  fill(main, form, out)
   search()
 }

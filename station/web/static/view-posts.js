@@ -2,7 +2,7 @@
 // (flagged silent past interval + grace: the EN 50136 failed path), devices
 // missing, low battery, tamper, mains lost, outbox depth; filters by site and
 // group; a page per post with devices, recent alerts and commands.
-import { api, can, clear, errorText, fmtAge, fmtTime, h, kindLabel, stationNow, t } from './dom.js'
+import { api, can, clear, errorText, fmtAge, fmtTime, h, kindLabel, stationNow, t, fill } from './dom.js'
 
 let listMount = null
 let tbody = null
@@ -16,11 +16,11 @@ const key = (p) => p.site + '\u0000' + p.post
 export async function mountPosts(main) {
   detail = null
   listMount = main
-  clear(main).append(h('p', { class: 'loading' }, t('common.loading')))
+  fill(main, h('p', { class: 'loading' }, t('common.loading')))
   try {
     posts = (await api('/api/posts')).posts
   } catch (err) {
-    clear(main).append(h('p', { class: 'error' }, errorText(err)))
+    fill(main, h('p', { class: 'error' }, errorText(err)))
     return
   }
   if (listMount !== main) return
@@ -42,7 +42,7 @@ function renderList(main) {
   // Rows are divs in a grid with content-visibility: auto, so with 2,100 posts
   // the browser lays out only what is on screen (a 2,100-row <table> took ~1 s).
   tbody = h('div', { id: 'posts-body', role: 'rowgroup' })
-  clear(main).append(
+  fill(main, 
     h('div', { class: 'toolbar' }, h('label', null, t('posts.site'), ' ', site), h('label', null, t('posts.group'), ' ', group),
       h('label', null, problems, ' ', t('posts.problemsOnly')), h('span', { class: 'count', id: 'posts-count' })),
     h('div', { class: 'posts', role: 'table' },
@@ -63,7 +63,7 @@ function fillRows() {
   const frag = document.createDocumentFragment()
   let n = 0
   for (const p of posts) if (visible(p)) { frag.append(postRow(p)); n++ }
-  clear(tbody).append(frag)
+  fill(tbody, frag)
   const c = document.getElementById('posts-count')
   if (c) c.textContent = t('posts.count', { n, total: posts.length })
 }
@@ -120,7 +120,7 @@ export function mountPost(main, site, post) {
 async function renderDetail(main, site, post) {
   let r
   try { r = await api(`/api/posts/${encodeURIComponent(site)}/${encodeURIComponent(post)}`) } catch (err) {
-    clear(main).append(h('p', { class: 'error' }, errorText(err)))
+    fill(main, h('p', { class: 'error' }, errorText(err)))
     return
   }
   if (!detail || detail.main !== main || detail.post !== post) return
@@ -134,7 +134,7 @@ async function renderDetail(main, site, post) {
     } catch (err) { detail.result = errorText(err) }
     result.textContent = detail.result
   } }, label)
-  clear(main).append(
+  fill(main, 
     h('h2', null, p.post, ' ', h('span', { class: 'site' }, p.site), ' ', h('span', { class: p.online ? 'online' : 'bad' }, p.online ? t('posts.online') : t('posts.offline'))),
     h('p', null, t('posts.group'), ': ', p.group || '–', ' · ', t('posts.lastTest'), ': ', p.lastTestReportAt === null ? t('posts.never') : fmtTime(p.lastTestReportAt),
       p.testOverdue ? h('span', { class: 'mark' }, t('posts.silent')) : null, ' · ', t('posts.outbox'), ': ', p.outboxDepth === null ? '–' : String(p.outboxDepth)),
@@ -148,8 +148,12 @@ async function renderDetail(main, site, post) {
     can('alarms:read') ? [h('h3', null, t('post.recentAlerts')), alertTable(r.alerts)] : null)
 }
 
+/** The device's retained state, minus what the other columns show and empty fields; times readable. */
+const SHOWN = new Set(['v', 'device', 'device_kind', 'label', 'location'])
 function stateSummary(s) {
-  return Object.entries(s || {}).filter(([, v]) => v === null || typeof v !== 'object').map(([k, v]) => `${k}=${v}`).join('  ')
+  return Object.entries(s || {})
+    .filter(([k, v]) => !SHOWN.has(k) && v !== null && v !== '' && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${typeof v === 'number' && /(_seen|_at|_time)$/.test(k) && v > 1e12 ? fmtTime(v) : v}`).join('  ')
 }
 
 export function alertTable(alerts) {

@@ -2,7 +2,7 @@
 // per row; one click or the `a` key acknowledges (with the optional note);
 // arrow keys move the selection.
 import { onQueueChange, sortedAlerts } from './alarm-queue.js'
-import { api, can, stationNow, clear, errorText, fmtAge, fmtTime, h, kindLabel, t } from './dom.js'
+import { api, can, stationNow, clear, errorText, fmtAge, fmtTime, h, kindLabel, t, fill } from './dom.js'
 
 let root = null
 let selected = null
@@ -16,7 +16,7 @@ export function mountQueue(main) {
   noteInput = h('input', { type: 'text', id: 'ack-note', maxlength: '500', placeholder: t('queue.notePlaceholder'), 'aria-label': t('queue.note') })
   statusEl = h('div', { class: 'status', role: 'status' })
   listEl = h('div', { class: 'queue', id: 'queue', role: 'listbox', 'aria-label': t('nav.queue') })
-  clear(root).append(
+  fill(root, 
     h('div', { class: 'toolbar' },
       can('alarms:act') ? h('label', null, t('queue.note'), ' ', noteInput) : null,
       h('span', { class: 'hint' }, t('queue.keys'))),

@@ -1,7 +1,7 @@
 // Roll call: start one for all posts or one group with a deadline; per post
 // who answered and after how long, who did not by the deadline, who was
 // offline; CSV export.
-import { api, can, clear, errorText, fmtTime, h, stationNow, t } from './dom.js'
+import { api, can, clear, errorText, fmtTime, h, stationNow, t, fill } from './dom.js'
 
 let mount = null
 let shownId = null
@@ -44,7 +44,7 @@ export async function mountRollCall(main) {
       await refresh()
     } catch (err) { msg.textContent = errorText(err) }
   })
-  clear(main).append(can('alarms:act') ? form : null, h('div', { id: 'rollcall-list' }), h('div', { id: 'rollcall-detail' }))
+  fill(main, can('alarms:act') ? form : null, h('div', { id: 'rollcall-list' }), h('div', { id: 'rollcall-detail' }))
   await refresh()
 }
 
@@ -56,7 +56,7 @@ async function refresh() {
   try {
     const { rollCalls } = await api('/api/rollcalls')
     if (!shownId && rollCalls[0]) shownId = rollCalls[0].id
-    clear(list).append(h('table', { class: 'rollcalls' },
+    fill(list, h('table', { class: 'rollcalls' },
       h('thead', null, h('tr', null, ['rollcall.started', 'rollcall.by', 'rollcall.scope', 'rollcall.answered', 'rollcall.missed', 'rollcall.offline', 'rollcall.pending'].map((k) => h('th', null, t(k))))),
       h('tbody', null, rollCalls.map((rc) => h('tr', { class: rc.id === shownId ? 'selected' : '', onclick: () => { shownId = rc.id; refresh() } },
         h('td', null, fmtTime(rc.startedAt)), h('td', null, rc.by), h('td', null, scopeText(rc.scope)),
@@ -64,7 +64,7 @@ async function refresh() {
     const rc = shownId ? rollCalls.find((r) => r.id === shownId) || (await api('/api/rollcalls/' + encodeURIComponent(shownId))).rollCall : null
     clear(detail)
     if (rc) detail.append(rollCallDetail(rc))
-  } catch (err) { clear(list).append(h('p', { class: 'error' }, errorText(err))) }
+  } catch (err) { fill(list, h('p', { class: 'error' }, errorText(err))) }
 }
 
 function scopeText(s) {

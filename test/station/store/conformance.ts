@@ -39,6 +39,17 @@ export function conformance(t: Test, make: MakeStore): void {
     await store.close()
   })
 
+  t.test('a burst in one statement: stored, duplicate, conflict, and an id twice in the burst', async (t) => {
+    const { store } = await make(now)
+    t.equal(await store.insertAlert(sampleAlert(1)), 'stored')
+    const other = sampleAlert(2, { kind: 'whistle', payload: sampleAlert(2).payload.replace('panic', 'whistle') })
+    const r = await store.insertAlerts([sampleAlert(1), sampleAlert(2), sampleAlert(3), sampleAlert(1, { payload: sampleAlert(1).payload.replace('panic', 'duress') }), other])
+    t.same(r, ['duplicate', 'stored', 'stored', 'conflict', 'conflict'])
+    t.same((await store.alerts({})).map((a) => [a.id, a.kind]).sort(), [['s1:p1:1', 'panic'], ['s1:p1:2', 'panic'], ['s1:p1:3', 'panic']])
+    t.same(await store.insertAlerts([]), [])
+    await store.close()
+  })
+
   t.test('queue: unacknowledged first, by priority, then age; ack once', async (t) => {
     const { store } = await make(now)
     await store.insertAlert(sampleAlert(1, { kind: 'low_battery', ...classify('low_battery', false), receivedAt: 10 }))
@@ -81,6 +92,21 @@ export function conformance(t: Test, make: MakeStore): void {
     t.same(d[0].state.faults, ['tamper', 'mains_lost'], 'latest value replaces the device row')
     t.equal(d[1].label, 'Whistle')
     t.equal(await store.post('s1', 'nope'), null)
+    await store.close()
+  })
+
+  t.test('device states in one statement: latest value per device', async (t) => {
+    const { store } = await make(now)
+    await store.setStatus('s1', 'p1', true, 1, clock)
+    await store.setDeviceStates([
+      { site: 's1', post: 'p1', device: 'a', state: { v: 1, device: 'a', status: 'online', battery: 50, faults: [] } },
+      { site: 's1', post: 'p1', device: 'b', state: { v: 1, device: 'b', status: 'missing', faults: [] } },
+      { site: 's1', post: 'p1', device: 'a', state: { v: 1, device: 'a', status: 'online', battery: 10, faults: ['tamper'] } },
+    ], clock)
+    const d = await store.devices('s1', 'p1')
+    t.same(d.map((x) => [x.device, x.state.battery ?? null]), [['a', 10], ['b', null]])
+    t.match(await store.post('s1', 'p1'), { devicesMissing: 1, lowBattery: 1, tamper: 1 })
+    await store.setDeviceStates([], clock)
     await store.close()
   })
 

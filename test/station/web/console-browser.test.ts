@@ -143,6 +143,32 @@ t.test('posts, filters and a roll call with answered / silent / offline posts', 
   await A.context().close()
 })
 
+t.test('history: search by post and time (station zone), CSV link; a maintainer sees fleet health only', async (t) => {
+  await f.store.addOperator('tech', 'maintainer', 'maint-pw-123', 'en')
+  const old = makeAlert({ post: 'kiosk-003', receivedAt: Date.parse('2026-01-10T02:00:00Z') }) // 10:00 in Shanghai
+  f.store.alertsById.set(old.id, old)
+  const A = await loggedInPage(browser, base, 'li.wei', 'operator-pw-1')
+  await A.goto(base + '/#/history')
+  await A.fill('#history-post', 'kiosk-003')
+  await A.fill('#history-from', '2026-01-10T09:59')
+  await A.fill('#history-to', '2026-01-10T10:01')
+  await A.click('#history-form button[type=submit]')
+  await A.waitForFunction(() => /1 alerts/.test(document.getElementById('history-results')?.textContent ?? ''))
+  t.match(await A.textContent('#history-results tbody'), /2026-01-10 10:00:00/, 'shown in the station zone')
+  const href = await A.getAttribute('#history-csv', 'href')
+  t.match(href, `from=${Date.parse('2026-01-10T01:59:00Z')}`, 'the wall time read in Asia/Shanghai')
+  await A.fill('#history-from', '2026-01-10T10:01')
+  await A.click('#history-form button[type=submit]')
+  await A.waitForFunction(() => /^0 alerts/.test(document.getElementById('history-results')?.textContent ?? ''))
+  t.pass('outside the window: none')
+  await A.context().close()
+
+  const M = await loggedInPage(browser, base, 'tech', 'maint-pw-123')
+  await M.waitForSelector('#posts-body .prow')
+  t.same(await M.$$eval('nav a', (els) => els.map((e) => (e as HTMLElement).dataset.tab)), ['posts', 'rejected'], 'no alarm queue, history, roll call or users')
+  await M.context().close()
+})
+
 t.test('from a browser: an API call without a session is 401, a POST without the CSRF token 403, a wrong password refused', async (t) => {
   const A = await loggedInPage(browser, base, 'li.wei', 'operator-pw-1')
   const a = raise()

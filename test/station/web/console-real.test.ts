@@ -15,7 +15,7 @@ import type { MqttClient } from 'mqtt'
 import { testStation, type TestStation } from '../../harness/station-service.js'
 import { testGateway, until } from '../../harness/test-gateway.js'
 import type { Gateway } from '../../../gateway/gateway.js'
-import { ackSeenAt, launchBrowser, loggedInPage, rowSeenAt, watchRows } from './browser.js'
+import { ackSeenAt, launchBrowser, loggedInPage, rowSeenAt, screenshot, watchRows } from './browser.js'
 
 t.setTimeout(180_000)
 
@@ -85,6 +85,21 @@ t.test('press -> row within a second; click ack -> the gateway records it by nam
   t.match((await st.service.store.audit(20)).filter((a) => a.action === 'ack').map((a) => a.who).sort(), ['operator-7', 'operator-8'], 'both acks audited')
   await A.context().close()
   await B.context().close()
+})
+
+t.test("a post's page: its devices, recent alerts, and a lamp test sent to the gateway from the page", async (t) => {
+  const A = await loggedInPage(browser, st.consoleUrl, st.operator.name, st.operator.password)
+  await A.goto(st.consoleUrl + '/#/post/test-city/kiosk-001')
+  await A.waitForSelector('table.devices tbody tr')
+  t.match(await A.textContent('table.devices'), /counter-button/, 'devices from the retained device state')
+  t.match(await A.textContent('table.alerts'), /PANIC/, 'recent alerts')
+  await A.click('button[data-command=lamp-test]')
+  await A.waitForFunction(() => /done|:/.test(document.getElementById('command-result')?.textContent ?? '') && !/Sending/.test(document.getElementById('command-result')?.textContent ?? ''), undefined, { timeout: 15_000 })
+  const result = await A.textContent('#command-result')
+  t.match(result, /Lamp test: done/, `the gateway answered: ${result?.slice(0, 120)}`)
+  t.ok((await st.service.store.audit(10)).some((a) => a.action.startsWith('command') && a.who === 'operator-7'), 'the command audited')
+  await screenshot(A, 'post')
+  await A.context().close()
 })
 
 t.test('roll call: one post answers, one stays silent, one is offline', async (t) => {

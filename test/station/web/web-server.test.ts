@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { createStationWeb } from '../../../station/web/web-server.js'
 import { csvCell } from '../../../station/web/csv.js'
 import { negotiateLang } from '../../../station/web/lang.js'
+import { clientAddress } from '../../../station/web/http-util.js'
 import { STRINGS } from '../../../station/web/i18n/index.js'
 import { fakeStation, makeAlert } from './fake-station.js'
 
@@ -167,6 +168,12 @@ t.test('a supervisor adds an operator (audited), who can then log in', async (t)
   t.match(await (await fetch(base + '/api/me', { headers: { cookie: c.cookie } })).json(), { name: 'chen', lang: 'zh-CN' })
   const audit = await (await fetch(base + '/api/audit', { headers: { cookie: s.cookie } })).json() as { audit: unknown[] }
   t.ok(audit.audit.length >= 3, 'the supervisor reads the audit log')
+})
+
+t.test('client address: X-Forwarded-For only when the proxy is trusted', async (t) => {
+  const req = { socket: { remoteAddress: '127.0.0.1' }, headers: { 'x-forwarded-for': '6.6.6.6, 10.1.2.3' } } as unknown as Parameters<typeof clientAddress>[0]
+  t.equal(clientAddress(req), '127.0.0.1', 'a header a browser can write is not trusted by default')
+  t.equal(clientAddress(req, true), '10.1.2.3', 'behind our proxy: the hop it appended')
 })
 
 t.test('languages: negotiation and complete string tables', async (t) => {

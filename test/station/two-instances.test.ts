@@ -1,0 +1,42 @@
+/**
+ * Two station instances on one PostgreSQL and one mosquitto (issue 15: a
+ * second instance never makes a second row): both read every alert, the
+ * database keeps one; an ack on one instance is shown live on the other.
+ */
+import t from 'tap'
+import { Postgres } from '../harness/postgres.js'
+import { Mosquitto } from '../harness/mosquitto.js'
+import { testStation } from '../harness/station-service.js'
+import { until } from '../harness/test-gateway.js'
+import type { LiveEvent } from '../../station/station-api.js'
+
+t.setTimeout(90_000)
+
+t.test('one row per alert, acks seen by both', async (t) => {
+  const pg = await new Postgres().start()
+  t.teardown(() => pg.close())
+  const mosq = await new Mosquitto().start()
+  t.teardown(() => mosq.close())
+  const url = await pg.database('shared')
+  const a = await testStation({ web: false, storeUrl: url, mosq })
+  t.teardown(a.cleanup)
+  const b = await testStation({ web: false, storeUrl: url, mosq })
+  t.teardown(b.cleanup)
+  const seenB: LiveEvent[] = []
+  b.service.live.subscribe((_s, e) => seenB.push(e))
+  const pub = await a.publisher()
+  await pub.publishAsync('safehouse/v1/s1/p1/status', JSON.stringify({ v: 1, state: 'online', since: 1 }), { qos: 1, retain: true })
+  await until(() => a.service.ingest.isKnown('s1', 'p1') && b.service.ingest.isKnown('s1', 'p1'), 'both know p1')
+  for (let seq = 1; seq <= 20; seq++) {
+    await pub.publishAsync('safehouse/v1/s1/p1/alert/btn', JSON.stringify({ v: 1, id: `s1:p1:${seq}`, site: 's1', post: 'p1', device: 'btn', device_kind: 'panic-button', kind: 'panic', seq, hw_time: seq, sent_time: seq, test: false }), { qos: 1 })
+  }
+  const done = () => a.service.counters.get('alerts_stored') + a.service.counters.get('alerts_duplicate') === 20 && b.service.counters.get('alerts_stored') + b.service.counters.get('alerts_duplicate') === 20
+  await until(done, 'both instances took in all 20')
+  t.equal(a.service.counters.get('alerts_stored') + b.service.counters.get('alerts_stored'), 20, 'each alert stored by exactly one instance')
+  t.equal((await a.service.store.alerts({})).length, 20, 'twenty rows, not forty')
+  t.equal(a.service.counters.get('rejected') + b.service.counters.get('rejected'), 0)
+
+  t.same(await a.service.actions.acknowledge(a.ctx, 's1:p1:5', 'from desk A'), { ok: true })
+  await until(() => seenB.some((e) => e.type === 'ack' && e.id === 's1:p1:5' && e.by === 'operator-7'), 'instance B shows the ack live')
+  t.same(await b.service.actions.acknowledge(b.ctx, 's1:p1:5', null), { ok: false, error: 'already_acknowledged' }, 'B cannot ack it again')
+})
