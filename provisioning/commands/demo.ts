@@ -37,7 +37,11 @@ export async function runDemo(argv: string[]): Promise<number> {
   --port N   embedded broker port (default: any free port)
   --verbose  gateway logs at info level
 
-${KEYS}`)
+${KEYS}
+
+Examples:
+  npx safehouse demo
+  npx safehouse demo --once        # CI smoke test: exit 0 when the ack was recorded`)
     return 0
   }
   const t0 = Date.now()
