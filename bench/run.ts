@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { machine, machineLine } from './bench-stats.js'
 
 /** The suite, in the order it runs: the allocation proof first, on a quiet machine. */
-const ORDER = ['core-gc', 'latency', 'ble-decode', 'panic-latency', 'panic-station-latency', 'lamp-latency', 'lamp-core-latency', 'outbox', 'drain', 'ble-dbus-latency', 'ble-station-latency', 'group-fanout']
+const ORDER = ['core-gc', 'latency', 'ble-decode', 'panic-latency', 'panic-station-latency', 'lamp-latency', 'lamp-core-latency', 'outbox', 'drain', 'ble-dbus-latency', 'ble-station-latency', 'group-fanout', 'metrics']
 /** Modules in bench/ that are not benchmarks. */
 const NOT_BENCHES = new Set(['run', 'bench-stats'])
 const STDERR_TAIL_LINES = 30
