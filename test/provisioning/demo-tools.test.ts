@@ -63,6 +63,15 @@ t.test('simulate against a gateway run from a config with a simulator user', asy
   const wrongAction = await call(simulate, ['blow', 'lamp-box', '--config', file])
   t.equal(wrongAction.code, 1)
   t.match(wrongAction.err, /unknown action "blow" for the lamp box/)
+
+  // A user the gateway does not know as a simulator: its broker refuses the publish without a word
+  // (MQTT 3.1.1); simulate says so instead of hanging or claiming it was sent.
+  const notSim = join(dir, 'not-sim.yaml')
+  writeFileSync(notSim, stringify({ site: 'test-city', post: 'kiosk-001', broker: { port: gw.broker.port, users: [{ username: USERS.technician.username, role: 'simulator' }] } }))
+  process.env.SAFEHOUSE_PASSWORD = USERS.technician.password
+  const denied = await call(simulate, ['press', 'counter-button', '--config', notSim, '--wait', '1500'])
+  t.equal(denied.code, 1)
+  t.match(denied.err, /no answer from the gateway within 1500 ms .*tech-1 have role simulator/)
 })
 
 t.test('a running demo: simulate and status find it by its pid, with its own logins', async (t) => {
