@@ -10,6 +10,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { testGateway } from '../harness/test-gateway.js'
 
+// Loading the modules alone takes seconds on a loaded 2-core machine.
+t.setTimeout(60_000)
+
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const doc = (name: string) => readFileSync(join(root, 'docs', name), 'utf8')
 

@@ -13,6 +13,9 @@ import { writeSecrets } from '../../gateway/config/secrets.js'
 import { hashPassword } from '../../gateway/config/password-hash.js'
 import { tmpDir } from '../harness/cli-process.js'
 
+// Loading the modules alone takes seconds on a loaded 2-core machine.
+t.setTimeout(60_000)
+
 async function check(file: string): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = []
   const err: string[] = []
