@@ -91,9 +91,17 @@ t.test('a running demo: simulate and status find it by its pid, with its own log
   t.equal(refused.code, 1)
   t.match(refused.err, /no simulated device "nope"/)
 
-  const st = await call(status, ['--demo', pid, '--json', '--wait', '5000'])
+  // The retained gateway state follows the uplink within a second of its connecting: read until it does.
+  type Report = { posts: { site: string; post: string; station: string; devices: { id: string }[] }[] }
+  let st = { code: -1, out: '', err: '' }
+  let report: Report = { posts: [] }
+  for (let i = 0; i < 10; i++) {
+    st = await call(status, ['--demo', pid, '--json', '--wait', '5000'])
+    report = JSON.parse(st.out) as Report
+    if (report.posts[0]?.station === 'connected') break
+    await new Promise((r) => setTimeout(r, 500))
+  }
   t.ok(st.code === 0 || st.code === 3, `status ran: ${st.err}`)
-  const report = JSON.parse(st.out) as { posts: { site: string; post: string; station: string; devices: { id: string }[] }[] }
   t.equal(report.posts.length, 1)
   t.match(report.posts[0], { site: 'demo-city', post: 'kiosk-001', station: 'connected' })
   t.same(report.posts[0].devices.map((d) => d.id).sort(), ['counter-button', 'lamp-box', 'public-button', 'whistle-07'])
