@@ -29,7 +29,11 @@ export async function runDemo(argv: string[]): Promise<number> {
   --console-port N  station console port (default 8080, or a free one if taken; --once: a free one)
   --verbose  gateway logs at info level
 
-${KEYS}`)
+${KEYS}
+
+Examples:
+  npx safehouse demo
+  npx safehouse demo --once        # CI smoke test: exit 0 when the ack was recorded`)
     return 0
   }
   const t0 = Date.now()

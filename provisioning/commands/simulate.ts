@@ -116,7 +116,10 @@ export async function simulate(argv: string[]): Promise<number> {
       })
     })
     await client.subscribeAsync(resultTopic, { qos: 1 })
-    await client.publishAsync(`${root}/sim/${device}/${action}`, arg ?? '', { qos: 1 })
+    // Not awaited: a publish the broker refuses (ACL, payload) gets no PUBACK from aedes, and an
+    // awaited promise that never settles ends the process with exit 13 and no output. The answer's
+    // timer bounds the wait either way.
+    client.publish(`${root}/sim/${device}/${action}`, arg ?? '', { qos: 1 }, () => {})
     const a = await answer
     if (!a) {
       console.error(`safehouse simulate: no answer from the gateway within ${waitMs} ms (is it running, and does ${target.username} have role simulator?)`)

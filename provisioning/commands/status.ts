@@ -101,7 +101,7 @@ export async function status(argv: string[]): Promise<number> {
       filters = [`${R}/status`, `${R}/state`, `${R}/device/+/state`]
       staleAfterMs = staleFlag ?? 3 * config.core.state_interval_s * 1000
       expected = { site: config.site, post: config.post, file, devices: config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location })) }
-      target = localBrokerTarget(config, file, { broker: values.broker, username, caFile: values['ca-file'], clientId: toolClientId('status') })
+      target = localBrokerTarget(config, file, { broker: values.broker ?? (demo ? `mqtt://127.0.0.1:${demo.port}` : undefined), username, caFile: values['ca-file'], clientId: toolClientId('status') })
       target.password = demo?.technician.password ?? await brokerPassword(username, fromStdin, prompter)
     }
   } finally {

@@ -21,7 +21,7 @@ export function parseArgsMessage(e: NodeJS.ErrnoException): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${quoted}`
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument "${quoted}"`
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const opt = quoted.split(' ')[0]
+      const opt = /(--[\w-]+)/.exec(quoted)?.[1] ?? quoted.split(' ')[0]
       if (/argument missing/.test(m)) return `option ${opt} needs a value`
       if (/does not take an argument/.test(m)) return `option ${opt} takes no value`
       return m.split('.')[0]

@@ -6,6 +6,9 @@ import t from 'tap'
 import { parseConfig } from '../../../gateway/config/load-config.js'
 import { ConfigError } from '../../../gateway/config/config-error.js'
 
+// Loading the modules alone takes seconds on a loaded 2-core machine.
+t.setTimeout(60_000)
+
 const cases: { name: string; yaml: string; line: number; message: RegExp; hint: RegExp }[] = [
   { name: 'tab indentation', yaml: 'site: s1\npost: p1\nbroker:\n\tport: 1883\n', line: 4, message: /tab/, hint: /spaces/ },
   { name: 'a line indented too deep', yaml: 'site: s1\npost: p1\nbroker:\n  port: 1883\n   host: x\n', line: 5, message: /indented deeper/, hint: /indent it like/ },

@@ -8,6 +8,9 @@ import { parseDocument } from 'yaml'
 import { addDevice, configText } from '../../../provisioning/shared/config-file.js'
 import { parseConfig } from '../../../gateway/config/load-config.js'
 
+// Loading the modules alone takes seconds on a loaded 2-core machine.
+t.setTimeout(60_000)
+
 const device = (i: number) => ({ id: `button-${i}`, kind: 'panic-button', driver: 'sim', pin: 2 + i, label: `Button ${i}`, location: 'a location long enough to make a flow line very long indeed' })
 
 t.test('devices added to init\'s empty flow list become one block each', async (t) => {
