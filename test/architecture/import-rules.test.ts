@@ -51,8 +51,8 @@ t.test('the check names each kind of offending import', async (t) => {
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }))
   const files: Record<string, string> = {
     'gateway/root.ts': "import { a } from '../provisioning/cli.js'\nimport { s } from '../station/svc.js'\nexport const r = a + s\n",
-    'devices/time/clock.ts': 'export const now = 1\n',
-    'devices/driver.ts': "import { now } from '../gateway/clock.js'\nexport const d = now\n",
+    'gateway/wall-clock.ts': 'export const now = 1\n',
+    'devices/driver.ts': "import { now } from '../gateway/wall-clock.js'\nexport const d = now\n",
     'protocols/codec.ts': "import { d } from '../devices/driver.js'\nexport const c = d\n",
     'provisioning/cli.ts': 'export const a = 1\n',
     'station/svc.ts': "import { r } from '../gateway/root.js'\nexport const s = 2 + (r ? 0 : 1)\n",
@@ -67,7 +67,7 @@ t.test('the check names each kind of offending import', async (t) => {
   for (const expected of [
     'gateway-never-imports-provisioning: gateway/root.ts -> provisioning/cli.ts',
     'gateway-never-imports-station: gateway/root.ts -> station/svc.ts',
-    'devices-import-only-protocols: devices/driver.ts -> devices/time/clock.ts',
+    'devices-import-only-protocols: devices/driver.ts -> gateway/wall-clock.ts',
     'protocols-import-nothing-of-ours: protocols/codec.ts -> devices/driver.ts',
     'station-and-gateway-apart: station/svc.ts -> gateway/root.ts',
   ]) t.ok(found.includes(expected), `names ${expected}`)
