@@ -29,8 +29,8 @@ import { hashPassword } from '../../gateway/config/password-hash.js'
 import { writeSecrets } from '../../gateway/config/secrets.js'
 import { inspectOutbox } from '../../gateway/outbox/outbox-inspect.js'
 
-/** SIGKILLs (and restarts) per run: 15 in `npm test`, the issue's 50 in `.ci/run` (SAFEHOUSE_SOAK=long; issue 14 §5). */
-export const KILLS = process.env.SAFEHOUSE_SOAK === 'long' ? 50 : 15
+/** SIGKILLs (and restarts) per run: 10 in `npm test`, the issue's 50 in `.ci/run` (SAFEHOUSE_SOAK=long; issue 14 §5). */
+export const KILLS = process.env.SAFEHOUSE_SOAK === 'long' ? 50 : 10
 const SEED = Number(process.env.SAFEHOUSE_SIGKILL_SEED ?? 20261124)
 const BUTTONS = Array.from({ length: 12 }, (_, i) => `btn-${i + 1}`)
 /** Each button is pressed this often (above the 250 ms unkeyed dedupe window, so no press is merged). */
