@@ -6,7 +6,7 @@
  * shows up in the button's retained device state. Issue 11: a board that
  * resets, and noise on the line, as the station sees them.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import mqtt from 'mqtt'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { PtyPair } from '../harness/pty-pair.js'
@@ -19,20 +19,23 @@ const ROOT = 'safehouse/v1/test-city/kiosk-001'
 
 t.setTimeout(90_000)
 
-t.test('Firmata press -> one alert at the station; unplug -> fault in the retained device state', async (t) => {
+/** A real mosquitto station, a PTY pair with the Firmata peer on one end, and a test gateway on the other. */
+async function firmataStation(t: Test, name: string, devices: object[]) {
   const mosq = await new Mosquitto().start()
   t.teardown(() => mosq.close())
-  const pty = await new PtyPair('firmata-gw').open()
+  const pty = await new PtyPair(name).open()
   const peer = await FirmataPeer.open(pty.b)
   t.teardown(async () => { await peer.close(); await pty.close() })
   const { gw, cleanup } = await testGateway({
     stationUrl: mosq.url,
-    extra: {
-      boards: [{ id: 'main', port: pty.a, version_query_ms: 100 }],
-      devices: [{ id: 'counter', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 2, label: 'Counter button' }],
-    },
+    extra: { boards: [{ id: 'main', port: pty.a, version_query_ms: 100 }], devices },
   })
   t.teardown(cleanup)
+  return { mosq, pty, peer, gw }
+}
+
+t.test('Firmata press -> one alert at the station; unplug -> fault in the retained device state', async (t) => {
+  const { mosq, pty, peer, gw } = await firmataStation(t, 'firmata-gw', [{ id: 'counter', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 2, label: 'Counter button' }])
   const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-firmata' })
   t.teardown(() => station.endAsync())
   const alerts: { kind: string; device: string }[] = []
@@ -61,22 +64,10 @@ t.test('Firmata press -> one alert at the station; unplug -> fault in the retain
 })
 
 t.test('issue 11 at the station: a board reset is device_fault then restored; 10,000 random bytes raise no alert, every press one', async (t) => {
-  const mosq = await new Mosquitto().start()
-  t.teardown(() => mosq.close())
-  const pty = await new PtyPair('firmata-gw-faults').open()
-  const peer = await FirmataPeer.open(pty.b)
-  t.teardown(async () => { await peer.close(); await pty.close() })
-  const { gw, cleanup } = await testGateway({
-    stationUrl: mosq.url,
-    extra: {
-      boards: [{ id: 'main', port: pty.a, version_query_ms: 100 }],
-      devices: [
-        { id: 'counter', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 2 },
-        { id: 'foot', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 9, alert_kind: 'duress' },
-      ],
-    },
-  })
-  t.teardown(cleanup)
+  const { mosq, peer, gw } = await firmataStation(t, 'firmata-gw-faults', [
+    { id: 'counter', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 2 },
+    { id: 'foot', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 9, alert_kind: 'duress' },
+  ])
   const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-firmata-faults' })
   t.teardown(() => station.endAsync())
   const alerts: { kind: string; device: string }[] = []
