@@ -107,4 +107,7 @@ t.test('roll call: one check_in with the id, outside presses and repeats raise n
   t.equal(ofB.length, 1, 'kiosk-002: exactly one alert')
   t.match(ofB[0], { kind: 'roll_call_missed', device: 'gateway', roll_call: 'rc-e2e-1' })
   t.equal(a.gw.rollCall.counters.missed, 0, 'the answered roll call is not missed')
+  // Roll-call answers are events, not standing faults (nothing would ever restore them).
+  t.equal(a.gw.state.faults[a.gw.devices.indexOf('check-in')], 0, 'the check-in device shows no fault')
+  t.equal(b.gw.state.faults[0], 0, 'the gateway shows no standing fault after roll_call_missed')
 })
