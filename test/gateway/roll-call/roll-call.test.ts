@@ -157,3 +157,8 @@ t.test('config: role check_in is accepted; with an alert_kind it is refused with
   t.match(b, [{ path: 'devices[0].alert_kind', line: 7 }, { path: 'devices[0].long_press_kind', line: 8, hint: /same|none/ }])
   t.same(problemsOf(`${head}  - id: b\n    kind: panic-button\n    role: alarm\n    alert_kind: duress\n`), [], 'an alarm button keeps its alert_kind')
 })
+
+t.test('config: dc09.mapping may name both roll-call kinds (roll_call_missed has no default code)', async (t) => {
+  const c = parseConfig('site: sh-huangpu\npost: kiosk-017\ndc09:\n  mapping:\n    roll_call_missed: { cid: "456", sia: "CI" }\n    check_in: { cid: "603" }\n')
+  t.match(c.dc09?.mapping, { roll_call_missed: { cid: '456' }, check_in: { cid: '603' } })
+})
