@@ -68,6 +68,7 @@ export const BLE_WHISTLE_DEFAULTS = {
   location: '',
   address: '00:00:00:00:00:00',
   alert_kind: 'whistle',
+  role: 'alarm',
   supervision_s: 0,
   format: 'bthome',
   key_ref: '',
