@@ -19,6 +19,7 @@ import { WhistleReceiver, type WhistleDeviceSpec } from '../devices/ble-whistle/
 import { BLE_WHISTLE_DEFAULTS } from '../devices/ble-whistle/config.js'
 import { BTHOME_UUID } from '../devices/ble-whistle/raw-advert.js'
 import { MemoryReplayCounterStore } from '../devices/ble-whistle/replay-store.js'
+import { RollCall } from '../gateway/roll-call/roll-call.js'
 
 const WARMUP = 200_000
 const SLICE = 1000
@@ -43,7 +44,7 @@ function build(kind: 'panic-button' | 'ble-whistle', n: number) {
   const core = new EventCore({ clock: systemClock, devices, encoder, sequence: new MemorySequence() })
   const state = new StateTracker(devices, (seq) => encoder.id(seq))
   const sink = new CountingSink()
-  return { core, devices, state, sink }
+  return { core, devices, state, sink, encoder }
 }
 
 /** Call `step(from, count)` in slices of SLICE, one event-loop turn per slice (state lanes drain between). */
@@ -98,13 +99,32 @@ export async function runRow(row: string, n: number, bracket: Bracket) {
     }
     alerts = () => sink.alerts
   } else {
-    const { core, devices, state, sink } = build('panic-button', 32)
+    const { core, devices, state, sink, encoder } = build('panic-button', 32)
     const nDev = devices.size - 1
     if (row === 'aedes') {
       const broker = new EmbeddedBroker({ broker: { enabled: false, host: '127.0.0.1', port: 0, max_clients: 1, max_packet_bytes: 16384, connect_timeout_ms: 5000, queue_limit: 10, login: { concurrency: 1, queue: 16, address_failures: 5, user_failures: 10, backoff_max_s: 60, forget_after_s: 900, exempt: [] }, users: [] }, site: 'bench-city', post: 'kiosk-001', group: null, passwords: {}, log: pino({ level: 'silent' }) })
       await broker.start()
       core.addSink(new LocalFanoutSink(broker, devices.entries.map((e) => `safehouse/v1/bench-city/kiosk-001/alert/${e.id}`)))
       cleanup = () => broker.stop()
+    }
+    if (row === 'gate') {
+      // Issue 15: the gateway hands drivers the roll-call gate, not the core. A roll call runs and
+      // was answered: battery state passes through, every 8th input is a repeated check-in (counted).
+      const gate = new RollCall({ clock, core, setRollCallId: (id) => encoder.setRollCall(id), show: () => {}, log: pino({ level: 'silent' }) })
+      core.setHealthListener(state)
+      core.addSink(state)
+      core.addSink(sink)
+      gate.start({ id: 'rc-bench', deadline_s: 3600 }, 'bench')
+      gate.input(1, Kind.CHECK_IN, 1, clock.now(), NaN, -1)
+      step = (from, count) => {
+        for (let i = from; i < from + count; i++) {
+          if ((i & 7) === 0) gate.input(1 + (i % nDev), Kind.CHECK_IN, 1, clock.now(), NaN, -1)
+          else gate.input(1 + (i % nDev), Kind.BATTERY, 50 + (i & 31), clock.now(), -60, i)
+        }
+      }
+      alerts = () => sink.alerts
+      cleanup = async () => gate.stop()
+      return finish()
     }
     const kind = row === 'state' ? Kind.BATTERY : row === 'repeats' ? Kind.WHISTLE : Kind.PANIC
     if (row === 'state') core.addSink(state) // alerts open an alert record in the tracker: allocates by design
@@ -116,6 +136,9 @@ export async function runRow(row: string, n: number, bracket: Bracket) {
     }
     alerts = () => sink.alerts
   }
+  return finish()
+
+  async function finish() {
   await drive(WARMUP, step) // JIT, inline caches, lane and pool sizes
   const a0 = alerts()
   gc()
@@ -126,6 +149,7 @@ export async function runRow(row: string, n: number, bracket: Bracket) {
   const obs = await bracket.stop()
   await cleanup()
   return { events: n, ms, observerMinor: obs.minor, observerMajor: obs.major, alerts: alerts() - a0 }
+  }
 }
 
 function mac(d: number): string {

@@ -14,6 +14,8 @@
  *   ble      BlueZ PropertiesChanged values -> BluezAdvertStream -> WhistleReceiver
  *            (BTHome decode, dedupe) -> core -> state tracker: the production transport,
  *            fed the objects dbus-next would have unmarshalled (built once, reused)
+ *   gate     as `state`, through the roll-call gate the gateway hands its drivers (issue 15), with
+ *            one input in 8 a repeated check-in press (counted, not sent)
  *   aedes    distinct alerts -> core -> encode -> in-process aedes publish
  *
  *   node --import tsx bench/core-gc.ts [N]        parent: runs every row, prints Markdown
@@ -24,7 +26,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks'
 import { load1, machineLine } from './bench-stats.js'
 import { runTraced } from './gc-trace.js'
 
-const ROWS = ['state', 'alerts', 'repeats', 'ble', 'aedes'] as const
+const ROWS = ['state', 'alerts', 'repeats', 'ble', 'gate', 'aedes'] as const
 type Row = typeof ROWS[number]
 const LABEL: Record<Row, string> = {
   state: 'state events: driver loop (fresh clock.now()) -> core -> state tracker',
@@ -32,6 +34,7 @@ const LABEL: Record<Row, string> = {
   repeats: 'repeated advertisement (same packet id): dropped by dedupe',
   ble: 'BLE adverts: BlueZ signal values -> BluezAdvertStream -> WhistleReceiver -> core',
   aedes: 'distinct alerts -> core -> encode -> aedes in-process publish',
+  gate: 'state events + repeated check-ins (1 in 8) -> roll-call gate (issue 15) -> core -> state tracker',
 }
 
 interface RowResult { events: number; ms: number; observerMinor: number; observerMajor: number; alerts: number }

@@ -21,6 +21,7 @@ import type { GroupParts } from './group/create-group-fanout.js'
 import type { HostHealth } from './state/host-health.js'
 import type { SimControl } from './driver-factory.js'
 import type { Dc09Parts } from './dc09/create-dc09.js'
+import type { RollCall } from './roll-call/roll-call.js'
 
 export interface GatewayCounters { unknownAcks: number; badAcks: number; driverStartFailures: number; refusedReplyTopics: number; oversizedInbound: number }
 
@@ -45,6 +46,8 @@ export interface GatewayParts {
   readonly twins: ReadonlyMap<string, SimControl>
   readonly lamp: LampSink | null
   readonly dc09: Dc09Parts | null
+  /** The roll call (issue 15): start() for the command, the drivers' input gate. */
+  readonly rollCall: RollCall
   /** Typed by what is used: metrics/gateway-metrics.ts takes GatewayParts itself. */
   readonly metrics: { alertAcked(sentAt: number, ackedAt: number): void }
   /** The retained gateway state payload (state/gateway-state-payload.ts). */

@@ -33,6 +33,7 @@ import { InboundRouter } from './inbound/inbound-router.js'
 import { createGroupFanout, type GroupParts } from './group/create-group-fanout.js'
 import type { NeighbourAlert } from './group/group-fanout.js'
 import { kindFromName } from '../protocols/event-kinds.js'
+import { RollCall } from './roll-call/roll-call.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
@@ -80,6 +81,8 @@ export class Gateway implements GatewayParts {
   readonly dc09: Dc09Parts | null
   readonly metrics: GatewayMetrics
   readonly metricsServer: MetricsServer | null
+  /** The roll call (issue 15): the drivers' input sink, in front of the core. */
+  readonly rollCall: RollCall
   private testReport: TimerHandle | null = null
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
@@ -163,6 +166,14 @@ export class Gateway implements GatewayParts {
     this.dc09 = createDc09(c, secrets, { clock: this.clock, log: this.log.child({ component: 'dc09' }), devices: this.devices, idOf: (seq) => this.encoder.id(seq), fileOutbox: deps.fileOutbox, onStateChange: () => { this.state.gatewayDirty = true }, ...deps.dc09 })
     if (this.dc09) this.core.addSink(this.dc09.sink)
     if (this.group) this.core.addSink(this.group.fanout)
+    this.rollCall = new RollCall({
+      clock: this.clock,
+      core: this.core,
+      setRollCallId: (id) => this.encoder.setRollCall(id),
+      log: this.log.child({ component: 'roll-call' }),
+      // Local display only (panels, screens): the station knows its own roll call.
+      show: (s) => this.broker.publish(this.topics.rollCall, s ? Buffer.from(JSON.stringify({ v: 1, id: s.id, deadline: s.deadline })) : Buffer.alloc(0), 1, true),
+    })
     this.supervisor = new DeviceSupervisor(this.devices, this.wheel, this.clock, this.core)
     this.core.addSink(this.supervisor)
     this.ackWatcher = new AckWatcher(this.outbox, this.clock, c.station.ack_timeout_s * 1000, this.core, this.devices, (e) => this.uplink.resend(e))
@@ -180,7 +191,7 @@ export class Gateway implements GatewayParts {
 
   private async attachDrivers(factory: DriverFactory): Promise<void> {
     const c = this.config
-    const built = await factory({ config: c, secrets: this.secrets, devices: this.devices, clock: this.clock, log: this.log, sink: this.core })
+    const built = await factory({ config: c, secrets: this.secrets, devices: this.devices, clock: this.clock, log: this.log, sink: this.rollCall })
     this.drivers = built.drivers
     this.twins = built.twins
     if (built.lamp) {
@@ -243,6 +254,7 @@ export class Gateway implements GatewayParts {
     this.statePublisher.stop()
     this.hostHealth.stop()
     this.supervisor.stop()
+    this.rollCall.stop()
     this.ackWatcher.stop()
     if (this.testReport) this.clock.clearTimeout(this.testReport)
     this.testReport = null

@@ -36,6 +36,10 @@ export const Kind = {
   DOOR_OPEN: 20,
   CHANNEL_FAULT: 21,
   TEST_REPORT: 22,
+  // Roll call (issue 15, docs/protocol.md §Roll call): information and trouble, never an alarm.
+  // Both carry `roll_call`, which the encoder writes from the id set when the roll call starts.
+  CHECK_IN: 23,
+  ROLL_CALL_MISSED: 24,
   // --- state / telemetry (latest value, never queued) ---
   HEARTBEAT: 32,
   BATTERY: 33,

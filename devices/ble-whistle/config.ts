@@ -21,6 +21,7 @@ export const bleWhistleConfigSchema = {
     location: { type: 'string', default: '', description: 'Who carries it or where it is.' },
     address: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$', default: '00:00:00:00:00:00', description: 'BLE MAC address, AA:BB:CC:DD:EE:FF (printed on the device or shown by `safehouse pair`).' },
     alert_kind: { enum: ['whistle', 'sos', 'panic', 'test'], default: 'whistle', description: 'Alert kind a press or blow raises (BTHome press, double and triple press; iBeacon press minor).' },
+    role: { enum: ['alarm', 'check_in'], default: 'alarm', description: 'alarm = a press raises alert_kind; check_in = the post\'s roll-call button (docs/protocol.md §Roll call): every press (long ones too, unless long_press_kind: none) answers a roll call with one check_in alert and never raises an alarm (do not set alert_kind).' },
     supervision_s: { type: 'integer', minimum: 0, default: 0, description: 'Expected beacon interval; 0 = not supervised.' },
     format: { enum: ['bthome', 'ibeacon', 'eddystone'], default: 'bthome', description: 'Advertisement format: bthome = BTHome v2 (Shelly BLU Button1 and other buttons); ibeacon = Apple iBeacon tag; eddystone = Eddystone UID/TLM tag (presence only).' },
     key_ref: { type: 'string', pattern: '^$|^[A-Za-z0-9_.-]{1,64}$', default: '', description: 'Name of this device\'s 16-byte BTHome AES key in the secrets file; empty = device sends plaintext. When set, plaintext packets from the device are rejected as a downgrade.' },
@@ -45,6 +46,8 @@ export interface BleWhistleConfig {
   location: string
   address: string
   alert_kind: 'whistle' | 'sos' | 'panic' | 'test'
+  /** Absent = alarm (configs built in code before issue 15). */
+  role?: 'alarm' | 'check_in'
   supervision_s: number
   format: 'bthome' | 'ibeacon' | 'eddystone'
   key_ref: string
@@ -65,6 +68,7 @@ export const BLE_WHISTLE_DEFAULTS = {
   location: '',
   address: '00:00:00:00:00:00',
   alert_kind: 'whistle',
+  role: 'alarm',
   supervision_s: 0,
   format: 'bthome',
   key_ref: '',

@@ -5,7 +5,7 @@
  * Configuration mistakes throw here, with the device id and what to do.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto'
-import { kindFromName } from '../../protocols/event-kinds.js'
+import { Kind, kindFromName } from '../../protocols/event-kinds.js'
 import { parseBleAddress } from '../../protocols/ble/ble-address.js'
 import { MAX_AD_PAYLOAD } from '../../protocols/ble/decode-result.js'
 import { parseUuid } from '../../protocols/ble/ibeacon.js'
@@ -96,8 +96,10 @@ export class WhistleSlots {
       this.macs.push(mac)
       this.index[slot] = spec.index
       this.format[slot] = c.format === 'ibeacon' ? Format.IBEACON : c.format === 'eddystone' ? Format.EDDYSTONE : Format.BTHOME
-      this.pressKind[slot] = kindOf(c.alert_kind, where)
-      this.longKind[slot] = c.long_press_kind === 'none' ? -1 : c.long_press_kind === 'same' ? this.pressKind[slot] : kindOf(c.long_press_kind, where)
+      // A check-in device (issue 15) reports every press as CHECK_IN, never an alarm kind.
+      const checkIn = c.role === 'check_in'
+      this.pressKind[slot] = checkIn ? Kind.CHECK_IN : kindOf(c.alert_kind, where)
+      this.longKind[slot] = c.long_press_kind === 'none' ? -1 : c.long_press_kind === 'same' || checkIn ? this.pressKind[slot] : kindOf(c.long_press_kind, where)
       this.windowMs[slot] = c.dedupe_window_ms
       this.keys.push(parseKey(spec.key ?? null, c, where))
       this.rules.push(Object.freeze({

@@ -52,10 +52,11 @@ export class ButtonChannel implements PressEvents, LoopEvents {
       // a supervised loop is debounced by its settling time instead
       debounceMs: supervised ? 0 : c.debounce_ms,
       holdMs: c.hold_ms,
-      pressCount: c.press_count,
+      // A check-in button (role: check_in, issue 15) never escalates: repeats answer nothing new.
+      pressCount: c.role === 'check_in' ? 0 : c.press_count,
       pressWindowMs: c.press_window_ms,
       stuckMs: c.stuck_s * 1000,
-      alertKind: ALERT_KINDS[c.alert_kind],
+      alertKind: c.role === 'check_in' ? Kind.CHECK_IN : ALERT_KINDS[c.alert_kind],
     }, clock, this)
     if (supervised) {
       const th = loopThresholds(

@@ -25,6 +25,7 @@ export const panicButtonConfigSchema = {
     label: { type: 'string', default: '', description: 'Human label shown at the station, e.g. "Counter button".' },
     location: { type: 'string', default: '', description: 'Where the device is, e.g. "under the counter".' },
     alert_kind: { enum: ['panic', 'silent_holdup', 'duress', 'test'], default: 'panic', description: 'Alert kind a confirmed press raises.' },
+    role: { enum: ['alarm', 'check_in'], default: 'alarm', description: 'alarm = a press raises alert_kind; check_in = the post\'s roll-call button (docs/protocol.md §Roll call): a press answers a roll call with one check_in alert and never raises an alarm (do not set alert_kind).' },
     debounce_ms: { type: 'integer', minimum: 0, maximum: 1000, default: 30, description: 'Contact (or supervised loop zone) must be stable this long to count; shorter glitches are ignored.' },
     hold_ms: { type: 'integer', minimum: 0, maximum: 10000, default: 0, description: 'Hold-to-confirm time, counted from the contact closing; 0 = alert on press. E.g. 1500 for a public button outside.' },
     supervision_s: { type: 'integer', minimum: 0, default: 0, description: 'Expected heartbeat interval; 0 = not supervised by heartbeat. The driver reports a heartbeat at half this interval while the board answers.' },
@@ -58,6 +59,8 @@ export interface PanicButtonConfig {
   label: string
   location: string
   alert_kind: 'panic' | 'silent_holdup' | 'duress' | 'test'
+  /** Absent = alarm (configs built in code before issue 15). */
+  role?: 'alarm' | 'check_in'
   debounce_ms: number
   hold_ms: number
   supervision_s: number

@@ -20,8 +20,9 @@ export function roleRules(site: string, post: string, group: string | null): Rec
   const readPost = [`${R}/status`, `${R}/state`, `${R}/alert/+`, `${R}/neighbour-alert/+`, `${R}/device/+/state`]
   const groupAlert = group ? [`${PROTOCOL_ROOT}/${site}/group/${group}/alert`] : []
   return {
-    // A lamp-box panel or local screen: reads its post's alerts and state, publishes nothing.
-    panel: { publish: [], subscribe: [...readPost] },
+    // A lamp-box panel or local screen: reads its post's alerts and state (and the roll call
+    // waiting for a check-in, issue 15), publishes nothing.
+    panel: { publish: [], subscribe: [...readPost, `${R}/roll-call`] },
     // A technician's laptop: reads everything of this post, sends commands, reads its own replies.
     technician: { publish: [`${R}/cmd/+`], subscribe: [`${R}/#`] },
     // A local station console: like a technician, and may acknowledge alerts.

@@ -5,7 +5,11 @@ import type { ConfigProblem } from './config-error.js'
 import { RESERVED_POST } from '../../protocols/mqtt/topics.js'
 import { dc09Problems } from './dc09-rules.js'
 
-export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
+/**
+ * `given(path)`: whether the file itself sets that key (not a schema default); without the
+ * file (a config built in code), only values that differ from the default count as given.
+ */
+export function crossFieldProblems(c: Config, given?: (path: string) => boolean): Omit<ConfigProblem, 'line'>[] {
   const out: Omit<ConfigProblem, 'line'>[] = []
   if (c.post === RESERVED_POST) out.push({ path: 'post', message: `"${RESERVED_POST}" is reserved (the group fan-out topics live under <site>/${RESERVED_POST}/)`, hint: 'choose another post id, e.g. "kiosk-017"' })
   const g = c.group_fanout
@@ -38,6 +42,17 @@ export function crossFieldProblems(c: Config): Omit<ConfigProblem, 'line'>[] {
     }
     if (d.kind === 'panic-button' && d.driver === 'gpio' && d.wiring === 'eol_supervised') {
       out.push({ path: `devices[${i}].wiring`, message: 'eol_supervised needs an analog input, which the Pi\'s GPIO does not have', hint: 'use driver: firmata for a supervised loop, or wiring: normally_open / normally_closed' })
+    }
+    // A device has one role (docs/protocol.md §Roll call): a check-in press must never be read as an alarm.
+    if ((d.kind === 'panic-button' || d.kind === 'ble-whistle') && d.role === 'check_in') {
+      const defaultKind = d.kind === 'panic-button' ? 'panic' : 'whistle'
+      const path = `devices[${i}].alert_kind`
+      if (given ? given(path) : d.alert_kind !== defaultKind) {
+        out.push({ path, message: `is "${d.alert_kind}", but the device has role: check_in (the roll-call button, which never raises an alarm)`, hint: 'remove alert_kind from this device, or drop role: check_in and configure a separate check-in button: one device, one role' })
+      }
+      if (d.kind === 'ble-whistle' && d.long_press_kind !== 'same' && d.long_press_kind !== 'none') {
+        out.push({ path: `devices[${i}].long_press_kind`, message: `is "${d.long_press_kind}", but the device has role: check_in (every press of it is a check-in)`, hint: 'use long_press_kind: same (a long press checks in too) or none' })
+      }
     }
     // The BLE transport is chosen once per post (ble.driver); a device cannot pick another one.
     // A device asking for the real radio while the post runs the simulated scanner would never be heard.

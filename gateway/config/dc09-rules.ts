@@ -4,8 +4,8 @@ import type { ConfigProblem } from './config-error.js'
 import { REPORTING_CLASS_S } from './dc09-schema.js'
 import { KIND_NAMES, kindClass, EventClass } from '../../protocols/event-kinds.js'
 
-/** Alert kinds an override may name (the station contract's names), plus check_in (station roll call). */
-export const DC09_OVERRIDABLE_KINDS: readonly string[] = [...KIND_NAMES.filter((n, i) => n !== '' && kindClass(i) === EventClass.ALERT && n !== 'restored'), 'check_in']
+/** Alert kinds an override may name (the station contract's names; check_in and roll_call_missed included). */
+export const DC09_OVERRIDABLE_KINDS: readonly string[] = KIND_NAMES.filter((n, i) => n !== '' && kindClass(i) === EventClass.ALERT && n !== 'restored')
 
 export function dc09Problems(c: Config): Omit<ConfigProblem, 'line'>[] {
   const out: Omit<ConfigProblem, 'line'>[] = []

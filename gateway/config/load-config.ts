@@ -52,7 +52,7 @@ export function parseConfig(text: string, file = 'config.yaml', extraRules?: Ext
   // Cross-field rules also run on an invalid file where they can, so one
   // `config check` shows every problem; a rule that trips on a wrong type is skipped.
   try {
-    for (const p of crossFieldProblems(data as Config)) problems.push({ ...p, line: lineOf(pathArray(p.path)) })
+    for (const p of crossFieldProblems(data as Config, (path) => doc.hasIn(pathArray(path)))) problems.push({ ...p, line: lineOf(pathArray(p.path)) })
     if (extraRules) for (const p of extraRules(data as Config)) problems.push({ ...p, line: lineOf(pathArray(p.path)) })
   } catch {
     /* shape already reported by the schema */

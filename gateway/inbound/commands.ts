@@ -5,12 +5,13 @@
  *   walk-test {on:true, minutes?:N}   alerts are marked test until switched off or N minutes pass (issue 7)
  *   walk-test {on:false}              back to normal
  *   walk-test-report {report:{…}}     publish a commissioning report, retained, locally and to the station
+ *   roll-call {id, deadline_s}        the post waits for a check-in until the deadline (issue 15)
  *   status                            replies with the gateway state
  */
 import type { GatewayParts } from '../gateway-parts.js'
 
 /** What the commands use of the gateway (issue 18: a narrow view, not the class). */
-type CommandHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'config' | 'core' | 'gatewayState' | 'lamp' | 'log' | 'state' | 'statePublisher' | 'topics' | 'uplink'>
+type CommandHost = Pick<GatewayParts, 'broker' | 'clock' | 'commands' | 'config' | 'core' | 'gatewayState' | 'lamp' | 'log' | 'rollCall' | 'state' | 'statePublisher' | 'topics' | 'uplink'>
 import type { TimerHandle } from '../../devices/time/clock.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
 
@@ -33,6 +34,12 @@ export function registerCommands(gw: CommandHost): void {
     if (!gw.lamp) return { ok: false, error: 'this post has no lamp box configured' }
     gw.lamp.set('normal', `silenced by ${by}`)
     return { ok: true, result: { pattern: 'normal' } }
+  })
+  // docs/protocol.md §Roll call. No lamp pattern: the lamp box has no free pattern code for it
+  // (protocols/lamp-box/lamp-pattern.ts), so the roll call is shown on the retained …/roll-call only.
+  gw.commands.register('roll-call', (args, by) => {
+    const r = gw.rollCall.start(args, by)
+    return r.ok ? { ok: true, result: { roll_call: r.id, deadline: r.deadline } } : r
   })
   registerWalkTest(gw)
 }

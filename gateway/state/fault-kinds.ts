@@ -17,6 +17,8 @@ export function isRaisedByGateway(kind: number): boolean {
   return kind === Kind.MISSING || kind === Kind.ESCALATION
 }
 
+/** Roll-call answers (issue 15) are one-off events, never a standing fault: nothing restores them. */
 export function isFaultKind(kind: number): boolean {
-  return kind < 32 && !ALARM_KINDS.has(kind) && kind !== Kind.RESTORED && kind !== Kind.TEST && kind !== Kind.CANCEL && kind !== Kind.ESCALATION
+  return kind < 32 && !ALARM_KINDS.has(kind) && kind !== Kind.RESTORED && kind !== Kind.TEST && kind !== Kind.CANCEL && kind !== Kind.ESCALATION &&
+    kind !== Kind.CHECK_IN && kind !== Kind.ROLL_CALL_MISSED
 }

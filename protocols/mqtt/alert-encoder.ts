@@ -5,7 +5,7 @@
  * written. JSON.stringify is used at intern time so labels are escaped right.
  */
 import { JsonBytes } from './json-bytes.js'
-import { KIND_COUNT, KIND_NAMES } from '../event-kinds.js'
+import { KIND_COUNT, KIND_NAMES, Kind } from '../event-kinds.js'
 
 export interface AlertIdentity {
   site: string
@@ -35,6 +35,11 @@ export interface AlertFields {
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8')
+
+/** A roll call id (command `roll-call`, alert.schema.json `roll_call`): safe in JSON without escaping. */
+export const ROLL_CALL_ID = /^[A-Za-z0-9_-]{1,64}$/
+/** `,"roll_call":""` plus the longest id. */
+const ROLL_CALL_MAX = 16 + 64
 const Q = JSON.stringify
 
 export class AlertEncoder {
@@ -49,6 +54,12 @@ export class AlertEncoder {
   private readonly testKey = b(',"test":')
   private readonly unverifiedPart = b(',"unverified":true')
   private readonly close = b('}')
+  /**
+   * `,"roll_call":"<id>"` of the current (or last) roll call; written only for the two
+   * roll-call kinds. The id belongs to the roll call, not the event, so it is encoded once
+   * per roll call (setRollCall) and every other kind's path stays as it was.
+   */
+  private rollCallPart: Buffer | null = null
   private readonly w = new JsonBytes(Buffer.alloc(0))
   /** Upper bound of one encoded alert for `device` (for pool sizing). */
   maxLength = 0
@@ -66,7 +77,7 @@ export class AlertEncoder {
     )
     this.devicePart.push(part)
     // id prefix + 16 seq digits + device part + kind + numbers (6 × 24) + slack.
-    this.maxLength = Math.max(this.maxLength, this.idPrefix.length + 16 + part.length + 32 + 6 * 24 + 80)
+    this.maxLength = Math.max(this.maxLength, this.idPrefix.length + 16 + part.length + 32 + 6 * 24 + 80 + ROLL_CALL_MAX)
     return this.devicePart.length - 1
   }
 
@@ -81,8 +92,20 @@ export class AlertEncoder {
     w.raw(this.sentKey).int(f.sentTime)
     w.raw(this.testKey).bool(f.test)
     if (f.unverified === true) w.raw(this.unverifiedPart)
+    if ((f.kind === Kind.CHECK_IN || f.kind === Kind.ROLL_CALL_MISSED) && this.rollCallPart !== null) w.raw(this.rollCallPart)
     w.raw(this.close)
     return w.pos
+  }
+
+  /**
+   * The roll call check_in / roll_call_missed alerts answer (docs/protocol.md §Roll call).
+   * Kept after the roll call ends, so an alert still in the lane is encoded with its id;
+   * a new roll call replaces it. Returns false (and changes nothing) for an id the schema refuses.
+   */
+  setRollCall(id: string): boolean {
+    if (!ROLL_CALL_ID.test(id)) return false
+    this.rollCallPart = b(`,"roll_call":"${id}"`)
+    return true
   }
 
   /** The id string of an alert (allocates: used off the hot path, e.g. for the outbox and logs). */

@@ -48,6 +48,8 @@ export class PostTopics {
   readonly ack: string
   readonly testReport: string
   readonly walkTestReport: string
+  /** The roll call waiting for this post's check-in (embedded broker only, retained). */
+  readonly rollCall: string
   readonly cmdPrefix: string
   readonly cmdFilter: string
   readonly cmdReplyPrefix: string
@@ -65,6 +67,7 @@ export class PostTopics {
     this.ack = `${this.root}/ack`
     this.testReport = `${this.root}/test-report`
     this.walkTestReport = `${this.root}/walk-test/report`
+    this.rollCall = `${this.root}/roll-call`
     this.cmdPrefix = `${this.root}/cmd/`
     this.cmdFilter = `${this.root}/cmd/+`
     this.cmdReplyPrefix = `${this.root}/cmd-reply/`

@@ -90,7 +90,7 @@ export async function walkTest(argv: string[]): Promise<number> {
     await channel.open()
     if (values.off) return await switchOff(channel)
 
-    const list = new Checklist(config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location })))
+    const list = new Checklist(config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location, role: 'role' in d ? d.role : undefined })))
     if (!list.items.length) throw new Error(`${file} lists no devices: pair them first (safehouse pair ble|button|lamp)`)
     let session
     try {

@@ -5,6 +5,8 @@
  * technician confirms its test pattern. Trouble alerts (wire_cut, missing,
  * low_battery, …) do not pass a device; they are kept as notes. Alerts are
  * delivered at least once, so repeats of a passed device change nothing.
+ * A check-in device (role: check_in, issue 15) raises nothing outside a roll call,
+ * so it is listed as skipped with a note: a station roll call tests it.
  */
 import { PRESS_ALERT_KINDS } from '../../protocols/event-kinds.js'
 
@@ -35,17 +37,22 @@ export type AlertOutcome =
   | { type: 'ignored' }
 
 const PASS_KINDS: ReadonlySet<string> = new Set(PRESS_ALERT_KINDS)
+const CHECK_IN_NOTE = 'check-in device (role: check_in): a press raises nothing outside a roll call; test it with a roll call from the station (docs/protocol.md §Roll call)'
 
 export class Checklist {
   readonly items: CheckItem[]
   readonly states = new Map<string, DeviceSnapshot>()
 
-  constructor(devices: readonly { id: string; kind: CheckItem['kind']; label: string; location: string }[]) {
-    this.items = devices.map((d) => ({
-      id: d.id, kind: d.kind, label: d.label, location: d.location,
-      check: d.kind === 'lamp-box' ? 'lamp_test' : 'alert',
-      result: 'pending', triggered_at: null, alert_kind: null, alert_id: null, alert_rssi: null, troubles: [], note: null,
-    }))
+  constructor(devices: readonly { id: string; kind: CheckItem['kind']; label: string; location: string; role?: string }[]) {
+    this.items = devices.map((d) => {
+      const checkIn = d.role === 'check_in'
+      return {
+        id: d.id, kind: d.kind, label: d.label, location: d.location,
+        check: d.kind === 'lamp-box' ? 'lamp_test' : 'alert',
+        result: checkIn ? 'skipped' : 'pending', triggered_at: null, alert_kind: null, alert_id: null, alert_rssi: null, troubles: [],
+        note: checkIn ? CHECK_IN_NOTE : null,
+      }
+    })
   }
 
   get(id: string): CheckItem | undefined {
@@ -58,6 +65,7 @@ export class Checklist {
     if (!a || typeof a.device !== 'string' || typeof a.kind !== 'string') return { type: 'ignored' }
     const item = this.get(a.device)
     if (!item || item.check !== 'alert') return { type: 'ignored' }
+    if (a.kind === 'check_in') return { type: 'ignored' } // a roll call answer, neither a test press nor trouble
     if (!PASS_KINDS.has(a.kind)) {
       if (a.kind !== 'restored') item.troubles.push(a.kind)
       return { type: 'trouble', item, kind: a.kind }

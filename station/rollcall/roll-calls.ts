@@ -65,7 +65,7 @@ export class RollCalls {
     if (!e || e.state === 'answered') return
     if (a.kind === 'check_in') {
       e.state = 'answered'
-      e.answeredBy = a.label ?? a.device
+      e.answeredBy = a.label || a.device
       e.answeredAt = a.receivedAt
       e.delayMs = a.receivedAt - act.row.startedAt
     } else {

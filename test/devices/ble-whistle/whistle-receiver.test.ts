@@ -107,6 +107,19 @@ t.test('press kinds: double/triple = alert kind with the press count; long/hold 
   t.equal(odd.sink.inputs.filter((i) => i.kind < 32).length, 0)
 })
 
+t.test('role check_in (issue 15): every press and long press is CHECK_IN, never an alarm kind', async (t) => {
+  // alert_kind: panic stays in the object (a config built in code); the role wins.
+  const ci = setup({ extra: { role: 'check_in' } })
+  ci.press(1, 0x01)
+  ci.press(2, 0x02)
+  ci.press(3, 0x04)
+  ci.press(4, 0xfe)
+  t.same(ci.sink.inputs.filter((i) => i.device === BTN && i.kind < 32).map((i) => i.kind), [Kind.CHECK_IN, Kind.CHECK_IN, Kind.CHECK_IN, Kind.CHECK_IN])
+  const quiet = setup({ extra: { role: 'check_in', long_press_kind: 'none' } })
+  quiet.press(1, 0x04)
+  t.equal(quiet.sink.inputs.filter((i) => i.kind < 32).length, 0, 'long_press_kind: none: a long press raises nothing')
+})
+
 t.test('several buttons in one packet: one alert per kind', async (t) => {
   const { send, sink } = setup({ extra: { long_press_kind: 'test' } })
   send(bthomeAdvert(BUTTON, hex('40 0009 3A00 3A01 3A01 3A04')))

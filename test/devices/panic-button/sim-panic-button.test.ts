@@ -59,3 +59,19 @@ t.test('the sim twin opens asynchronously and runs the same press and loop seman
   t.equal(clock.pendingTimers(), 0, 'no timers left')
   t.equal(sink.lastLink(0)?.status, 'offline')
 })
+
+t.test('role check_in (issue 15): a press is CHECK_IN, and press_count never escalates it', async (t) => {
+  const clock = new FakeClock()
+  const sink = new RecordingSink()
+  const sim = new SimPanicButtonDriver({
+    buttons: [{ index: 0, config: panicButtonDefaults('check-in', { role: 'check_in', press_count: 2 }) }],
+  }, { clock, log: pino({ level: 'silent' }), sink })
+  await sim.start(new AbortController().signal)
+  clock.advance(100)
+  for (let i = 0; i < 3; i++) {
+    sim.press('check-in')
+    clock.advance(1000)
+  }
+  t.same(sink.names(0), ['check_in', 'release', 'check_in', 'release', 'check_in', 'release'], 'no panic, no escalation')
+  await sim.stop()
+})

@@ -35,6 +35,20 @@ t.test('a test alarm passes a device once; trouble, real and foreign alerts do n
   t.same(l.waiting().map((i) => i.id), [])
 })
 
+t.test('a check-in device (issue 15) is skipped with a note, and does not keep the test open', async (t) => {
+  const l = new Checklist([
+    { id: 'btn', kind: 'panic-button', label: '', location: '' },
+    { id: 'check-in', kind: 'panic-button', label: '', location: '', role: 'check_in' },
+  ])
+  t.match(l.get('check-in'), { result: 'skipped', note: /roll call/ })
+  t.same(l.waiting().map((i) => i.id), ['btn'])
+  t.match(l.onAlert(alert('check-in', 'check_in')), { type: 'ignored' }, 'a check_in (a roll call during the test) neither passes it nor is trouble')
+  t.match(l.get('check-in'), { result: 'skipped', troubles: [] })
+  l.onAlert(alert('btn', 'panic'))
+  t.equal(l.done(), true)
+  t.match(l.counts(), { passed: 1, failed: 0, skipped: 1 })
+})
+
 t.test('finish fails what is pending; the report validates and renders', async (t) => {
   const l = list()
   l.onAlert(alert('btn', 'panic'))
