@@ -9,10 +9,14 @@
 import t from 'tap'
 import { connect } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { testStation } from '../harness/station-service.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { Prometheus, promtoolCheck } from '../harness/prometheus.js'
 import { StationMetrics } from '../../station/metrics/station-metrics.js'
+import { STATION_COUNTER_HELP, STATION_LEVELS } from '../../station/metrics/station-counter-help.js'
 import { parseStationConfig } from '../../station/config/load-station-config.js'
 import { optionsFromConfig } from '../../station/station-service.js'
 import type { FleetSummary } from '../../station/store/fleet-summary.js'
@@ -147,5 +151,29 @@ t.test('a database that fails or does not answer: db_up 0, fleet gauges absent, 
     t.notMatch(text, /^safehouse_station_posts\{/m, `${bad}: no stale fleet figures`)
     t.match(text, /^safehouse_station_db_errors_total 4$/m, `${bad}: the counters still come`)
     t.equal(promtoolCheck(text).code, 0, `${bad}: valid exposition`)
+  }
+})
+
+t.test('every ingest counter the station code keeps has a HELP text and is in docs/operations.md §Station metrics', async (t) => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const names = new Set<string>()
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n)
+      if (statSync(p).isDirectory()) { walk(p); continue }
+      if (!p.endsWith('.ts')) continue
+      const src = readFileSync(p, 'utf8')
+      for (const m of src.matchAll(/counters\.(?:inc|set)\('([a-z_]+)'/g)) names.add(m[1])
+      for (const m of src.matchAll(/counters\.inc\([^)]*\? '([a-z_]+)' : '([a-z_]+)'/g)) { names.add(m[1]); names.add(m[2]) }
+      for (const m of src.matchAll(/counter: '([a-z_]+)'|this\.reject\([^,]+, '([a-z_]+)'/g)) names.add(m[1] ?? m[2])
+      for (const m of src.matchAll(/counters\.snapshot\(\), ([^}]*)\}/g)) for (const k of m[1].matchAll(/(\w+):/g)) names.add(k[1])
+    }
+  }
+  walk(join(root, 'station'))
+  t.ok(names.size >= 18, `found ${names.size}: ${[...names].join(', ')}`)
+  const section = readFileSync(join(root, 'docs/operations.md'), 'utf8').split('### Station metrics')[1].split('\n## ')[0]
+  for (const n of names) {
+    t.ok(n in STATION_COUNTER_HELP || n in STATION_LEVELS, `${n} has a HELP text`)
+    t.match(section, new RegExp(`\`${n}\``), `${n} is documented`)
   }
 })
