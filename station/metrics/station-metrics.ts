@@ -36,14 +36,25 @@ export class StationMetrics {
   /** The summary of the scrape in progress; null when the store did not answer. */
   private fleet: FleetSummary | null = null
   private counters: Record<string, number> = {}
+  private last: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly src: StationMetricsSource, private readonly fleetTimeoutMs = FLEET_TIMEOUT_MS) {
     this.fleetGauges()
     this.serviceGauges()
   }
 
-  /** The exposition text (GET /metrics): one store read, then every collect() from it. */
-  async text(): Promise<string> {
+  /**
+   * The exposition text (GET /metrics): one store read, then every collect()
+   * from it. Scrapes run one after another, so two at once never mix their
+   * summaries nor put two queries on the database.
+   */
+  text(): Promise<string> {
+    const run = this.last.then(() => this.scrape())
+    this.last = run.catch(() => {})
+    return run
+  }
+
+  private async scrape(): Promise<string> {
     this.fleet = await this.readFleet()
     this.counters = this.src.health.counters()
     this.counterMetrics()

@@ -142,6 +142,16 @@ t.test('a database that fails or does not answer: db_up 0, fleet gauges absent, 
   t.equal(value(text, 'safehouse_station_devices_low_battery'), 1)
   t.equal(value(text, 'safehouse_station_db_up'), 1)
   t.equal(value(text, 'safehouse_station_broker_connected'), 0)
+  // Scrapes at once run one after another: never two queries on the database together.
+  let inFlight = 0
+  let most = 0
+  const m2 = new StationMetrics({
+    fleet: async () => { most = Math.max(most, ++inFlight); await new Promise((r) => setTimeout(r, 20)); inFlight--; return fleet },
+    health: { dbOk: () => true, brokerConnected: () => true, counters: () => ({}) }, now: () => 61_000, startedAt: 0,
+  })
+  const texts = await Promise.all([m2.text(), m2.text(), m2.text()])
+  t.equal(most, 1, 'one fleet query at a time')
+  t.ok(texts.every((x) => value(x, 'safehouse_station_db_up') === 1))
   for (const bad of ['fail', 'hang'] as const) {
     mode = bad
     const start = Date.now()
