@@ -20,6 +20,8 @@ import { Actions } from './actions/station-actions.js'
 import { RollCalls } from './rollcall/roll-calls.js'
 import { AckEcho } from './ingest/ack-echo.js'
 import { createStationWeb, type StationWeb } from './web/web-server.js'
+import { StationMetrics } from './metrics/station-metrics.js'
+import { StationMetricsServer } from './metrics/station-metrics-server.js'
 import type { StationConfig } from './config/station-config-schema.js'
 import type { StationSecrets } from './config/load-station-config.js'
 
@@ -29,6 +31,8 @@ export interface StationServiceOptions {
   broker: { url: string; username: string | null; password: string | null; caFile: string | null; clientId: string; sites: string[] }
   /** null: no console (benchmarks, ingest-only tests). */
   web: { host: string; port: number; secureCookie?: boolean; allowedOrigins?: string[] } | null
+  /** Prometheus /metrics (issue 14); null: off. Port 0 picks a free one. */
+  metrics?: { host: string; port: number } | null
   timeZone: string
   testReportGraceS?: number
   unknownPostGraceMs?: number
@@ -51,6 +55,7 @@ export function optionsFromConfig(c: StationConfig, s: StationSecrets, log?: Log
     storeUrl,
     broker: { url: c.broker.url, username: c.broker.username, password: s.broker_password, caFile: c.broker.ca_file, clientId: c.broker.client_id, sites: c.broker.sites },
     web: { host: c.web.host, port: c.web.port, secureCookie: c.web.secure_cookie, allowedOrigins: c.web.allowed_origins },
+    metrics: c.metrics.enabled ? { host: c.metrics.host, port: c.metrics.port } : null,
     timeZone: c.time_zone,
     testReportGraceS: c.test_report_grace_s,
     unknownPostGraceMs: c.unknown_post_grace_ms,
@@ -71,6 +76,10 @@ export class StationService {
   web: StationWeb | null = null
   /** The console's port once listening (0 when there is no console). */
   webPort = 0
+  metrics: StationMetrics | null = null
+  /** /metrics' port once listening (0 when off or not bound). */
+  metricsPort = 0
+  metricsServer: StationMetricsServer | null = null
   private commands!: CommandClient
   private readonly log: Logger
   private readonly now: () => number
@@ -82,6 +91,7 @@ export class StationService {
 
   async start(): Promise<this> {
     const o = this.o
+    const startedAt = this.now()
     this.store = await openStore(o.storeUrl, { now: this.now, testReportGraceS: o.testReportGraceS, scryptN: o.scryptN })
     this.ingest = new StationIngest(this.store, this.live, this.counters, { log: this.log, now: this.now, unknownPostGraceMs: o.unknownPostGraceMs, maxHeld: o.maxHeldRows, retryMs: o.dbRetryMs })
     this.broker = new StationBroker({ ...o.broker, log: this.log })
@@ -114,11 +124,19 @@ export class StationService {
       })
       this.webPort = (await this.web.listen(o.web.host, o.web.port)).port
     }
-    this.log.info({ store: this.store.kind, web: this.webPort || null }, 'station service started')
+    if (o.metrics) {
+      const store = this.store
+      this.metrics = new StationMetrics({ fleet: () => store.fleet(), health: this.health, now: this.now, startedAt })
+      this.metricsServer = new StationMetricsServer({ host: o.metrics.host, port: o.metrics.port, metrics: this.metrics, log: this.log })
+      await this.metricsServer.start()
+      this.metricsPort = this.metricsServer.address?.port ?? 0
+    }
+    this.log.info({ store: this.store.kind, web: this.webPort || null, metrics: this.metricsPort || null }, 'station service started')
     return this
   }
 
   async stop(): Promise<void> {
+    await this.metricsServer?.stop()
     await this.web?.close().catch(() => {})
     this.rollCalls?.stop()
     this.commands?.close()

@@ -60,6 +60,7 @@ Examples:
   // The real station service (issue 15) on SQLite in the demo's temp dir, with its web console.
   const service = await startDemoStation(setup, values.once ? 0 : Number(values['console-port'] ?? 8080))
   print(`CONSOLE   station console ${service.url}  login: ${service.login.name} / ${service.login.password}`)
+  if (service.service.metricsPort) print(`METRICS   station http://127.0.0.1:${service.service.metricsPort}/metrics (fleet gauges)`)
   service.service.live.subscribe((_seq, e) => {
     if (e.type === 'alert') print(`CONSOLE   ◀ ${e.alert.kind} ${e.alert.id} stored by the station service (shown in the console)`)
   })

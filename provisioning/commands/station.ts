@@ -102,6 +102,7 @@ export async function station(argv: string[]): Promise<number> {
     throw e
   }
   console.error(`safehouse station: console on http://${config.web.host}:${service.webPort}/ (store ${service.store.kind})`)
+  if (service.metricsPort) console.error(`safehouse station: metrics on http://${config.metrics.host}:${service.metricsPort}/metrics`)
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)

@@ -1,7 +1,8 @@
 /**
  * The demo's station service (issue 15): the real StationService on a SQLite
  * file in the demo's temp dir, reading the demo's station broker, with its
- * web console on localhost and a demo operator with a random password.
+ * web console on localhost, its /metrics on a free loopback port and a demo
+ * operator with a random password.
  */
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -20,6 +21,7 @@ export async function startDemoStation(setup: DemoSetup, port: number): Promise<
     storeUrl: `sqlite:${join(setup.dir, 'station', 'station.db')}`,
     broker: { url: `mqtt://127.0.0.1:${setup.station.port}`, username: 'station-service', password: setup.station.users['station-service'], caFile: null, clientId: 'demo-station', sites: [] },
     web: { host: '127.0.0.1', port: p },
+    metrics: { host: '127.0.0.1', port: 0 }, // any free port, like the gateway's in the demo
     timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai',
     scryptN: 4096,
   })

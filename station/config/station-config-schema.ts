@@ -29,6 +29,17 @@ export const stationConfigSchema = {
         allowed_origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Extra origins allowed to POST, e.g. the reverse proxy\'s https://console.example.' },
       },
     },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Prometheus GET /metrics with the fleet gauges (docs/operations.md, Station metrics).',
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'Serve /metrics (false turns the listener off).' },
+        host: { type: 'string', default: '127.0.0.1', description: 'Address /metrics listens on (loopback by default; a LAN address only behind a firewall admitting the Prometheus server).' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9465, description: 'Port of /metrics (the gateway uses 9464; 0 picks a free one).' },
+      },
+    },
     time_zone: { type: 'string', default: 'Asia/Shanghai', description: 'IANA time zone the console shows times in.' },
     test_report_grace_s: { type: 'integer', minimum: 0, default: 30, description: 'Slack after a post\'s test-report interval before it shows overdue.' },
     unknown_post_grace_ms: { type: 'integer', minimum: 0, default: 3000, description: 'How long an alert from a post without a status yet is held before it is rejected.' },
@@ -47,6 +58,7 @@ export interface StationConfig {
   secrets_file: string | null
   broker: { url: string; username: string | null; ca_file: string | null; client_id: string; sites: string[] }
   web: { host: string; port: number; secure_cookie: boolean; allowed_origins: string[] }
+  metrics: { enabled: boolean; host: string; port: number }
   time_zone: string
   test_report_grace_s: number
   unknown_post_grace_ms: number

@@ -13,6 +13,7 @@ import { toAlert, toAudit, toDevice, toOperator, toPost, toRejected } from './ro
 import { hashOperatorPassword, verifyOperatorPassword } from './operator-password.js'
 import { sameContent } from './same-content.js'
 import { readRollCall, readRollCalls } from './rollcall-rows.js'
+import { readFleet, type FleetSummary } from './fleet-summary.js'
 
 export interface SqlStoreOptions {
   now?: () => number
@@ -195,6 +196,9 @@ export class SqlStore implements StationDb {
     const now = this.now()
     return rows.map((r) => toPost(r, now, this.graceS))
   }
+
+  /** The fleet's figures for /metrics (fleet-summary.ts). */
+  fleet(): Promise<FleetSummary> { return readFleet(this.db, this.now(), this.graceS) }
 
   async post(site: string, post: string): Promise<PostRow | null> {
     const rows = await this.db.all(`${POST_SELECT} WHERE p.site = ? AND p.post = ?`, [site, post])

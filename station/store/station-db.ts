@@ -4,6 +4,7 @@
  * (sql-store.ts) over two engines.
  */
 import type { AlertRow, RejectedRow, RollCallEntryState, RollCallRow, StationStore } from '../station-api.js'
+import type { FleetSummary } from './fleet-summary.js'
 
 export type AlertInsert = Omit<AlertRow, 'ackBy' | 'ackAt' | 'ackNote'>
 
@@ -27,6 +28,8 @@ export interface StationDb extends StationStore {
   setWalkTestReport(site: string, post: string, report: Record<string, unknown>, at: number): Promise<void>
   /** Every post that ever sent a valid status or state: the "known" posts (ingest's rule). */
   knownPosts(): Promise<Array<{ site: string; post: string }>>
+  /** The fleet's figures for /metrics: one row per post, alert counts by class (bounded; no alert rows). */
+  fleet(): Promise<FleetSummary>
   addRejected(row: Omit<RejectedRow, 'id'>): Promise<RejectedRow>
   rejectedCount(): Promise<number>
   acknowledge(id: string, by: string, at: number, note: string | null): Promise<AckResult>

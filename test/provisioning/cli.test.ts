@@ -83,4 +83,5 @@ t.test('demo --once: press, alert at the station, ack recorded, exit 0', async (
   t.match(r.out, /GATEWAY +✓ recorded ack/)
   t.match(r.out, /CONSOLE +station console http:\/\/127\.0\.0\.1:\d+\/ +login: demo \/ \S+/, 'the station console URL and a demo login (issue 15)')
   t.match(r.out, /CONSOLE +◀ panic demo-city:kiosk-001:1 stored by the station service/, 'the station service stored the alert')
+  t.match(r.out, /METRICS +station http:\/\/127\.0\.0\.1:\d+\/metrics/, 'the station\'s /metrics URL (issue 14 item 1)')
 })

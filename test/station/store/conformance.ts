@@ -95,6 +95,30 @@ export function conformance(t: Test, make: MakeStore): void {
     await store.close()
   })
 
+  t.test('fleet summary for /metrics: posts with their figures, unacknowledged alerts by class', async (t) => {
+    const { store } = await make(now)
+    t.same(await store.fleet(), { posts: [], unacked: { alarm: 0, trouble: 0, info: 0 }, oldestUnackedAt: null })
+    await store.setStatus('s1', 'p1', true, clock, clock)
+    await store.setDeviceState('s1', 'p1', 'w1', { v: 1, device: 'w1', device_kind: 'ble-whistle', status: 'online', battery: 12, faults: [] }, clock)
+    await store.setDeviceState('s1', 'p1', 'b1', { v: 1, device: 'b1', device_kind: 'panic-button', status: 'missing', faults: [] }, clock)
+    await store.setTestReport('s1', 'p1', 60, 0, clock - 91_000)
+    await store.setStatus('s1', 'p2', false, null, clock)
+    await store.insertAlert(sampleAlert(1, { receivedAt: 500 }))
+    await store.insertAlert(sampleAlert(2, { receivedAt: 300 }))
+    await store.insertAlert(sampleAlert(3, { kind: 'tamper', ...classify('tamper', false), receivedAt: 400 }))
+    await store.insertAlert(sampleAlert(4, { kind: 'check_in', ...classify('check_in', false), receivedAt: 100 }))
+    t.equal(await store.acknowledge('s1:p1:4', 'op', 600, null), 'acked')
+    t.same(await store.fleet(), {
+      posts: [
+        { site: 's1', post: 'p1', online: true, testOverdue: true, devicesMissing: 1, lowBattery: 1 },
+        { site: 's1', post: 'p2', online: false, testOverdue: false, devicesMissing: 0, lowBattery: 0 },
+      ],
+      unacked: { alarm: 2, trouble: 1, info: 0 },
+      oldestUnackedAt: 300,
+    }, 'the acked info alert is not counted; the oldest open one is')
+    await store.close()
+  })
+
   t.test('device states in one statement: latest value per device', async (t) => {
     const { store } = await make(now)
     await store.setStatus('s1', 'p1', true, 1, clock)
