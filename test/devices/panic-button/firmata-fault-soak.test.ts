@@ -12,7 +12,7 @@
  * docs/devices/panic-button.md "Supervision bounds" (board defaults:
  * liveness_interval_ms 500, dead_after_ms 1500).
  *
- * ~15 s of steps by default (npm test); SAFEHOUSE_SOAK=long (.ci/run) runs 5 minutes. SAFEHOUSE_SOAK_SEED picks the seed.
+ * ~15 s of steps by default (npm test); SAFEHOUSE_SOAK=long (.ci/run) runs 3 minutes. SAFEHOUSE_SOAK_SEED picks the seed.
  */
 import t from 'tap'
 import { Kind } from '../../../protocols/event-kinds.js'
@@ -20,7 +20,7 @@ import { seededRandom } from '../../harness/seeded-random.js'
 import { online, rig, sleep } from './firmata-rig.js'
 
 const LONG = process.env.SAFEHOUSE_SOAK === 'long'
-const DURATION_MS = LONG ? 5 * 60_000 : 15_000
+const DURATION_MS = LONG ? 3 * 60_000 : 15_000
 const SEED = Number(process.env.SAFEHOUSE_SOAK_SEED ?? 20261207)
 
 /** Documented bounds (board defaults), ms. */
