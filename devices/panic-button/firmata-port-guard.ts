@@ -132,8 +132,11 @@ export class FirmataPortGuard {
     return true
   }
 
-  /** A DIGITAL_MESSAGE; `quiet`: no noise on the line for a while before it (board-pins.ts). */
-  report(value: number, noise: number, now: number, quiet = false): Verdict {
+  /**
+   * A DIGITAL_MESSAGE; `quiet`: no noise on the line for a while before it (board-pins.ts); `settled`:
+   * the pins' setup was confirmed since it was last sent (a claim made otherwise is never a pulse).
+   */
+  report(value: number, noise: number, now: number, quiet = false, settled = true): Verdict {
     if (this.open && this.statesGot === this.allMask) {
       // the answer to the round (or a change the board reported after answering it: just as current)
       this.open = false
@@ -171,7 +174,7 @@ export class FirmataPortGuard {
       if (this.claimed[i] !== bit || this.revertAt[i] !== -1) {
         this.claimed[i] = bit
         this.claimedAt[i] = now
-        this.claimQuiet[i] = quiet
+        this.claimQuiet[i] = quiet && settled
         this.claimNoise[i] = noise
         this.revertAt[i] = -1
       }
