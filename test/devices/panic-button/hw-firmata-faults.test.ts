@@ -96,7 +96,7 @@ t.test('a reset whose re-setup reaches the board spread out (40 ms per command) 
     t.equal(peer.pinModes.get(3), PULLUP, `reset ${n}: D3 set up again`)
     t.same([count(r, 0, 'panic'), count(r, 1, 'panic')], [0, 0], `reset ${n}: no alert from the pins' setup`)
   }
-  t.ok((r.sink.counts.get('0:firmata_unconfirmed_reports') ?? 0) >= 2, 'the mid-setup reports of D3 were seen and not taken')
+  t.equal(r.sink.counts.get('0:firmata_unconfirmed_reports') ?? 0, 0, 'a pin being set up is not counted as a phantom caught')
   peer.commandGapMs = 0
   await pressOnce(r, 3, 1, 0)
   t.equal(count(r, 1, 'panic'), 1, 'a real press after the resets: one alert')
