@@ -141,7 +141,11 @@ export class BoardPins implements FirmataFrameTap {
     const f = this.board.filter
     const now = this.clock.monotonic()
     const quiet = f.noise === f.noiseAtChunkStart && now - this.lastNoiseAt >= QUIET_MS
-    const v = g.report(value, f.noise, now, quiet)
+    // Before the port's first clean round since its (re)setup, a report cannot open a pulse (it may still
+    // close one the board reported before): the board is changing the pins' modes, and one not yet made
+    // an input reports 0, a pull-up button's pressed level, until its own setup arrives (soak seed
+    // 20261207: a reset whose setup reached the board spread out gave D3 a 0-then-1 "press", an alert).
+    const v = g.report(value, f.noise, now, quiet, g.lastOk >= this.setupAt)
     if (v === Verdict.QUERY) { if (!g.open) this.round(g); return }
     if (v === Verdict.IGNORE) return
     if (stale) { this.round(g); return } // sent before the last setup: it cannot judge it

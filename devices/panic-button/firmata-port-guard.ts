@@ -49,6 +49,8 @@ export class FirmataPortGuard {
   private readonly edge: number[] = []
   /** Per claim: made on a quiet line, the filter's noise count then, and when a report took it back (-1 not). */
   private readonly claimQuiet: boolean[] = []
+  /** Per claim: made after the pins' setup was confirmed (one made mid-setup is neither a pulse nor a phantom caught). */
+  private readonly claimSettled: boolean[] = []
   private readonly claimNoise: number[] = []
   private readonly revertAt: number[] = []
   /** After an OK verdict: a pulse (claimed level, from, to) the board reported and took back before the round, -1 none. */
@@ -82,6 +84,7 @@ export class FirmataPortGuard {
     this.claimedAt.push(0)
     this.edge.push(0)
     this.claimQuiet.push(false)
+    this.claimSettled.push(true)
     this.claimNoise.push(0)
     this.revertAt.push(-1)
     this.pulse.push(-1)
@@ -132,8 +135,11 @@ export class FirmataPortGuard {
     return true
   }
 
-  /** A DIGITAL_MESSAGE; `quiet`: no noise on the line for a while before it (board-pins.ts). */
-  report(value: number, noise: number, now: number, quiet = false): Verdict {
+  /**
+   * A DIGITAL_MESSAGE; `quiet`: no noise on the line for a while before it (board-pins.ts); `settled`:
+   * the pins' setup was confirmed since it was last sent (a claim made otherwise is never a pulse).
+   */
+  report(value: number, noise: number, now: number, quiet = false, settled = true): Verdict {
     if (this.open && this.statesGot === this.allMask) {
       // the answer to the round (or a change the board reported after answering it: just as current)
       this.open = false
@@ -147,7 +153,7 @@ export class FirmataPortGuard {
             this.pulse[i] = this.claimed[i]
             this.pulseFrom[i] = this.claimedAt[i]
             this.pulseTo[i] = this.revertAt[i]
-          } else {
+          } else if (this.claimSettled[i]) {
             this.unconfirmed++
           }
         }
@@ -171,7 +177,8 @@ export class FirmataPortGuard {
       if (this.claimed[i] !== bit || this.revertAt[i] !== -1) {
         this.claimed[i] = bit
         this.claimedAt[i] = now
-        this.claimQuiet[i] = quiet
+        this.claimQuiet[i] = quiet && settled
+        this.claimSettled[i] = settled
         this.claimNoise[i] = noise
         this.revertAt[i] = -1
       }

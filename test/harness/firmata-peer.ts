@@ -21,7 +21,8 @@
  * `mute` (stops all output, like a hung board), `reset` (power glitch or
  * watchdog: forgets pin modes and reporting, with or without announcing
  * itself), `replyDelayMs` (answers late), `ignorePinSetup` (answers queries
- * but never changes a pin mode).
+ * but never changes a pin mode), `commandGapMs` (handles one command per pass:
+ * a setup's reports leave spread out).
  */
 import { SerialPort } from 'serialport'
 
@@ -47,6 +48,12 @@ export class FirmataPeer {
   replyDelayMs = 0
   /** Answer queries but ignore SET_PIN_MODE (broken or foreign firmware). */
   ignorePinSetup = false
+  /**
+   * Handle one command per pass, this many ms apart (a slow board, or the gateway's writes reaching it
+   * spread out on a loaded machine): a setup's effects (reports) then leave the board spread out too.
+   */
+  commandGapMs = 0
+  private parseTimer: ReturnType<typeof setTimeout> | null = null
   /** Times reset() ran. */
   resets = 0
   /** Booting after a reset: reads and answers nothing. */
@@ -88,6 +95,8 @@ export class FirmataPeer {
   async close(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler)
     this.sampler = null
+    if (this.parseTimer) clearTimeout(this.parseTimer)
+    this.parseTimer = null
     this.port.removeAllListeners('data')
     if (this.port.isOpen) await new Promise<void>((r) => this.port.close(() => r()))
   }
@@ -123,6 +132,7 @@ export class FirmataPeer {
     this.bootState()
     if (opts.bootMs) await new Promise((r) => setTimeout(r, opts.bootMs))
     this.rx = []
+    if (this.parseTimer) { clearTimeout(this.parseTimer); this.parseTimer = null }
     this.booting = false
     if (opts.announce) this.announce()
   }
@@ -217,16 +227,24 @@ export class FirmataPeer {
   private onData(d: Buffer): void {
     if (this.booting) return // the bootloader eats what arrives while it runs
     for (const b of d) { this.received.push(b); this.rx.push(b) }
-    this.parse()
+    if (this.parseTimer === null) this.parse()
+    this.wake()
+  }
+
+  private wake(): void {
     this.waiters = this.waiters.filter((w) => { if (w.test()) { w.resolve(); return false } return true })
   }
 
   /** Minimal StandardFirmata command parser (firmata protocol.md). */
   private parse(): void {
     const rx = this.rx
-    for (;;) {
+    for (let handled = 0; ; handled++) {
       while (rx.length > 0 && rx[0] < 0x80) rx.shift() // stray data bytes
       if (rx.length === 0) return
+      if (handled > 0 && this.commandGapMs > 0) {
+        this.parseTimer = setTimeout(() => { this.parseTimer = null; this.parse(); this.wake() }, this.commandGapMs)
+        return
+      }
       const cmd = rx[0]
       if (cmd === 0xf0) {
         const end = rx.indexOf(0xf7)

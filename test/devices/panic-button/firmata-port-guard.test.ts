@@ -92,3 +92,27 @@ t.test('a press the board reported and took back before a slow round answered: a
   t.equal(g.report(0b1100, 1, 950), Verdict.OK)
   t.equal(g.pulseAt(0), -1, 'noise between the claim and the answer: no pulse')
 })
+
+t.test('a claim made while the pins are being set up again (not yet confirmed) is never a pulse', async (t) => {
+  const g = guard()
+  g.startRound(0, 1, 0)
+  g.pinState(2, PULLUP); g.pinState(3, PULLUP)
+  t.equal(g.report(0b1100, 0, 1), Verdict.OK)
+  // after a reset: D2's setup turns reporting on while D3 is still OUTPUT (reads 0), then D3's setup
+  g.startRound(10, 2, 0)
+  t.equal(g.report(0b0100, 0, 11, true, false), Verdict.QUERY, 'D3 claims 0 mid-setup')
+  t.equal(g.report(0b1100, 0, 100, true, false), Verdict.IGNORE, 'D3 an input: 1 again, 89 ms later')
+  g.pinState(2, PULLUP); g.pinState(3, PULLUP)
+  t.equal(g.report(0b1100, 0, 101), Verdict.OK)
+  t.equal(g.pulseAt(1), -1, 'no pulse from the setup')
+  t.equal(g.unconfirmed, 0, 'nor a phantom caught: a pin being set up, not noise (firmata_unconfirmed_reports)')
+
+  // a real press the board reported before the reset, released while it booted: still a pulse
+  t.equal(g.report(0b1000, 0, 200, true), Verdict.QUERY, 'D2 pressed on a settled port')
+  g.startRound(201, 3, 0)
+  t.equal(g.report(0b1100, 0, 400, true, false), Verdict.IGNORE, 'released, as the re-setup reports it')
+  g.pinState(2, PULLUP); g.pinState(3, PULLUP)
+  t.equal(g.report(0b1100, 0, 401), Verdict.OK)
+  t.equal(g.pulseAt(0), 0, 'the press reported before the setup is still a pulse')
+  t.same(g.pulseSpan(0), [200, 400])
+})

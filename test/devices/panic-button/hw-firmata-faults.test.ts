@@ -79,6 +79,29 @@ t.test('a button held through a reset is not a new press; one pressed during the
   await r.sink.until(() => count(r, 0, 'release') === 1 && count(r, 1, 'release') === 1, 'both released')
 })
 
+t.test('a reset whose re-setup reaches the board spread out (40 ms per command) raises no press', async (t) => {
+  // Soak seed 20261207 (long, loaded machine), step 108: one alert too many on D3 during a plain reset.
+  // A reset board has D3 OUTPUT; turning port 0's reporting on (D2's setup) reports D3 as 0, the pressed
+  // level of a pull-up button, until D3's own setup makes it an input and the board reports 1. Read
+  // more than debounce_ms apart, those two reports looked like a press taken back before the round.
+  const r = await rig(t, [{ id: 'd2', pin: 2 }, { id: 'd3', pin: 3 }])
+  const peer = r.peer!
+  await online(r)
+  peer.commandGapMs = 40
+  for (const [n, announce] of [[1, true], [2, false]] as const) {
+    await peer.reset({ announce, bootMs: 0 })
+    await r.sink.until(() => restores(r, 0) === n && restores(r, 1) === n && r.sink.lastLink(1)?.status === 'online',
+      `reset ${n} (${announce ? 'announced' : 'silent'}): restored`, 2 * LOST_SETUP_BOUND_MS + ROOM_MS + 1000)
+    await sleep(300)
+    t.equal(peer.pinModes.get(3), PULLUP, `reset ${n}: D3 set up again`)
+    t.same([count(r, 0, 'panic'), count(r, 1, 'panic')], [0, 0], `reset ${n}: no alert from the pins' setup`)
+  }
+  t.equal(r.sink.counts.get('0:firmata_unconfirmed_reports') ?? 0, 0, 'a pin being set up is not counted as a phantom caught')
+  peer.commandGapMs = 0
+  await pressOnce(r, 3, 1, 0)
+  t.equal(count(r, 1, 'panic'), 1, 'a real press after the resets: one alert')
+})
+
 t.test('a board that answers version queries but ignores pin setup is a device fault, never online', async (t) => {
   const r = await rig(t, [{ id: 'b1', pin: 2 }])
   r.peer!.ignorePinSetup = true
