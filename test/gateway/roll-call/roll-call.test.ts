@@ -10,7 +10,8 @@ import { AlertEncoder } from '../../../protocols/mqtt/alert-encoder.js'
 import { checkPayload } from '../../../protocols/mqtt/schemas.js'
 import { RollCall, type RollCallShown } from '../../../gateway/roll-call/roll-call.js'
 import { parseConfig } from '../../../gateway/config/load-config.js'
-import { ConfigError, type ConfigProblem } from '../../../gateway/config/config-error.js'
+import type { ConfigProblem } from '../../../gateway/config/config-error.js'
+import { configProblems } from '../../harness/config-problems.js'
 
 interface Input { device: number; kind: number; value: number }
 
@@ -136,15 +137,7 @@ t.test('the encoder writes roll_call only for the two roll-call kinds, schema-va
   t.ok(checkPayload('alert', enc1(btn, Kind.CHECK_IN)).ok, 'the longest id fits the pooled buffer')
 })
 
-function problemsOf(text: string): readonly ConfigProblem[] {
-  try {
-    parseConfig(text, 'test.yaml')
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems
-    throw e
-  }
-  return []
-}
+const problemsOf = (text: string): readonly ConfigProblem[] => configProblems(text) ?? []
 
 t.test('config: role check_in is accepted; with an alert_kind it is refused with its line', async (t) => {
   const head = 'site: sh-huangpu\npost: kiosk-017\ndevices:\n'
