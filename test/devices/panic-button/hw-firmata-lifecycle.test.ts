@@ -72,7 +72,10 @@ t.test('a hung board (port open, no bytes) is a fault too', async (t) => {
   const t0 = Date.now()
   await r.sink.until(() => r.sink.lastLink(0)?.status === 'fault', 'fault', 5000)
   t.ok(Date.now() - t0 < 2000, 'within 2 s')
-  t.match(r.sink.lastLink(0)?.reason, /silent for \d+ ms/)
+  // A mute board fails two checks at once: it is silent, and it confirms no pin (issue 11's
+  // confirmation rounds). Both have the same 800 ms bound; on a loaded machine either tick may come
+  // first, and both reasons are true, so either may name the fault.
+  t.match(r.sink.lastLink(0)?.reason, /silent for \d+ ms|has not confirmed D2's setup for \d+ ms/)
   t.ok(r.peer!.versionQueries > 0, 'the driver pinged with REPORT_VERSION before giving up')
   r.peer!.mute = false
   await r.sink.until(() => r.sink.lastLink(0)?.status === 'online', 'back after the board answers again', 8000)
