@@ -39,7 +39,7 @@ import { VERSION } from './version.js'
 import { HostHealth } from './state/host-health.js'
 import { createDc09, type Dc09Deps, type Dc09Parts } from './dc09/create-dc09.js'
 import { GatewayMetrics } from './metrics/gateway-metrics.js'
-import { MetricsServer } from './metrics/metrics-server.js'
+import { MetricsListener } from '../devices/host/metrics-listener.js'
 import type { DeviceDriver } from '../devices/device-driver.js'
 import type { DriverFactory, SimControl } from './driver-factory.js'
 import type { IClientOptions, MqttClient } from 'mqtt'
@@ -80,7 +80,7 @@ export class Gateway implements GatewayParts {
   /** The SIA DC-09 path to an alarm receiving centre (issue 17), or null when not configured. */
   readonly dc09: Dc09Parts | null
   readonly metrics: GatewayMetrics
-  readonly metricsServer: MetricsServer | null
+  readonly metricsServer: MetricsListener | null
   /** The roll call (issue 15): the drivers' input sink, in front of the core. */
   readonly rollCall: RollCall
   private testReport: TimerHandle | null = null
@@ -186,7 +186,7 @@ export class Gateway implements GatewayParts {
     this.inbound = new InboundRouter(this)
     // Prometheus /metrics (issue 14): read on scrape, nothing per event.
     this.metrics = new GatewayMetrics(this)
-    this.metricsServer = c.metrics.enabled ? new MetricsServer({ host: c.metrics.host, port: c.metrics.port, metrics: this.metrics, log: this.log.child({ component: 'metrics' }) }) : null
+    this.metricsServer = c.metrics.enabled ? new MetricsListener({ host: c.metrics.host, port: c.metrics.port, metrics: this.metrics, log: this.log.child({ component: 'metrics' }) }) : null
   }
 
   private async attachDrivers(factory: DriverFactory): Promise<void> {

@@ -21,7 +21,7 @@ import { RollCalls } from './rollcall/roll-calls.js'
 import { AckEcho } from './ingest/ack-echo.js'
 import { createStationWeb, type StationWeb } from './web/web-server.js'
 import { StationMetrics } from './metrics/station-metrics.js'
-import { StationMetricsServer } from './metrics/station-metrics-server.js'
+import { MetricsListener } from '../devices/host/metrics-listener.js'
 import type { StationConfig } from './config/station-config-schema.js'
 import type { StationSecrets } from './config/load-station-config.js'
 
@@ -79,7 +79,7 @@ export class StationService {
   metrics: StationMetrics | null = null
   /** /metrics' port once listening (0 when off or not bound). */
   metricsPort = 0
-  metricsServer: StationMetricsServer | null = null
+  metricsServer: MetricsListener | null = null
   private commands!: CommandClient
   private readonly log: Logger
   private readonly now: () => number
@@ -127,7 +127,7 @@ export class StationService {
     if (o.metrics) {
       const store = this.store
       this.metrics = new StationMetrics({ fleet: () => store.fleet(), health: this.health, now: this.now, startedAt })
-      this.metricsServer = new StationMetricsServer({ host: o.metrics.host, port: o.metrics.port, metrics: this.metrics, log: this.log })
+      this.metricsServer = new MetricsListener({ host: o.metrics.host, port: o.metrics.port, metrics: this.metrics, log: this.log })
       await this.metricsServer.start()
       this.metricsPort = this.metricsServer.address?.port ?? 0
     }
