@@ -4,9 +4,10 @@
  * allErrors), then cross-field rules. Each problem names its path, its line
  * in the file and a hint taken from the schema's description.
  */
+import { yamlLineLocator } from '../../devices/host/yaml-line-locator.js'
 import { readFileSync } from 'node:fs'
 import { yamlProblems } from './yaml-problems.js'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { Ajv, type ErrorObject } from 'ajv'
 import { configSchema } from './schema.js'
 import type { Config } from './config-types.js'
@@ -29,23 +30,7 @@ export function parseConfig(text: string, file = 'config.yaml', extraRules?: Ext
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "site: <id>" and "post: <id>"; see docs/install.md (safehouse init writes a complete one)' }])
   }
-  const lineOf = (path: (string | number)[]): number | null => {
-    let node: unknown = doc.contents
-    let last: YamlNode | null = (doc.contents as YamlNode | null) ?? null
-    for (const key of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key)
-        if (!pair) break
-        last = (pair.key as YamlNode) ?? last
-        node = pair.value
-      } else if (isSeq(node)) {
-        node = node.items[Number(key)]
-        last = (node as YamlNode) ?? last
-      } else break
-    }
-    const off = last?.range?.[0]
-    return off === undefined ? null : lines.linePos(off).line
-  }
+  const lineOf = yamlLineLocator(doc, lines)
   if (!validate(data)) {
     for (const e of pruneErrors(validate.errors ?? [])) problems.push(describe(e, data, lineOf))
   }

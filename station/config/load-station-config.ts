@@ -4,8 +4,9 @@
  * the file and a hint from the schema (like the gateway's config; the station
  * does not import gateway/, so this is its own short copy).
  */
+import { yamlLineLocator } from '../../devices/host/yaml-line-locator.js'
 import { readFileSync, statSync } from 'node:fs'
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { Ajv } from 'ajv'
 import { stationConfigSchema, type StationConfig } from './station-config-schema.js'
 
@@ -30,23 +31,7 @@ export function parseStationConfig(text: string, file = 'station.yaml'): Station
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new StationConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "broker:" and its "url:"; see docs/station.md' }])
   }
-  const lineOf = (path: string[]): number | null => {
-    let node: unknown = doc.contents
-    let last = doc.contents as YamlNode | null
-    for (const key of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)
-        if (!pair) break
-        last = pair.key as YamlNode
-        node = pair.value
-      } else if (isSeq(node)) {
-        node = node.items[Number(key)]
-        last = (node as YamlNode) ?? last
-      } else break
-    }
-    const off = last?.range?.[0]
-    return off === undefined ? null : lines.linePos(off).line
-  }
+  const lineOf = yamlLineLocator(doc, lines)
   if (!validate(data)) {
     for (const e of validate.errors ?? []) {
       const parts = e.instancePath.split('/').filter(Boolean)
