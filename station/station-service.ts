@@ -30,7 +30,7 @@ export interface StationServiceOptions {
   storeUrl: string
   broker: { url: string; username: string | null; password: string | null; caFile: string | null; clientId: string; sites: string[] }
   /** null: no console (benchmarks, ingest-only tests). */
-  web: { host: string; port: number; secureCookie?: boolean; allowedOrigins?: string[] } | null
+  web: { host: string; port: number; secureCookie?: boolean; allowedOrigins?: string[]; trustProxy?: boolean } | null
   /** Prometheus /metrics (issue 14); null: off. Port 0 picks a free one. */
   metrics?: { host: string; port: number } | null
   timeZone: string
@@ -54,7 +54,7 @@ export function optionsFromConfig(c: StationConfig, s: StationSecrets, log?: Log
   return {
     storeUrl,
     broker: { url: c.broker.url, username: c.broker.username, password: s.broker_password, caFile: c.broker.ca_file, clientId: c.broker.client_id, sites: c.broker.sites },
-    web: { host: c.web.host, port: c.web.port, secureCookie: c.web.secure_cookie, allowedOrigins: c.web.allowed_origins },
+    web: { host: c.web.host, port: c.web.port, secureCookie: c.web.secure_cookie, allowedOrigins: c.web.allowed_origins, trustProxy: c.web.trust_proxy },
     metrics: c.metrics.enabled ? { host: c.metrics.host, port: c.metrics.port } : null,
     timeZone: c.time_zone,
     testReportGraceS: c.test_report_grace_s,
@@ -120,7 +120,7 @@ export class StationService {
     if (o.web) {
       this.web = createStationWeb({
         store: this.store, live: this.live, actions: this.actions, health: this.health, timeZone: o.timeZone, logger: this.log,
-        clock: { now: this.now }, secureCookie: o.web.secureCookie, allowedOrigins: o.web.allowedOrigins,
+        clock: { now: this.now }, secureCookie: o.web.secureCookie, allowedOrigins: o.web.allowedOrigins, trustProxy: o.web.trustProxy,
       })
       this.webPort = (await this.web.listen(o.web.host, o.web.port)).port
     }

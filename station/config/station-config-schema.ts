@@ -27,6 +27,7 @@ export const stationConfigSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Console port (0 picks a free one).' },
         secure_cookie: { type: 'boolean', default: false, description: 'Set the session cookie\'s Secure flag (true behind TLS).' },
         allowed_origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Extra origins allowed to POST, e.g. the reverse proxy\'s https://console.example.' },
+        trust_proxy: { type: 'boolean', default: false, description: 'Behind a reverse proxy: take the desk\'s address from the last X-Forwarded-For hop (audit log, login limit). Leave false when the console is reached directly, or anyone can forge their address.' },
       },
     },
     metrics: {
@@ -57,7 +58,7 @@ export interface StationConfig {
   store: string
   secrets_file: string | null
   broker: { url: string; username: string | null; ca_file: string | null; client_id: string; sites: string[] }
-  web: { host: string; port: number; secure_cookie: boolean; allowed_origins: string[] }
+  web: { host: string; port: number; secure_cookie: boolean; allowed_origins: string[]; trust_proxy: boolean }
   metrics: { enabled: boolean; host: string; port: number }
   time_zone: string
   test_report_grace_s: number
