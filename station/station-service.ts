@@ -99,7 +99,10 @@ export class StationService {
     this.rollCalls = new RollCalls(this.store, this.live, (site, post, name, by, args) => this.commands.send(site, post, name, by, args), this.log, this.now)
     this.actions = new Actions(this.store, this.ingest.writer, this.live, this.broker, this.commands, this.rollCalls, this.now)
     const echo = new AckEcho(this.store, this.ingest.writer, this.live, this.actions.ownAcks, this.counters)
-    this.ingest.onStoredAlert = (a) => void this.rollCalls.onAlert(a).catch((e: Error) => this.log.error({ err: e.message }, 'roll call update failed'))
+    this.ingest.onStoredAlert = (a) => {
+      void this.rollCalls.onAlert(a).catch((e: Error) => this.log.error({ err: e.message }, 'roll call update failed'))
+      void this.actions.acknowledgeRollCallAnswer(a)
+    }
     this.ingest.onAckedDuplicate = (id) => void this.actions.resendAck(id)
     const writer = this.ingest.writer
     const broker = this.broker

@@ -14,6 +14,9 @@ import type { StoreWriter } from '../ingest/store-writer.js'
 import type { CommandClient } from './command-client.js'
 import type { RollCalls } from '../rollcall/roll-calls.js'
 
+/** Who acknowledges a roll call's answers (the ack's `by`, the audit's `who`). */
+export const ROLL_CALL_ACKER = 'roll-call'
+
 export class Actions implements StationActions {
   /** Ack ids this instance published live itself (so their echo from the broker is not shown twice). */
   readonly ownAcks = new Set<string>()
@@ -49,6 +52,31 @@ export class Actions implements StationActions {
     this.live.publish({ type: 'ack', id: alertId, by, at, note: text })
     this.sendAck(alert.site, alert.post, alertId, by, at)
     return { ok: true }
+  }
+
+  /**
+   * A roll call's answers (`check_in`, `roll_call_missed`) are acknowledged by
+   * the roll call itself once stored: they answer the station's own question
+   * and the roll call view shows them. Left open, every post's gateway would
+   * re-send each one after `ack_timeout_s` and raise an `escalation` (an
+   * alarm-class row) for a volunteer who did check in: crying wolf, once per
+   * post per roll call (docs/protocol.md §Roll call). Alarms are never
+   * acknowledged this way.
+   */
+  async acknowledgeRollCallAnswer(a: { id: string; site: string; post: string; kind: string }): Promise<boolean> {
+    if (a.kind !== 'check_in' && a.kind !== 'roll_call_missed') return false
+    const at = this.now()
+    try {
+      if ((await this.db.acknowledge(a.id, ROLL_CALL_ACKER, at, null)) !== 'acked') return false
+      await this.db.addAudit({ at, who: ROLL_CALL_ACKER, action: 'ack', target: a.id, detail: a.kind, from: null })
+    } catch (e) {
+      this.writer.reportFailure(e as Error)
+      return false
+    }
+    this.ownAcks.add(a.id)
+    this.live.publish({ type: 'ack', id: a.id, by: ROLL_CALL_ACKER, at, note: null })
+    this.sendAck(a.site, a.post, a.id, ROLL_CALL_ACKER, at)
+    return true
   }
 
   /** Publishes the contract's ack; a broker that is down now gets it again on the gateway's resend (see resendAck). */

@@ -13,19 +13,22 @@ import { rollCallCsv } from '../../station/rollcall/roll-call-csv.js'
 
 t.setTimeout(60_000)
 
+const acks: { post: string; ack: { id: string; by: string } }[] = []
+
 async function post(url: string, name: string, online: boolean, onRollCall: (c: MqttClient, args: { id: string; deadline_s: number }) => void): Promise<MqttClient> {
   const root = `safehouse/v1/s1/${name}`
   const c = await mqtt.connectAsync(url, { clientId: `post-${name}`, protocolVersion: 5 })
   await c.publishAsync(`${root}/status`, JSON.stringify(online ? { v: 1, state: 'online', since: Date.now() } : { v: 1, state: 'offline' }), { qos: 1, retain: true })
   await c.publishAsync(`${root}/state`, JSON.stringify({ v: 1, site: 's1', post: name, version: '1', time: Date.now(), uptime_s: 1, station: 'connected', outbox: { depth: 0 }, counters: {}, last_ack: null, open_alerts: [], group: 'unit-1' }), { qos: 1, retain: true })
   c.on('message', (topic, payload, packet) => {
+    if (topic === `${root}/ack`) acks.push({ post: name, ack: JSON.parse(payload.toString()) as { id: string; by: string } })
     if (!topic.endsWith('/cmd/roll-call')) return
     const req = JSON.parse(payload.toString()) as { args: { id: string; deadline_s: number } }
     const rt = packet.properties?.responseTopic
     if (rt) void c.publishAsync(rt, JSON.stringify({ v: 1, command: 'roll-call', ok: true, result: { roll_call: req.args.id } }), { qos: 1, properties: { correlationData: packet.properties?.correlationData } })
     onRollCall(c, req.args)
   })
-  await c.subscribeAsync(`${root}/cmd/+`, { qos: 1 })
+  await c.subscribeAsync([`${root}/cmd/+`, `${root}/ack`], { qos: 1 })
   return c
 }
 
@@ -69,5 +72,29 @@ t.test('one answers, one is silent, one is offline', async (t) => {
   t.match(csv, /^roll_call,started_at,deadline,by,site,post,state,answered_by,answered_at,delay_s\r\n/)
   t.match(csv, `${id},`)
   t.match(csv, ',s1,p2,missed,,,\r\n')
-  t.match(await st.service.store.audit(5), [{ action: 'roll-call', target: id, who: 'operator-7' }])
+  const audit = await st.service.store.audit(10)
+  t.match(audit.find((a) => a.action === 'roll-call'), { target: id, who: 'operator-7' })
+  // The check-in was acknowledged by the roll call, so the post's gateway neither re-sends nor escalates it.
+  t.match(audit.find((a) => a.action === 'ack'), { target: 's1:p1:7', who: 'roll-call' })
+  t.match(acks, [{ post: 'p1', ack: { id: 's1:p1:7', by: 'roll-call' } }])
+  t.match(await st.service.store.alert('s1:p1:7'), { ackBy: 'roll-call' })
+})
+
+t.test('a roll call acknowledges its answers only: a panic stays open for an operator', async (t) => {
+  const st = await testStation({ web: false })
+  t.teardown(st.cleanup)
+  const c = await post(st.mosq.url, 'p9', true, () => {})
+  t.teardown(() => c.endAsync())
+  await until(() => st.service.ingest.isKnown('s1', 'p9'), 'post known')
+  const alert = (id: string, kind: string, extra: Record<string, unknown> = {}) => c.publishAsync(`safehouse/v1/s1/p9/alert/b1`, JSON.stringify({
+    v: 1, id, site: 's1', post: 'p9', device: 'b1', device_kind: 'panic-button', label: 'Door', kind,
+    seq: 1, value: 1, hw_time: Date.now(), sent_time: Date.now(), test: false, ...extra,
+  }), { qos: 1 })
+  await alert('s1:p9:1', 'panic')
+  await alert('s1:p9:2', 'check_in', { roll_call: 'rc-none' })
+  await until(() => acks.some((a) => a.ack.id === 's1:p9:2'), 'the check-in ack')
+  t.match(await st.service.store.alert('s1:p9:2'), { ackBy: 'roll-call' }, 'a check-in outside any known roll call is still acknowledged by the roll call')
+  await st.service.ingest.writer.flush()
+  t.match(await st.service.store.alert('s1:p9:1'), { kind: 'panic', ackBy: null }, 'the panic waits for an operator')
+  t.notOk(acks.some((a) => a.ack.id === 's1:p9:1'), 'no ack was published for the panic')
 })
