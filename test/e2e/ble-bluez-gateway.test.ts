@@ -122,3 +122,56 @@ t.test('a beacon-mode tag heard through BlueZ goes silent -> missing at the stat
   await until(() => alerts.some((a) => a.kind === 'restored'), 'restored when it beacons again', 5000)
   t.equal(alerts.filter((a) => a.kind === 'missing').length, 1, 'one missing alert')
 })
+
+t.test('issue 12 §5 through BlueZ: recorded presses replayed after a counter "restart" reach the station only as unverified, with tamper', async (t) => {
+  const { mosq, bus, sim } = await stationAndBluez(t)
+  const { gw, cleanup } = await testGateway({
+    stationUrl: mosq.url,
+    bleKeys: { secure: KEY },
+    extra: {
+      ble: { driver: 'bluez', bus_address: bus.address },
+      devices: [{ id: 'sos-2', kind: 'ble-whistle', address: SECURE, alert_kind: 'sos', key_ref: 'secure', counter_reset_silence_s: 1, dedupe_window_ms: 500 }],
+    },
+  })
+  t.teardown(cleanup)
+  const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-ble-replay' })
+  t.teardown(() => station.endAsync())
+  const alerts: { kind: string; value: number; unverified?: boolean }[] = []
+  station.on('message', (_topic, p) => {
+    t.ok(checkPayload('alert', p).ok, 'alert is schema-valid')
+    alerts.push(JSON.parse(p.toString()))
+  })
+  await station.subscribeAsync(`${ROOT}/alert/+`, { qos: 1 })
+  await gw.start()
+  await until(() => gw.uplink.connected, 'the uplink')
+  await until(() => sim.discovering, 'BlueZ discovery started by the gateway', 10_000)
+
+  // The attacker records five real presses (encryption counters 1..5) as they go over the air.
+  const frame = (c: number) => bthomeEncrypted({ packetId: c, buttons: [BTHOME_BUTTON.PRESS], triggerBased: true }, Buffer.from(KEY, 'hex'), SECURE, c)
+  const recorded = [1, 2, 3, 4, 5].map(frame)
+  const send = (counter: number) => sim.pressBurst(SECURE, { rssi: -70, serviceData: { [BTHOME_UUID]: recorded[counter - 1] ?? frame(counter) } }, 3, 20)
+  for (let c = 1; c <= 5; c++) {
+    await send(c)
+    await until(() => alerts.length === c, `real press ${c} at the station`)
+  }
+  t.notOk(alerts.some((a) => a.unverified), 'the real presses are verified')
+  const sos = () => alerts.filter((a) => a.kind === 'sos')
+
+  // Past counter_reset_silence_s (1 s here, 60 s by default) and past the device's dedupe window, so
+  // the recorded packet ids are not taken for repeats of the real presses.
+  await new Promise((r) => setTimeout(r, 1300))
+  await send(2) // replay: a counter below the mark after silence passes as a battery-change restart
+  await until(() => alerts.some((a) => a.kind === 'tamper') && sos().length === 6, 'tamper and the replayed alarm')
+  t.match(alerts.find((a) => a.kind === 'tamper'), { value: 5 }, 'tamper names the old high-water mark')
+  t.equal(sos()[5].unverified, true, 'the replayed press is marked unverified at the station')
+  await send(3)
+  await until(() => sos().length === 7, 'the next recorded frame')
+  t.equal(sos()[6].unverified, true, 'also unverified')
+  await send(2) // the same recording again: a replay, nothing
+  await send(6) // the real button counts on past its old mark: verified again
+  await until(() => sos().length === 8, 'the next real press')
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(sos().length, 8, 'the replayed frame raised nothing the second time')
+  t.notOk(sos()[7].unverified, 'counter 6 is verified')
+  t.ok(alerts.some((a) => a.kind === 'restored'), 'tamper restored')
+})
