@@ -161,10 +161,6 @@ export class StationUplink {
 
   private onLinkClose(link: PathLink, wasConnected: boolean): void {
     if (this.multi && (wasConnected || !this.failed.has(this.links.indexOf(link)))) this.pathDown(link)
-    if (link === this.active) {
-      this.active = null
-      this.window.reset()
-    }
     this.elect()
   }
 
@@ -189,6 +185,7 @@ export class StationUplink {
     if (next === this.active) return this.updateState()
     const prev = this.active
     this.active = next
+    // A demoted path that still works gives up the subscriptions (a closed one has no client).
     if (prev?.client && prev.connected) prev.client.unsubscribe(this.inboundTopics())
     this.window.reset()
     if (prev && next) this.base.pathSwitches++
@@ -208,7 +205,8 @@ export class StationUplink {
     const t = this.o.topics
     const subs = this.inboundTopics()
     client.subscribe(subs, { qos: 1 }, (err) => {
-      if (err) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
+      // A connection that closed before its SUBACK is not a refusal: the next one subscribes again.
+      if (err && client.connected) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
     })
     client.publish(t.status, Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version })), { qos: 1, retain: true })
     // Replay every unacknowledged alert, oldest first (in order per device), with its id.

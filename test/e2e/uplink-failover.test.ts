@@ -15,6 +15,7 @@ import { AckConsole } from '../harness/ack-console.js'
 import { connackThenSilent, silentNode } from '../harness/tcp-path.js'
 import { Kind } from '../../protocols/event-kinds.js'
 import type { Gateway } from '../../gateway/gateway.js'
+import { checkPayload } from '../../protocols/mqtt/schemas.js'
 
 const KEEPALIVE_S = 5
 
@@ -71,6 +72,8 @@ t.test('fails over in order, stays on a healthy node, loses nothing', async (t) 
   const metrics = await gw.metrics.text()
   t.match(metrics, /safehouse_uplink_failovers_total \d+/)
   t.match(metrics, /safehouse_uplink_path_endpoint\{path="primary"\} 0/)
+  const state = checkPayload('gatewayState', JSON.stringify(gw.gatewayState()))
+  t.ok(state.ok, `the gateway state with station_paths validates: ${state.ok ? '' : state.error}`)
   t.match(JSON.stringify(gw.gatewayState()), /"station_paths":\[\{"name":"primary","state":"connected","endpoint":"mqtt:\/\/127\.0\.0\.1:\d+","active":true\}\]/)
 })
 
