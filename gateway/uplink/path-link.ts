@@ -14,12 +14,15 @@
  *  - CONNACK, then silence: mqtt.js 5 sends PINGREQ after keepalive_s without
  *    an answer from the broker (PUBACKs and PINGRESPs count, our own sends do
  *    not) and gives up at 1.5 x keepalive_s.
- * Both end in 'close', which fails over like any loss.
+ *  - PINGRESPs but no PUBACKs (a node that lost its cluster and stalls
+ *    publishes): our own watchdog, below, closes the connection when a QoS 1
+ *    publish has waited 1.5 x keepalive_s for its PUBACK.
+ * All end in 'close', which fails over like any loss.
  */
 import { readFileSync } from 'node:fs'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
-import type { Clock } from '../../devices/time/clock.js'
+import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 import type { Config } from '../config/config-types.js'
 import type { StationPath } from '../config/station-paths.js'
 import { isTlsUrl } from '../config/station-paths.js'
@@ -35,6 +38,8 @@ export interface PathLinkCounters {
   /** Moves to another endpoint after a failed attempt or a lost connection (lists of 2+). */
   failovers: number
   fallbacks: number
+  /** Connections closed because a publish waited 1.5 x keepalive for its PUBACK. */
+  pubackTimeouts: number
 }
 
 export interface PathLinkOptions {
@@ -57,7 +62,7 @@ export interface PathLinkOptions {
 const UNSUPPORTED_PROTOCOL = new Set([1, 0x84])
 
 export class PathLink {
-  readonly counters: PathLinkCounters = { connects: 0, connectFailures: 0, failovers: 0, fallbacks: 0 }
+  readonly counters: PathLinkCounters = { connects: 0, connectFailures: 0, failovers: 0, fallbacks: 0, pubackTimeouts: 0 }
   state: UplinkState = 'disabled'
   /** MQTT protocol level in use: 5 or 4 (3.1.1). */
   protocolVersion: 5 | 4
@@ -69,6 +74,10 @@ export class PathLink {
   private readonly reconnect: ReconnectTimer
   private stopped = true
   private fellBack = false
+  /** QoS 1 publishes on this connection waiting for their PUBACK: token -> send time (oldest first). */
+  private readonly unacked = new Map<number, number>()
+  private token = 0
+  private watchdog: TimerHandle | null = null
 
   constructor(private readonly o: PathLinkOptions) {
     this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
@@ -152,10 +161,51 @@ export class PathLink {
     client.on('close', () => this.onClose(client))
   }
 
+  /**
+   * Publish on this connection. QoS 1 publishes are watched: a broker that keeps the connection
+   * (PINGRESPs) but never PUBACKs is as dead as a silent one; 1.5 x keepalive, like mqtt.js's own bound.
+   */
+  publish(topic: string, payload: Buffer, opts: IClientPublishOptions, done?: (err?: Error) => void): boolean {
+    const client = this.client
+    if (!client || !this.connected) return false
+    if (opts.qos !== 1) {
+      client.publish(topic, payload, opts, (err) => done?.(err))
+      return true
+    }
+    const k = ++this.token
+    this.unacked.set(k, this.o.clock.now())
+    client.publish(topic, payload, opts, (err) => {
+      this.unacked.delete(k)
+      done?.(err)
+    })
+    if (!this.watchdog) this.armWatchdog()
+    return true
+  }
+
+  private armWatchdog(): void {
+    const boundMs = 1.5 * this.o.station.keepalive_s * 1000
+    this.watchdog = this.o.clock.setTimeout(() => {
+      this.watchdog = null
+      const oldest = this.unacked.values().next()
+      if (oldest.done) return
+      const client = this.client
+      if (client && this.o.clock.now() - oldest.value >= boundMs) {
+        this.counters.pubackTimeouts++
+        this.o.log.warn({ path: this.name, url: urlForLog(this.url), waited_ms: this.o.clock.now() - oldest.value }, 'station broker takes publishes but does not acknowledge them; failing over')
+        client.end(true) // -> 'close' -> next endpoint
+        return
+      }
+      this.armWatchdog()
+    }, boundMs / 3)
+  }
+
   private onClose(client: MqttClient): void {
     if (client !== this.client) return
     retireClient(client)
     this.client = null
+    this.unacked.clear()
+    if (this.watchdog) this.o.clock.clearTimeout(this.watchdog)
+    this.watchdog = null
     if (this.stopped) return
     const wasConnected = this.state === 'connected'
     // A failed attempt (refused, unreachable, no CONNACK in time), whether or not mqtt.js reported an error.
@@ -185,6 +235,8 @@ export class PathLink {
   async stop(offline: { topic: string; payload: Buffer }[]): Promise<void> {
     this.stopped = true
     this.reconnect.cancel()
+    if (this.watchdog) this.o.clock.clearTimeout(this.watchdog)
+    this.watchdog = null
     const client = this.client
     this.client = null
     if (!client) {

@@ -42,6 +42,8 @@ export interface UplinkCounters {
   fallbacks: number
   /** Moves to another endpoint of a path (issue 16 §1). */
   failovers: number
+  /** Connections given up because the broker stopped PUBACKing (path-link.ts). */
+  pubackTimeouts: number
   /** Changes of the active path (dual path). */
   pathSwitches: number
   /** Messages from a path that was not the active one, not acted on (the active path got them too). */
@@ -118,8 +120,8 @@ export class StationUplink {
   }
 
   get counters(): UplinkCounters {
-    const sum = (k: 'connects' | 'connectFailures' | 'fallbacks' | 'failovers'): number => this.links.reduce((n, l) => n + l.counters[k], 0)
-    return { ...this.base, connects: sum('connects'), connectFailures: sum('connectFailures'), fallbacks: sum('fallbacks'), failovers: sum('failovers') }
+    const sum = (k: 'connects' | 'connectFailures' | 'fallbacks' | 'failovers' | 'pubackTimeouts'): number => this.links.reduce((n, l) => n + l.counters[k], 0)
+    return { ...this.base, connects: sum('connects'), connectFailures: sum('connectFailures'), fallbacks: sum('fallbacks'), failovers: sum('failovers'), pubackTimeouts: sum('pubackTimeouts') }
   }
 
   get connected(): boolean {
@@ -151,7 +153,7 @@ export class StationUplink {
 
   private onLinkConnect(link: PathLink, client: MqttClient): void {
     if (this.multi) {
-      client.publish(this.o.topics.pathStatus(link.name), Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version, path: link.name })), { qos: 1, retain: true })
+      link.publish(this.o.topics.pathStatus(link.name), Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version, path: link.name })), { qos: 1, retain: true })
       this.pathUp(link)
     }
     this.elect()
@@ -192,7 +194,7 @@ export class StationUplink {
     this.updateState()
     if (!next?.client) return
     if (prev || this.multi) this.o.log.info({ path: next.name, from: prev?.name ?? null }, 'station traffic on this path')
-    this.takeOver(next.client)
+    this.takeOver(next, next.client)
   }
 
   private inboundTopics(): string[] {
@@ -201,14 +203,14 @@ export class StationUplink {
   }
 
   /** The active path: subscribe, announce online, replay every unacknowledged alert, drain the queue. */
-  private takeOver(client: MqttClient): void {
+  private takeOver(link: PathLink, client: MqttClient): void {
     const t = this.o.topics
     const subs = this.inboundTopics()
     client.subscribe(subs, { qos: 1 }, (err) => {
       // A connection that closed before its SUBACK is not a refusal: the next one subscribes again.
       if (err && client.connected) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
     })
-    client.publish(t.status, Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version })), { qos: 1, retain: true })
+    link.publish(t.status, Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version })), { qos: 1, retain: true })
     // Replay every unacknowledged alert, oldest first (in order per device), with its id.
     const pending = this.o.outbox.pending()
     if (pending.length) this.o.log.info({ count: pending.length }, 'replaying unacknowledged alerts')
@@ -235,12 +237,9 @@ export class StationUplink {
 
   /** Publish on one path's own connection (its test report), whether or not it is the active one. */
   publishOnPath(index: number, topic: string, payload: Buffer): boolean {
-    const l = this.links[index]
-    if (!l?.client || !l.connected) return false
-    l.client.publish(topic, payload, { qos: 1, retain: false }, (err) => {
+    return this.links[index]?.publish(topic, payload, { qos: 1, retain: false }, (err) => {
       if (err) this.base.publishErrors++
-    })
-    return true
+    }) ?? false
   }
 
   private sendAlerts(batch: readonly OutboxEntry[], replay: boolean): void {
@@ -252,13 +251,13 @@ export class StationUplink {
 
   /** One alert on the wire (the send window decides when), over the active path. */
   private publishAlert(e: OutboxEntry): void {
-    const client = this.active?.client
-    if (!client) return
+    const link = this.active
+    if (!link?.client || !link.connected) return
     e.attempts++
     e.lastSentAt = this.o.clock.now()
     this.o.onAlertSent?.(e, e.lastSentAt)
     // The broker's PUBACK only ends the MQTT exchange: the alert stays in the outbox until the station's ack.
-    client.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
+    link.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
       if (err) {
         this.base.publishErrors++
         this.o.log.warn({ id: e.id, err: err.message }, 'alert publish to station failed; it stays in the outbox')
@@ -294,7 +293,7 @@ export class StationUplink {
   }
 
   private rawPublish(topic: string, payload: Buffer, opts: IClientPublishOptions): void {
-    this.active?.client?.publish(topic, payload, opts, (err) => {
+    this.active?.publish(topic, payload, opts, (err) => {
       if (err) this.base.publishErrors++
     })
   }

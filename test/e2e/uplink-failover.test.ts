@@ -12,7 +12,7 @@ import t from 'tap'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { AckConsole } from '../harness/ack-console.js'
-import { connackThenSilent, silentNode } from '../harness/tcp-path.js'
+import { connackThenSilent, pingsButNoPuback, silentNode } from '../harness/tcp-path.js'
 import { Kind } from '../../protocols/event-kinds.js'
 import type { Gateway } from '../../gateway/gateway.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
@@ -120,5 +120,24 @@ t.test('half-open nodes are failed over within the keepalive bound', async (t) =
     t.same(station.alerts.filter((x) => x.id === id).map((x) => x.value), [7], 'arrived once at the station, under its id')
     t.equal(station.mismatched, 0)
     t.comment(`CONNACK-then-silent node: failed over ${detectMs} ms after its CONNACK (keepalive ${KEEPALIVE_S} s)`)
+  })
+
+  t.test('PINGRESPs but no PUBACK: failed over by the PUBACK watchdog', async (t) => {
+    const stalled = await pingsButNoPuback()
+    t.teardown(() => stalled.close())
+    const { gw, cleanup } = await testGateway({ station: { endpoints: [stalled.url, b.url], keepalive_s: KEEPALIVE_S } })
+    t.teardown(cleanup)
+    await gw.start()
+    await until(() => gw.uplink.connected && gw.uplink.links[0].endpoint === 0, 'connected to the stalled node')
+    const sentAt = Date.now()
+    raiser(gw)(9)
+    await until(() => gw.uplink.links[0].endpoint === 1, 'failover away from the stalled node', 30_000)
+    const ms = Date.now() - sentAt
+    t.ok(stalled.publishes() >= 1, 'the stalled node took the alarm')
+    t.ok(stalled.pings() >= 1, `and answered pings (${stalled.pings()}), so keepalive alone would never leave it`)
+    t.equal(gw.uplink.counters.pubackTimeouts, 1, 'counted as a PUBACK timeout')
+    t.ok(ms <= 1.5 * KEEPALIVE_S * 1000 + 3000, `left ${ms} ms after the unacknowledged publish (bound 1.5 x ${KEEPALIVE_S} s + a watchdog tick + slack)`)
+    await until(() => station.alerts.some((a) => a.kind === 'panic' && a.value === 9) && gw.outbox.stats().depth === 0, 'the alarm delivered on B')
+    t.comment(`PINGRESP-but-no-PUBACK node: failed over ${ms} ms after the unacknowledged publish (keepalive ${KEEPALIVE_S} s)`)
   })
 })

@@ -9,6 +9,8 @@
  *  - silentNode(): accepts TCP and never sends a byte (a half-open cluster node).
  *  - connackThenSilent(): answers CONNECT with CONNACK, then never again (a
  *    node that hangs after the handshake: no SUBACK, PUBACK or PINGRESP).
+ *  - pingsButNoPuback(): CONNACK and PINGRESP, never a PUBACK (a node that
+ *    lost its cluster and stalls publishes while its connections look alive).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
@@ -127,4 +129,38 @@ async function misbehavingNode(onSocket: (s: Socket) => void): Promise<{ url: st
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/**
+ * A node that answers CONNECT (CONNACK, MQTT 5) and PINGREQ (PINGRESP) and nothing else: publishes
+ * are swallowed without PUBACK. Splits the byte stream into MQTT packets by the fixed header
+ * (type nibble, variable-length remaining length).
+ */
+export async function pingsButNoPuback(): Promise<{ url: string; accepted: () => number; pings: () => number; publishes: () => number; close: () => Promise<void> }> {
+  let pings = 0
+  let publishes = 0
+  const node = await misbehavingNode((s) => {
+    let buf = Buffer.alloc(0)
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      for (;;) {
+        if (buf.length < 2) return
+        let len = 0
+        let mul = 1
+        let i = 1
+        for (; i < 5 && i < buf.length; i++) {
+          len += (buf[i] & 0x7f) * mul
+          mul *= 128
+          if ((buf[i] & 0x80) === 0) break
+        }
+        if (i >= buf.length || buf.length < i + 1 + len) return
+        const type = buf[0] >> 4
+        buf = buf.subarray(i + 1 + len)
+        if (type === 1) s.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]))
+        else if (type === 12) { pings++; s.write(Buffer.from([0xd0, 0x00])) }
+        else if (type === 3) publishes++
+      }
+    })
+  })
+  return { ...node, pings: () => pings, publishes: () => publishes }
 }
