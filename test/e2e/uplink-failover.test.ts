@@ -9,7 +9,7 @@
  *    its bytes); an alert sent to a node that never acked is resent on the next.
  */
 import t from 'tap'
-import { Mosquitto } from '../harness/mosquitto.js'
+import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { AckConsole } from '../harness/ack-console.js'
 import { connackThenSilent, pingsButNoPuback, silentNode } from '../harness/tcp-path.js'
@@ -83,6 +83,19 @@ t.test('half-open nodes are failed over within the keepalive bound', async (t) =
   const station = new AckConsole()
   t.teardown(() => station.close())
   await station.attach(b.url, 'b')
+
+  t.test('an unreachable endpoint (refused) is skipped and counted, never fatal', async (t) => {
+    const dead = `mqtt://127.0.0.1:${await freePort()}`
+    const { gw, cleanup } = await testGateway({ station: { endpoints: [dead, b.url], keepalive_s: KEEPALIVE_S } })
+    t.teardown(cleanup)
+    const started = Date.now()
+    await gw.start()
+    await until(() => gw.uplink.connected, 'the uplink to reach B')
+    const ms = Date.now() - started
+    t.equal(gw.uplink.links[0].endpoint, 1, 'on B')
+    t.ok(gw.uplink.counters.connectFailures >= 1, `the refused attempt counted (${gw.uplink.counters.connectFailures})`)
+    t.ok(ms < 3000, `on B ${ms} ms after start (one backoff delay after the refusal)`)
+  })
 
   t.test('TCP accepted, no CONNACK ever', async (t) => {
     const mute = await silentNode()
