@@ -7,6 +7,7 @@
  * the station, for a cut the network reports (reset) and a silent one (black hole).
  */
 import t from 'tap'
+import mqtt from 'mqtt'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { AckConsole } from '../harness/ack-console.js'
@@ -105,6 +106,19 @@ t.test('dual path: each path supervised, a failed path reported over the other',
     t.comment(`silent cut of the active path: path_failure after ${ms} ms, the alarm raised into it after ${alarmMs} ms`)
     wired.restore()
     await until(() => restores('wired').length === 2 && gw.uplink.activePath === 'wired', 'wired back', 20_000)
+  })
+
+  t.test('after all the switches, a station command runs once (one path holds the subscriptions)', async (t) => {
+    await until(() => gw.uplink.links.every((l) => l.connected) && gw.uplink.activePath === 'wired', 'both paths up, wired in use', 20_000)
+    const desk = await mqtt.connectAsync(m.url, { clientId: 'desk-cmd', protocolVersion: 4 })
+    t.teardown(() => desk.endAsync(true))
+    const replies: string[] = []
+    desk.on('message', (_topic, p) => replies.push(p.toString()))
+    await desk.subscribeAsync('test/replies/desk', { qos: 1 })
+    await desk.publishAsync('safehouse/v1/test-city/kiosk-001/cmd/status', JSON.stringify({ correlation_id: 'c1', response_topic: 'test/replies/desk', by: 'desk' }), { qos: 1 })
+    await until(() => replies.length >= 1, 'the reply')
+    await new Promise((r) => setTimeout(r, 1500))
+    t.equal(replies.length, 1, 'exactly one reply: the command ran once')
   })
 
   t.test('delivery stayed at least once under one id, every payload valid', async (t) => {
