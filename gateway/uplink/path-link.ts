@@ -3,9 +3,11 @@
  * an ordered list of endpoints (a cluster's nodes, or one broker).
  *
  * Failover: a failed attempt or a lost connection moves on to the next
- * endpoint in the list (wrapping), after a jittered backoff delay
- * (devices/time/backoff.ts) that grows while nothing connects and resets on a
- * connect. A connected endpoint is kept as long as it works: nothing moves the
+ * endpoint in the list (wrapping). The jittered backoff (devices/time/backoff.ts)
+ * grows per ROUND of the list, not per attempt: within a round the next node is
+ * tried after the first (jittered) delay, so after a long total outage a node
+ * that is back is found within one round, not after max-backoff per dead node;
+ * each node still sees one attempt per round from each post. Reset on a connect. A connected endpoint is kept as long as it works: nothing moves the
  * link back to the first endpoint while the current one is healthy (a cluster's
  * nodes are equal; returning would only drop a working connection).
  *
@@ -74,6 +76,9 @@ export class PathLink {
   private readonly reconnect: ReconnectTimer
   private stopped = true
   private fellBack = false
+  /** Failed attempts since the last connect (a round is one attempt per endpoint). */
+  private failedAttempts = 0
+  private readonly firstDelay: Backoff
   /** QoS 1 publishes on this connection waiting for their PUBACK: token -> send time (oldest first). */
   private readonly unacked = new Map<number, number>()
   private token = 0
@@ -82,6 +87,7 @@ export class PathLink {
   constructor(private readonly o: PathLinkOptions) {
     this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
     this.reconnect = new ReconnectTimer(o.clock, new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms))
+    this.firstDelay = new Backoff(o.station.backoff_initial_ms, o.station.backoff_initial_ms)
   }
 
   get name(): string {
@@ -139,6 +145,7 @@ export class PathLink {
       if (client !== this.client) return
       this.counters.connects++
       this.reconnect.backoff.reset()
+      this.failedAttempts = 0
       this.downSince = null
       this.setState('connected')
       this.o.log.info({ path: this.name, url: urlForLog(url), endpoint: this.endpoint, protocol: this.protocolVersion }, 'station connected')
@@ -219,7 +226,10 @@ export class PathLink {
       this.counters.failovers++
     }
     this.o.onClose(this, wasConnected)
-    const delay = this.reconnect.schedule(() => this.connectNow())
+    // Back off per round of the list: mid-round, the next node after the first delay only.
+    const n = this.o.path.endpoints.length
+    const midRound = !wasConnected && n > 1 && ++this.failedAttempts % n !== 0
+    const delay = this.reconnect.schedule(() => this.connectNow(), midRound ? this.firstDelay.next() : undefined)
     const log = { path: this.name, retry_ms: delay, from: urlForLog(this.o.path.endpoints[from]), next: urlForLog(this.url) }
     if (wasConnected) this.o.log.warn(log, 'station connection lost')
     else this.o.log.debug({ ...log, attempt: this.reconnect.backoff.attempts }, 'station unreachable; trying the next endpoint')
