@@ -32,7 +32,9 @@ import { registerCommands } from './inbound/commands.js'
 import { InboundRouter } from './inbound/inbound-router.js'
 import { createGroupFanout, type GroupParts } from './group/create-group-fanout.js'
 import type { NeighbourAlert } from './group/group-fanout.js'
-import { kindFromName } from '../protocols/event-kinds.js'
+import { Kind, kindFromName } from '../protocols/event-kinds.js'
+import { GATEWAY_DEVICE } from './core/device-table.js'
+import { hasStation, isMultiPath, stationPaths } from './config/station-paths.js'
 import { RollCall } from './roll-call/roll-call.js'
 import { gatewayStatePayload } from './state/gateway-state-payload.js'
 import { VERSION } from './version.js'
@@ -83,7 +85,7 @@ export class Gateway implements GatewayParts {
   readonly metricsServer: MetricsListener | null
   /** The roll call (issue 15): the drivers' input sink, in front of the core. */
   readonly rollCall: RollCall
-  private testReport: TimerHandle | null = null
+  private testReports: (TimerHandle | null)[] = []
   readonly startedAt: number
   private readonly sequence: SequenceSource & { open?: () => void }
   private readonly alertTopics: string[]
@@ -112,6 +114,7 @@ export class Gateway implements GatewayParts {
     this.encoder = new AlertEncoder({ site: c.site, post: c.post, postType: c.post_type })
     this.alertTopics = this.devices.entries.map((e) => this.topics.alert(e.id))
     for (const e of this.devices.entries) this.encoder.internDevice({ id: e.id, kind: e.kind, label: e.label, location: e.location })
+    this.encoder.setPathNames(stationPaths(c.station).map((p) => p.name))
     this.sequence = c.outbox.kind === 'memory' && !deps.fileOutbox ? new MemorySequence() : new FileSequence(c.data_dir)
     this.core = new EventCore({
       clock: this.clock,
@@ -145,6 +148,12 @@ export class Gateway implements GatewayParts {
       connect: deps.connectStation,
       extraSubscriptions: c.group ? [this.topics.groupAlert(c.group)] : [],
       onAlertSent: (e, now) => this.metrics.alertSent(e, now),
+      // Dual path (issue 16 §1): a failed path is a trouble of the gateway, sent over the other path.
+      onPathChange: (i, up) => {
+        const now = this.clock.now()
+        if (up) this.core.input(GATEWAY_DEVICE, Kind.RESTORED, Kind.PATH_FAILURE + 256 * i, now, Number.NaN, -1)
+        else this.core.input(GATEWAY_DEVICE, Kind.PATH_FAILURE, i, now, Number.NaN, -1)
+      },
     })
     this.group = createGroupFanout(c, secrets, {
       clock: this.clock,
@@ -225,8 +234,8 @@ export class Gateway implements GatewayParts {
     this.uplink.start()
     this.statePublisher.start()
     this.supervisor.start()
-    if (c.station.url) this.ackWatcher.start()
-    this.scheduleTestReport()
+    if (hasStation(c.station)) this.ackWatcher.start()
+    stationPaths(c.station).forEach((_p, i) => this.scheduleTestReport(i))
     // Drivers last: every sink is ready before the first input can arrive.
     for (const d of this.drivers) {
       try {
@@ -237,7 +246,7 @@ export class Gateway implements GatewayParts {
       }
     }
     this.started = true
-    log.info({ site: c.site, post: c.post, devices: this.devices.size - 1, station: urlForLog(c.station.url) ?? 'none' }, 'gateway started')
+    log.info({ site: c.site, post: c.post, devices: this.devices.size - 1, station: stationPaths(c.station).map((p) => p.endpoints.map((u) => urlForLog(u)).join(',')).join(' | ') || 'none' }, 'gateway started')
   }
 
   async stop(): Promise<void> {
@@ -256,8 +265,8 @@ export class Gateway implements GatewayParts {
     this.supervisor.stop()
     this.rollCall.stop()
     this.ackWatcher.stop()
-    if (this.testReport) this.clock.clearTimeout(this.testReport)
-    this.testReport = null
+    for (const t of this.testReports) if (t) this.clock.clearTimeout(t)
+    this.testReports = []
     await this.uplink.stop()
     await this.dc09?.stop()
     for (const p of this.group?.peers ?? []) await p.stop()
@@ -279,17 +288,17 @@ export class Gateway implements GatewayParts {
   /**
    * Periodic test report (issue 6 §3; EN 50136-1 style path supervision): lets the
    * station tell a dead gateway or path within test_report_s even if the Last Will
-   * is lost. Latest-value: sent only while connected, never queued.
+   * is lost. Latest-value: sent only while connected, never queued. Each path sends
+   * its own over its own connection (issue 16 §1), naming itself when there are several.
    */
-  private scheduleTestReport(): void {
-    const every = this.config.station.test_report_s * 1000
-    if (!every || !this.config.station.url) return
-    this.testReport = this.clock.setTimeout(() => {
-      if (this.uplink.connected) {
-        const body = { v: 1, post: this.config.post, time: this.clock.now(), interval_s: this.config.station.test_report_s, outbox_depth: this.outbox.stats().depth }
-        this.uplink.publish(this.topics.testReport, Buffer.from(JSON.stringify(body)), 1, false)
-      }
-      this.scheduleTestReport()
+  private scheduleTestReport(index: number): void {
+    const path = stationPaths(this.config.station)[index]
+    const every = path.testReportS * 1000
+    if (!every) return
+    this.testReports[index] = this.clock.setTimeout(() => {
+      const body = { v: 1, post: this.config.post, time: this.clock.now(), interval_s: path.testReportS, outbox_depth: this.outbox.stats().depth, ...(isMultiPath(this.config.station) ? { path: path.name } : {}) }
+      this.uplink.publishOnPath(index, this.topics.testReport, Buffer.from(JSON.stringify(body)))
+      this.scheduleTestReport(index)
     }, every)
   }
 

@@ -36,10 +36,10 @@ export class ReconnectTimer {
 
   constructor(private readonly clock: Clock, readonly backoff: Backoff) {}
 
-  /** Run `connect` after the next backoff delay; returns the delay (ms) for the log. */
-  schedule(connect: () => void): number {
+  /** Run `connect` after the next backoff delay (or `delayMs`); returns the delay (ms) for the log. */
+  schedule(connect: () => void, delayMs?: number): number {
     this.cancel()
-    const delay = this.backoff.next()
+    const delay = delayMs ?? this.backoff.next()
     this.retry = this.clock.setTimeout(() => {
       this.retry = null
       connect()

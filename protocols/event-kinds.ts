@@ -40,6 +40,9 @@ export const Kind = {
   // Both carry `roll_call`, which the encoder writes from the id set when the roll call starts.
   CHECK_IN: 23,
   ROLL_CALL_MISSED: 24,
+  // Dual path (issue 16 §1, EN 50136-1 DP1-DP4): one path to the station failed; value = its index,
+  // the alert names it (`path`). Sent over another path; `restored` (PATH_FAILURE + 256 x index) when it is back.
+  PATH_FAILURE: 25,
   // --- state / telemetry (latest value, never queued) ---
   HEARTBEAT: 32,
   BATTERY: 33,

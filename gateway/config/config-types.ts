@@ -32,6 +32,10 @@ export interface Config {
   }
   station: {
     url: string | null
+    /** Optional forms (issue 16 §1): read them through gateway/config/station-paths.ts. */
+    endpoints?: string[]
+    paths?: { name: string; endpoints: string[]; test_report_s?: number }[]
+    require_tls: boolean
     protocol: 'auto' | '5' | '3.1.1'
     client_id: string | null
     username: string | null

@@ -1,9 +1,9 @@
 /** Rules one field cannot check alone (run after the schema passes). */
-import { existsSync } from 'node:fs'
 import type { Config } from './config-types.js'
 import type { ConfigProblem } from './config-error.js'
 import { RESERVED_POST } from '../../protocols/mqtt/topics.js'
 import { dc09Problems } from './dc09-rules.js'
+import { stationProblems } from './station-rules.js'
 
 /**
  * `given(path)`: whether the file itself sets that key (not a schema default); without the
@@ -67,18 +67,7 @@ export function crossFieldProblems(c: Config, given?: (path: string) => boolean)
     if (users.has(u.username)) out.push({ path: `broker.users[${i}].username`, message: `"${u.username}" is listed twice`, hint: 'each broker user once' })
     users.add(u.username)
   })
-  const s = c.station
-  if (s.url) {
-    if (s.url.startsWith('mqtt://') || s.url.startsWith('ws://')) {
-      if (s.cert_file || s.key_file || s.ca_file) out.push({ path: 'station.url', message: 'TLS files are set but the URL is not encrypted', hint: 'use mqtts:// (or wss://) so the certificates are used' })
-    }
-    if (!!s.cert_file !== !!s.key_file) out.push({ path: s.cert_file ? 'station.key_file' : 'station.cert_file', message: 'a client certificate needs both cert_file and key_file', hint: 'set both, or neither' })
-    for (const k of ['ca_file', 'cert_file', 'key_file'] as const) {
-      const f = s[k]
-      if (f && !existsSync(f)) out.push({ path: `station.${k}`, message: `file "${f}" does not exist`, hint: 'give the full path of the PEM file on this Pi' })
-    }
-  }
+  out.push(...stationProblems(c))
   out.push(...dc09Problems(c))
-  if (s.backoff_max_ms < s.backoff_initial_ms) out.push({ path: 'station.backoff_max_ms', message: `is smaller than backoff_initial_ms (${s.backoff_initial_ms})`, hint: 'the longest delay must be at least the first one' })
   return out
 }

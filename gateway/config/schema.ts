@@ -11,6 +11,9 @@ import { bleTransportConfigSchema } from '../../devices/ble-whistle/transport-co
 import { TOPIC_LEVEL_PATTERN } from '../../protocols/mqtt/topics.js'
 import { dc09ConfigSchema } from './dc09-schema.js'
 
+/** A station endpoint URL: MQTT over TCP or WebSocket, plain or TLS. */
+const STATION_URL = '^(mqtts?|wss?)://'
+
 const level = (description: string) => ({ type: 'string', pattern: TOPIC_LEVEL_PATTERN, description })
 
 export const configSchema = {
@@ -108,7 +111,29 @@ export const configSchema = {
       default: {},
       description: 'The uplink to the station (police command room) broker.',
       properties: {
-        url: { type: ['string', 'null'], pattern: '^(mqtts?|wss?)://', default: null, description: 'mqtt://host:1883 or mqtts://host:8883; null = no uplink (local only).' },
+        url: { type: ['string', 'null'], pattern: STATION_URL, default: null, description: 'mqtt://host:1883 or mqtts://host:8883; null = no uplink (local only). For several brokers use endpoints: or paths: instead.' },
+        endpoints: {
+          type: 'array',
+          items: { type: 'string', pattern: STATION_URL },
+          description: 'Ordered station brokers of one path (a cluster\'s nodes, issue 16 §1): the uplink connects to the first, fails over to the next with jittered backoff and stays on a healthy one. Instead of url.',
+        },
+        paths: {
+          type: 'array',
+          minItems: 2,
+          maxItems: 4,
+          description: 'Dual path (EN 50136-1 DP1-DP4, issue 16 §1): two (or more) paths to the station, e.g. wired and cellular, in order of preference, each its own connection and test report. Alerts go over the first path that is up; a failed path is reported as path_failure over another. Instead of url/endpoints.',
+          items: {
+            type: 'object',
+            required: ['name', 'endpoints'],
+            additionalProperties: false,
+            properties: {
+              name: level('Path name, e.g. "wired" or "cellular" (shown to the station in path_failure and in metrics).'),
+              endpoints: { type: 'array', items: { type: 'string', pattern: STATION_URL }, description: 'Ordered station brokers reached over this path.' },
+              test_report_s: { type: 'integer', minimum: 0, description: 'This path\'s periodic test report; default station.test_report_s; 0 = off.' },
+            },
+          },
+        },
+        require_tls: { type: 'boolean', default: true, description: 'Refuse unencrypted endpoints (mqtt://, ws://) unless they are on this machine (127.0.0.1, ::1, localhost). Set false only for a path that runs inside a VPN or a private network.' },
         protocol: { enum: ['auto', '5', '3.1.1'], default: 'auto', description: 'auto = MQTT 5, falling back to 3.1.1 if the broker refuses it.' },
         client_id: { type: ['string', 'null'], default: null, description: 'Default: safehouse-<site>-<post>.' },
         username: { type: ['string', 'null'], default: null, description: 'Station login (password in the secrets file / SAFEHOUSE_STATION_PASSWORD).' },

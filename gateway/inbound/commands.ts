@@ -8,6 +8,7 @@
  *   roll-call {id, deadline_s}        the post waits for a check-in until the deadline (issue 15)
  *   status                            replies with the gateway state
  */
+import { hasStation } from '../config/station-paths.js'
 import type { GatewayParts } from '../gateway-parts.js'
 
 /** What the commands use of the gateway (issue 18: a narrow view, not the class). */
@@ -100,7 +101,7 @@ function registerWalkTest(gw: CommandHost): void {
     // Retained and latest-value: sent now, or held until the station is back (never in the alert outbox).
     gw.uplink.publish(topic, payload, 1, true)
     gw.log.info({ by, bytes: payload.length }, 'walk-test report published')
-    const station = !gw.config.station.url ? 'none' : gw.uplink.connected ? 'sent' : 'queued'
+    const station = !hasStation(gw.config.station) ? 'none' : gw.uplink.connected ? 'sent' : 'queued'
     return { ok: true, result: { topic, station } }
   })
 }

@@ -82,6 +82,19 @@ export class GatewayMetrics {
     })
     this.gauge('safehouse_gateway_start_time_seconds', 'When the gateway started (Unix time).', () => gw.startedAt / 1000)
     this.gauge('safehouse_uplink_connected', '1 while the uplink to the station broker is connected.', () => (gw.uplink.connected ? 1 : 0))
+    // Per station path (issue 16 §1): the label is the configured path name (a handful at most).
+    new Gauge({
+      name: 'safehouse_uplink_path_connected', help: '1 while this path to the station is connected (station.paths; "primary" with one path).', labelNames: ['path'], registers: [r],
+      collect() { this.reset(); for (const l of gw.uplink.links) this.set({ path: l.name }, l.connected ? 1 : 0) },
+    })
+    new Gauge({
+      name: 'safehouse_uplink_path_active', help: '1 for the path carrying alerts now (the first connected one in order of preference).', labelNames: ['path'], registers: [r],
+      collect() { this.reset(); for (const l of gw.uplink.links) this.set({ path: l.name }, l.name === gw.uplink.activePath ? 1 : 0) },
+    })
+    new Gauge({
+      name: 'safehouse_uplink_path_endpoint', help: 'Index in the path\'s endpoints list of the broker in use (or being tried); 0 = the first.', labelNames: ['path'], registers: [r],
+      collect() { this.reset(); for (const l of gw.uplink.links) this.set({ path: l.name }, l.endpoint) },
+    })
     this.gauge('safehouse_outbox_depth', 'Alerts waiting in the outbox for the station\'s acknowledgement.', () => gw.outbox.stats().depth)
     this.gauge('safehouse_outbox_oldest_age_seconds', 'Age of the oldest unacknowledged alert in the outbox (0 when empty).', () => {
       const o = gw.outbox.oldest(1)
@@ -115,6 +128,10 @@ export class GatewayMetrics {
       ['safehouse_uplink_connect_failures_total', 'Failed attempts to connect to the station broker.', () => gw.uplink.counters.connectFailures],
       ['safehouse_uplink_alerts_sent_total', 'Alerts sent to the station as they were raised.', () => gw.uplink.counters.alertsSent],
       ['safehouse_uplink_alerts_replayed_total', 'Alerts sent again: replayed after a reconnect, or re-sent after the ack timeout.', () => gw.uplink.counters.alertsReplayed],
+      ['safehouse_uplink_failovers_total', 'Moves to the next station endpoint of a path after a failed attempt or a lost connection (station.endpoints).', () => gw.uplink.counters.failovers],
+      ['safehouse_uplink_puback_timeouts_total', 'Station connections given up because a publish waited 1.5 x keepalive for its PUBACK (a node that answers pings but stalls publishes).', () => gw.uplink.counters.pubackTimeouts],
+      ['safehouse_uplink_inbound_ignored_total', 'Messages from a station path that was not carrying the traffic, not acted on (the path in use holds the subscriptions).', () => gw.uplink.counters.inboundIgnored],
+      ['safehouse_uplink_path_switches_total', 'Changes of the path carrying alerts (station.paths).', () => gw.uplink.counters.pathSwitches],
       ['safehouse_outbox_appended_total', 'Alerts accepted into the outbox.', () => gw.outbox.stats().appended],
       ['safehouse_outbox_acked_total', 'Alerts removed from the outbox by the station\'s acknowledgement.', () => gw.outbox.stats().acked],
     ]

@@ -9,6 +9,7 @@ import type { GatewayParts } from '../gateway-parts.js'
 /** What the payload reads of the gateway (issue 18: a narrow view, not the class). */
 type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'dc09' | 'devices' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
 import { VERSION } from '../version.js'
+import { urlForLog } from '../logging.js'
 
 /** The gateway's counters by name, as the retained state carries them (and /metrics exposes them, issue 14). */
 export function gatewayCounters(gw: StateSource): Record<string, number> {
@@ -77,6 +78,10 @@ export function gatewayStatePayload(gw: StateSource): object {
     mode: gw.core.testMode ? 'walk_test' : 'normal',
     station: gw.uplink.state,
     protocol: gw.uplink.connected ? gw.uplink.protocolVersion : null,
+    // Several endpoints or paths (issue 16 §1): which broker each path uses and which path carries alerts.
+    ...(gw.uplink.links.length > 1 || gw.uplink.links.some((l) => l.endpoints > 1)
+      ? { station_paths: gw.uplink.links.map((l) => ({ name: l.name, state: l.state, endpoint: urlForLog(l.url) ?? '', active: l.name === gw.uplink.activePath })) }
+      : {}),
     outbox: { depth: ob.depth, oldest_ms: oldest.length ? oldest[0].acceptedAt : null },
     ...(d ? { dc09: { state: d.state, receiver: d.endpoint, depth: d.depth, last_ack_at: d.lastAckAt, last_duh: d.lastDuh } } : {}),
     counters,

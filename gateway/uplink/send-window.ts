@@ -52,6 +52,9 @@ export class SendWindow {
   /** Hand alerts over in outbox order. `urgent`: fresh alerts, which may pass a full window (see above). */
   offer(batch: readonly OutboxEntry[], urgent: boolean): void {
     for (const e of batch) {
+      // Already out or waiting on this connection: a replay at connect can include an alert whose
+      // commit is reported just after (issue 16 §1, a path taking over); sending it twice helps nobody.
+      if (this.inflight.has(e.id) || this.waitingIds.has(e.id)) continue
       if (urgent && !this.waitingPerDevice.get(e.device)) this.transmit(e)
       else {
         this.waiting.push(e)

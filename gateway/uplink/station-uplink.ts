@@ -1,29 +1,36 @@
 /**
- * The uplink to the station (issue 2 §7): mqtt.js to the station broker,
- * MQTT 5 with a 3.1.1 fallback, a retained Last Will "offline" and a retained
- * "online" on every connect, jittered exponential backoff, alerts at QoS 1
- * straight from the outbox, and a bounded, counted queue for everything else.
+ * The uplink to the station (issue 2 §7; issue 16 §1): mqtt.js to the station
+ * broker, MQTT 5 with a 3.1.1 fallback, a retained Last Will "offline" and a
+ * retained "online" on every connect, jittered exponential backoff, alerts at
+ * QoS 1 straight from the outbox, and a bounded, counted queue for everything else.
+ *
+ * Paths and endpoints (gateway/config/station-paths.ts): each path is one
+ * connection (gateway/uplink/path-link.ts) failing over along its ordered
+ * endpoints. Alerts, replies and state go over the ACTIVE path: the first
+ * path in order of preference that is connected (EN 50136-1 dual path: the
+ * primary carries the traffic, the secondary takes over while it is down, and
+ * the primary takes it back once it is up again). Only the active path holds
+ * the ack/command subscriptions, so an ack or a command is handled once.
  *
  * Life cycle of an alert here: outbox commits it -> sent if connected (QoS 1)
- * -> on every (re)connect all unacknowledged alerts are replayed in order ->
- * the station's ack (topic …/ack, by id) removes it from the outbox.
- * A slow or dead station never blocks anything upstream: publish() only
- * enqueues into mqtt.js, and nothing here is awaited by the core.
+ * -> on every (re)connect or change of active path all unacknowledged alerts
+ * are replayed in order -> only the station's ack (topic …/ack, by id, sent
+ * after the station stored it) removes it from the outbox; a broker's PUBACK
+ * never does. A slow or dead station never blocks anything upstream:
+ * publish() only enqueues into mqtt.js, and nothing here is awaited by the core.
  */
-import { readFileSync } from 'node:fs'
-import mqtt, { type IClientOptions, type MqttClient, type IClientPublishOptions } from 'mqtt'
+import type { IClientOptions, MqttClient, IClientPublishOptions } from 'mqtt'
 import type { Logger } from 'pino'
 import type { Clock } from '../../devices/time/clock.js'
 import type { Config } from '../config/config-types.js'
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js'
 import type { PostTopics } from '../../protocols/mqtt/topics.js'
-import { Backoff } from '../../devices/time/backoff.js'
-import { noDelay, ReconnectTimer, retireClient } from '../reconnect.js'
+import { isMultiPath, stationPaths } from '../config/station-paths.js'
+import { PathLink, type UplinkState } from './path-link.js'
 import { SendWindow } from './send-window.js'
-import { urlForLog } from '../logging.js'
 import { BoundedQueue } from './bounded-queue.js'
 
-export type UplinkState = 'disabled' | 'connecting' | 'connected' | 'disconnected'
+export type { UplinkState } from './path-link.js'
 
 export interface UplinkCounters {
   connects: number
@@ -33,6 +40,14 @@ export interface UplinkCounters {
   publishErrors: number
   queueDropped: number
   fallbacks: number
+  /** Moves to another endpoint of a path (issue 16 §1). */
+  failovers: number
+  /** Connections given up because the broker stopped PUBACKing (path-link.ts). */
+  pubackTimeouts: number
+  /** Changes of the active path (dual path). */
+  pathSwitches: number
+  /** Messages from a path that was not the active one, not acted on (the active path got them too). */
+  inboundIgnored: number
 }
 
 export interface InboundMessage {
@@ -59,146 +74,192 @@ export interface StationUplinkOptions {
   /** Every message from the station (acks, commands, group alerts). */
   onMessage: (m: InboundMessage) => void
   onStateChange?: (state: UplinkState) => void
+  /** Dual path: path `index` went down (after being up, or failing its first connect) or came back. */
+  onPathChange?: (index: number, up: boolean) => void
   /** Injected transport (tests): defaults to mqtt.connect. */
   connect?: (url: string, opts: IClientOptions) => MqttClient
 }
 
-/** CONNACK codes meaning "this broker does not speak MQTT 5" (3.1.1 rc 1; MQTT 5 reason 0x84). */
 /** A send-window slot is freed this long after its send even without an ack (send-window.ts). */
 const WINDOW_RELEASE_MS = 1000
-
-const UNSUPPORTED_PROTOCOL = new Set([1, 0x84])
+const OFFLINE = Buffer.from('{"v":1,"state":"offline"}')
 
 export class StationUplink {
-  readonly counters: UplinkCounters = { connects: 0, connectFailures: 0, alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, fallbacks: 0 }
+  private readonly base = { alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, pathSwitches: 0, inboundIgnored: 0 }
   state: UplinkState = 'disabled'
-  /** MQTT protocol level in use: 5 or 4 (3.1.1). */
-  protocolVersion: 5 | 4
-  private client: MqttClient | null = null
-  private readonly reconnect: ReconnectTimer
+  /** One per configured path, in order of preference; empty without a station. */
+  readonly links: PathLink[]
+  /** The path carrying alerts and holding the subscriptions, or null while none is connected. */
+  private active: PathLink | null = null
+  private readonly multi: boolean
   private readonly window: SendWindow
   private readonly queue: BoundedQueue
-  private stopped = true
+  /** Dual path: paths currently reported failed (path_failure raised, not yet restored). */
+  private readonly failed = new Set<number>()
 
   constructor(private readonly o: StationUplinkOptions) {
-    this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
-    this.reconnect = new ReconnectTimer(o.clock, new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms))
+    this.multi = isMultiPath(o.station)
+    this.links = stationPaths(o.station).map((path, i) => new PathLink({
+      path,
+      station: o.station,
+      // Two live sessions under one client id would take each other over: each path has its own.
+      clientId: i === 0 ? o.clientId : `${o.clientId}-${path.name}`,
+      password: o.password,
+      will: { topic: this.multi ? o.topics.pathStatus(path.name) : o.topics.status, payload: this.multi ? pathOffline(path.name) : OFFLINE },
+      clock: o.clock,
+      log: o.log,
+      connect: o.connect,
+      onConnect: (link, client) => this.onLinkConnect(link, client),
+      onClose: (link, was) => this.onLinkClose(link, was),
+      onMessage: (link, topic, payload, packet) => this.onLinkMessage(link, topic, payload, packet),
+      onStateChange: () => this.updateState(),
+    }))
     this.queue = new BoundedQueue(o.station.queue_limit)
     this.window = new SendWindow(o.station.max_inflight, WINDOW_RELEASE_MS, o.clock, (e) => this.publishAlert(e))
     o.outbox.onCommitted((batch) => this.sendAlerts(batch, false))
+  }
+
+  get counters(): UplinkCounters {
+    const sum = (k: 'connects' | 'connectFailures' | 'fallbacks' | 'failovers' | 'pubackTimeouts'): number => this.links.reduce((n, l) => n + l.counters[k], 0)
+    return { ...this.base, connects: sum('connects'), connectFailures: sum('connectFailures'), fallbacks: sum('fallbacks'), failovers: sum('failovers'), pubackTimeouts: sum('pubackTimeouts') }
   }
 
   get connected(): boolean {
     return this.state === 'connected'
   }
 
+  /** MQTT protocol level of the active path (or of the first path): 5 or 4 (3.1.1). */
+  get protocolVersion(): 5 | 4 {
+    return (this.active ?? this.links[0])?.protocolVersion ?? 5
+  }
+
+  /** Name of the path carrying alerts now, or null. */
+  get activePath(): string | null {
+    return this.active?.name ?? null
+  }
+
+  /** Index of the active path, or -1. */
+  get activeIndex(): number {
+    return this.active ? this.links.indexOf(this.active) : -1
+  }
+
   start(): void {
-    if (!this.o.station.url) {
-      this.setState('disabled')
+    if (!this.links.length) {
+      this.state = 'disabled'
       return
     }
-    this.stopped = false
-    this.connectNow()
+    for (const l of this.links) l.start()
   }
 
-  private connectNow(): void {
-    const s = this.o.station
-    const url = s.url as string
-    const t = this.o.topics
-    const opts: IClientOptions = {
-      clientId: this.o.clientId,
-      protocolVersion: this.protocolVersion,
-      clean: false, // the station broker keeps our ack subscription while we are away
-      keepalive: s.keepalive_s,
-      reconnectPeriod: 0, // we reconnect ourselves, with jittered backoff
-      connectTimeout: Math.max(2000, s.keepalive_s * 1000),
-      queueQoSZero: false,
-      resubscribe: true,
-      username: s.username ?? undefined,
-      password: this.o.password ?? undefined,
-      will: { topic: t.status, payload: Buffer.from('{"v":1,"state":"offline"}'), qos: 1, retain: true },
-      // Maximum Packet Size: a v5 broker drops what we would refuse anyway (issue 12 §11); +1 KiB for topic and header.
-      ...(this.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 24 * 3600, maximumPacketSize: s.max_inbound_bytes + 1024 } } : {}),
+  private onLinkConnect(link: PathLink, client: MqttClient): void {
+    if (this.multi) {
+      link.publish(this.o.topics.pathStatus(link.name), Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version, path: link.name })), { qos: 1, retain: true })
+      this.pathUp(link)
     }
-    if (url.startsWith('mqtts://') || url.startsWith('wss://')) {
-      opts.rejectUnauthorized = true
-      if (s.ca_file) opts.ca = readFileSync(s.ca_file)
-      if (s.cert_file) opts.cert = readFileSync(s.cert_file)
-      if (s.key_file) opts.key = readFileSync(s.key_file)
-    }
-    this.setState('connecting')
-    const connect = this.o.connect ?? mqtt.connect
-    const client = noDelay(connect(url, opts))
-    this.client = client
-    client.on('connect', () => this.onConnect(client))
-    client.on('message', (topic, payload, packet) => {
-      const props = packet.properties
-      this.o.onMessage({ topic, payload, responseTopic: props?.responseTopic, correlationData: props?.correlationData as Buffer | undefined })
-    })
-    client.on('error', (err: Error & { code?: number | string }) => {
-      if (this.o.station.protocol === 'auto' && this.protocolVersion === 5 && typeof err.code === 'number' && UNSUPPORTED_PROTOCOL.has(err.code)) {
-        // [MQTT-3.1.2-2]: the broker refused protocol level 5; speak 3.1.1.
-        this.counters.fallbacks++
-        this.protocolVersion = 4
-        this.o.log.info({ url: urlForLog(url) }, 'station broker does not support MQTT 5; using 3.1.1')
-        return
-      }
-      this.counters.connectFailures++
-      this.o.log.warn({ url: urlForLog(url), err: err.message, code: err.code }, 'station connection error')
-    })
-    client.on('close', () => this.onClose(client))
+    this.elect()
+    // A path that is up but not active holds no subscriptions, also none its persistent session remembers.
+    if (link !== this.active) client.unsubscribe(this.inboundTopics())
   }
 
-  private onConnect(client: MqttClient): void {
-    if (client !== this.client) return
-    this.counters.connects++
-    this.reconnect.backoff.reset()
-    this.setState('connected')
+  private onLinkClose(link: PathLink, wasConnected: boolean): void {
+    if (this.multi && (wasConnected || !this.failed.has(this.links.indexOf(link)))) this.pathDown(link)
+    this.elect()
+  }
+
+  private pathDown(link: PathLink): void {
+    const i = this.links.indexOf(link)
+    if (this.failed.has(i)) return
+    this.failed.add(i)
+    this.o.log.warn({ path: link.name }, 'station path failed')
+    this.o.onPathChange?.(i, false)
+  }
+
+  private pathUp(link: PathLink): void {
+    const i = this.links.indexOf(link)
+    if (!this.failed.delete(i)) return
+    this.o.log.info({ path: link.name }, 'station path restored')
+    this.o.onPathChange?.(i, true)
+  }
+
+  /** Make the first connected path the active one; on a change, move the subscriptions and replay. */
+  private elect(): void {
+    const next = this.links.find((l) => l.connected && l.client) ?? null
+    if (next === this.active) return this.updateState()
+    const prev = this.active
+    this.active = next
+    // A demoted path that still works gives up the subscriptions (a closed one has no client).
+    if (prev?.client && prev.connected) prev.client.unsubscribe(this.inboundTopics())
+    this.window.reset()
+    if (prev && next) this.base.pathSwitches++
+    this.updateState()
+    if (!next?.client) return
+    if (prev || this.multi) this.o.log.info({ path: next.name, from: prev?.name ?? null }, 'station traffic on this path')
+    this.takeOver(next, next.client)
+  }
+
+  private inboundTopics(): string[] {
     const t = this.o.topics
-    this.o.log.info({ url: urlForLog(this.o.station.url), protocol: this.protocolVersion }, 'station connected')
-    const subs = [t.ack, t.cmdFilter, ...(this.o.extraSubscriptions ?? [])]
+    return [t.ack, t.cmdFilter, ...(this.o.extraSubscriptions ?? [])]
+  }
+
+  /** The active path: subscribe, announce online, replay every unacknowledged alert, drain the queue. */
+  private takeOver(link: PathLink, client: MqttClient): void {
+    const t = this.o.topics
+    const subs = this.inboundTopics()
     client.subscribe(subs, { qos: 1 }, (err) => {
-      if (err) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
+      // A connection that closed before its SUBACK is not a refusal: the next one subscribes again.
+      if (err && client.connected) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
     })
-    client.publish(t.status, Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version })), { qos: 1, retain: true })
-    // Replay every unacknowledged alert, oldest first (in order per device).
+    link.publish(t.status, Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version })), { qos: 1, retain: true })
+    // Replay every unacknowledged alert, oldest first (in order per device), with its id.
     const pending = this.o.outbox.pending()
     if (pending.length) this.o.log.info({ count: pending.length }, 'replaying unacknowledged alerts')
-    this.window.reset()
     this.sendAlerts(pending, true)
     for (const m of this.queue.drain()) this.rawPublish(m.topic, m.payload, { qos: m.qos, retain: m.retain })
   }
 
-  private onClose(client: MqttClient): void {
-    if (client !== this.client) return
-    retireClient(client)
-    this.client = null
-    this.window.reset()
-    if (this.stopped) return
-    const wasConnected = this.state === 'connected'
-    this.setState('disconnected')
-    const delay = this.reconnect.schedule(() => this.connectNow())
-    if (wasConnected) this.o.log.warn({ retry_ms: delay }, 'station connection lost')
-    else this.o.log.debug({ retry_ms: delay, attempt: this.reconnect.backoff.attempts }, 'station unreachable; retrying')
+  private onLinkMessage(link: PathLink, topic: string, payload: Buffer, packet: { properties?: { responseTopic?: string; correlationData?: unknown } }): void {
+    if (link !== this.active) {
+      this.base.inboundIgnored++
+      return
+    }
+    const props = packet.properties
+    this.o.onMessage({ topic, payload, responseTopic: props?.responseTopic, correlationData: props?.correlationData as Buffer | undefined })
+  }
+
+  private updateState(): void {
+    const s: UplinkState = !this.links.length ? 'disabled' : this.active ? 'connected'
+      : this.links.some((l) => l.state === 'connecting') ? 'connecting' : 'disconnected'
+    if (this.state === s) return
+    this.state = s
+    this.o.onStateChange?.(s)
+  }
+
+  /** Publish on one path's own connection (its test report), whether or not it is the active one. */
+  publishOnPath(index: number, topic: string, payload: Buffer): boolean {
+    return this.links[index]?.publish(topic, payload, { qos: 1, retain: false }, (err) => {
+      if (err) this.base.publishErrors++
+    }) ?? false
   }
 
   private sendAlerts(batch: readonly OutboxEntry[], replay: boolean): void {
-    if (!this.client || this.state !== 'connected') return // replayed on the next connect
-    if (replay) this.counters.alertsReplayed += batch.length
-    else this.counters.alertsSent += batch.length
+    if (!this.active?.client) return // replayed on the next connect
+    if (replay) this.base.alertsReplayed += batch.length
+    else this.base.alertsSent += batch.length
     this.window.offer(batch, !replay)
   }
 
-  /** One alert on the wire (the send window decides when). */
+  /** One alert on the wire (the send window decides when), over the active path. */
   private publishAlert(e: OutboxEntry): void {
-    const client = this.client
-    if (!client || this.state !== 'connected') return
+    const link = this.active
+    if (!link?.client || !link.connected) return
     e.attempts++
     e.lastSentAt = this.o.clock.now()
     this.o.onAlertSent?.(e, e.lastSentAt)
-    client.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
+    // The broker's PUBACK only ends the MQTT exchange: the alert stays in the outbox until the station's ack.
+    link.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
       if (err) {
-        this.counters.publishErrors++
+        this.base.publishErrors++
         this.o.log.warn({ id: e.id, err: err.message }, 'alert publish to station failed; it stays in the outbox')
       }
     })
@@ -215,57 +276,51 @@ export class StationUplink {
    * connection, and the window sends it in its turn (a resend now would only repeat it).
    */
   resend(entry: OutboxEntry): boolean {
-    if (!this.client || this.state !== 'connected' || this.window.holds(entry.id)) return false
-    this.counters.alertsReplayed++
+    if (!this.active?.client || this.window.holds(entry.id)) return false
+    this.base.alertsReplayed++
     this.publishAlert(entry)
     return true
   }
 
   /** Non-alert message: sent now, or held (retained: latest value; else bounded FIFO). */
   publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): void {
-    if (this.client && this.state === 'connected') this.rawPublish(topic, payload, { qos, retain })
-    else if (this.o.station.url) {
+    if (this.active?.client) this.rawPublish(topic, payload, { qos, retain })
+    else if (this.links.length) {
       const before = this.queue.dropped
       this.queue.put({ topic, payload, qos, retain })
-      this.counters.queueDropped += this.queue.dropped - before
+      this.base.queueDropped += this.queue.dropped - before
     }
   }
 
   private rawPublish(topic: string, payload: Buffer, opts: IClientPublishOptions): void {
-    this.client?.publish(topic, payload, opts, (err) => {
-      if (err) this.counters.publishErrors++
+    this.active?.publish(topic, payload, opts, (err) => {
+      if (err) this.base.publishErrors++
     })
   }
 
   /** MQTT 5 reply with correlation data, or a plain publish for 3.1.1. */
   reply(topic: string, payload: Buffer, correlationData?: Buffer): void {
-    if (!this.client || this.state !== 'connected') return this.publish(topic, payload, 1, false)
+    if (!this.active?.client) return this.publish(topic, payload, 1, false)
     const opts: IClientPublishOptions = { qos: 1, retain: false }
     if (this.protocolVersion === 5 && correlationData) opts.properties = { correlationData }
     this.rawPublish(topic, payload, opts)
   }
 
-  private setState(s: UplinkState): void {
-    if (this.state === s) return
-    this.state = s
-    this.o.onStateChange?.(s)
-  }
-
   /** Clean stop: publish retained "offline" (the will is not sent on a clean disconnect), then close. */
   async stop(): Promise<void> {
-    this.stopped = true
-    this.reconnect.cancel()
     this.window.reset()
-    const client = this.client
-    this.client = null
-    if (!client) return
-    if (this.state === 'connected') {
-      await new Promise<void>((resolve) => {
-        client.publish(this.o.topics.status, Buffer.from('{"v":1,"state":"offline"}'), { qos: 1, retain: true }, () => resolve())
-        this.o.clock.setTimeout(resolve, 1000)
-      })
-    }
-    await new Promise<void>((resolve) => client.end(this.state !== 'connected', {}, () => resolve()))
-    this.setState('disconnected')
+    const active = this.active
+    this.active = null
+    await Promise.all(this.links.map((l) => {
+      const offline = [] as { topic: string; payload: Buffer }[]
+      if (this.multi) offline.push({ topic: this.o.topics.pathStatus(l.name), payload: pathOffline(l.name) })
+      if (l === active || (!this.multi && l === this.links[0])) offline.push({ topic: this.o.topics.status, payload: OFFLINE })
+      return l.stop(offline)
+    }))
+    this.updateState()
   }
+}
+
+function pathOffline(name: string): Buffer {
+  return Buffer.from(JSON.stringify({ v: 1, state: 'offline', path: name }))
 }

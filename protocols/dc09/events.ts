@@ -39,6 +39,8 @@ export const DEFAULT_DC09_CODES: Readonly<Record<string, Dc09Code>> = {
   test_report: { cid: '602', sia: 'RP', siaRestore: null },
   cancel: { cid: '406', sia: 'OC', siaRestore: null },
   check_in: { cid: '602', sia: 'RP', siaRestore: null },
+  // Contact ID 350 "communication trouble"; SIA YC/YK communications fail/restoral (issue 16 §1).
+  path_failure: { cid: '350', sia: 'YC', siaRestore: 'YK' },
 }
 
 /** The kinds a mapping override may name. */

@@ -60,6 +60,8 @@ export class AlertEncoder {
    * per roll call (setRollCall) and every other kind's path stays as it was.
    */
   private rollCallPart: Buffer | null = null
+  /** `,"path":"<name>"` per station path (issue 16 §1), by index; written for path_failure and its restore. */
+  private pathParts: Buffer[] = []
   private readonly w = new JsonBytes(Buffer.alloc(0))
   /** Upper bound of one encoded alert for `device` (for pool sizing). */
   maxLength = 0
@@ -93,6 +95,8 @@ export class AlertEncoder {
     w.raw(this.testKey).bool(f.test)
     if (f.unverified === true) w.raw(this.unverifiedPart)
     if ((f.kind === Kind.CHECK_IN || f.kind === Kind.ROLL_CALL_MISSED) && this.rollCallPart !== null) w.raw(this.rollCallPart)
+    else if (f.kind === Kind.PATH_FAILURE) this.writePath(f.value)
+    else if (f.kind === Kind.RESTORED && f.value % 256 === Kind.PATH_FAILURE) this.writePath((f.value - Kind.PATH_FAILURE) / 256)
     w.raw(this.close)
     return w.pos
   }
@@ -106,6 +110,21 @@ export class AlertEncoder {
     if (!ROLL_CALL_ID.test(id)) return false
     this.rollCallPart = b(`,"roll_call":"${id}"`)
     return true
+  }
+
+  /**
+   * The station paths' names, in config order (station.paths; issue 16 §1): path_failure carries the
+   * index of the failed path as its value and its name as `path`. Names are topic levels (safe in JSON).
+   */
+  setPathNames(names: readonly string[]): void {
+    // At most 43 bytes (a name is one topic level, <= 32 characters): within the ROLL_CALL_MAX slack of
+    // maxLength, which it shares, as an alert carries either a roll call or a path, never both.
+    this.pathParts = names.map((n) => b(`,"path":${Q(n)}`))
+  }
+
+  private writePath(index: number): void {
+    const part = this.pathParts[index]
+    if (part !== undefined) this.w.raw(part)
   }
 
   /** The id string of an alert (allocates: used off the hot path, e.g. for the outbox and logs). */

@@ -9,6 +9,7 @@
  *   safehouse/v1/<site>/<post>/device/<device>/state   retained device state
  *   safehouse/v1/<site>/<post>/neighbour-alert/<post2> a group neighbour's alert, relayed for local screens
  *   safehouse/v1/<site>/<post>/test-report             periodic liveness report, QoS 1, not retained
+ *   safehouse/v1/<site>/<post>/path/<path>/status      dual path: retained "online"/"offline" of one path (its Last Will)
  *   safehouse/v1/<site>/<post>/walk-test/report        retained: the latest commissioning (walk-test) report
  *   safehouse/v1/<site>/<post>/ack                     station -> gateway: alert acknowledged
  *   safehouse/v1/<site>/<post>/cmd/<name>              station/technician -> gateway: command request
@@ -83,6 +84,8 @@ export class PostTopics {
   sim(device: string, action: string): string { return `${this.root}/sim/${device}/${action}` }
   /** The gateway's answer to a sim/ command: accepted, or refused and why (issue 14). */
   simResult(device: string, action: string): string { return `${this.root}/sim-result/${device}/${action}` }
+  /** Dual path (issue 16 §1): one path's retained status, that path's Last Will. */
+  pathStatus(path: string): string { return `${this.root}/path/${path}/status` }
   groupAlert(group: string): string { return `${PROTOCOL_ROOT}/${this.site}/group/${group}/alert` }
 
   /** Parse `…/<post>/<seg>/<a>[/<b>]` for topics under this post; null when not ours. */

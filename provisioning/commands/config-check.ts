@@ -26,12 +26,16 @@ export async function configCheck(argv: string[]): Promise<number> {
   if (!file) throw new UsageError('give the config FILE to check')
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (one FILE at a time)`)
   // The validator loads after the usage checks, so `config check --help` stays fast (issue 13 §5).
-  const [{ ConfigError }, { loadConfig }, { urlForLog }, { secretRules }] = await Promise.all([
+  const [{ ConfigError }, { loadConfig }, { urlForLog }, { secretRules }, { endpointRules }, { stationPaths }] = await Promise.all([
     import('../../gateway/config/config-error.js'), import('../../gateway/config/load-config.js'), import('../../gateway/logging.js'), import('../config-check/secret-rules.js'),
+    import('../config-check/endpoint-rules.js'), import('../../gateway/config/station-paths.js'),
   ])
   try {
-    const c = loadConfig(file, secretRules())
-    console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${urlForLog(c.station.url) ?? 'none (local only)'}`)
+    const secrets = secretRules()
+    const endpoints = endpointRules()
+    const c = loadConfig(file, (cfg) => [...secrets(cfg), ...endpoints(cfg)])
+    const station = stationPaths(c.station).map((p) => (p.name === 'primary' ? '' : `${p.name}: `) + p.endpoints.map((u) => urlForLog(u)).join(', ')).join('; ')
+    console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${station || 'none (local only)'}`)
     return 0
   } catch (e) {
     if (e instanceof ConfigError) {

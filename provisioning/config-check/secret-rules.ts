@@ -7,6 +7,7 @@
  * (docs/devices/panic-button.md §2). Every hint names what to run or edit.
  */
 import { statSync } from 'node:fs'
+import { hasStation } from '../../gateway/config/station-paths.js'
 import type { Config } from '../../gateway/config/config-types.js'
 import type { ConfigProblem } from '../../gateway/config/config-error.js'
 import { loadSecrets, SecretsError, type Secrets } from '../../gateway/config/secrets.js'
@@ -44,7 +45,7 @@ function missingSecrets(c: Config, s: Secrets): Problem[] {
       out.push({ path: `broker.users[${i}].username`, message: `"${u.username}" has no password in ${where}: it cannot log in`, hint: `run: safehouse user add ${u.username} --role ${u.role} --secrets ${c.secrets_file ?? 'FILE'}` })
     }
   })
-  if (c.station.url && c.station.username && !s.station_password) {
+  if (hasStation(c.station) && c.station.username && !s.station_password) {
     out.push({ path: 'station.username', message: `a station login is set but there is no station_password in ${where} nor SAFEHOUSE_STATION_PASSWORD`, hint: 'add station_password to the secrets file (mode 0600) or set the environment variable in the service' })
   }
   if (c.group_fanout.peers.length && c.group_fanout.username && !s.group_password) {

@@ -5,6 +5,7 @@
  * keeps the schema default (gateway/config/schema.ts). Values go through the
  * yaml library's scalar writer so a path or URL is quoted when YAML needs it.
  */
+import { endpointHost, isLoopbackHost, isTlsUrl } from '../../gateway/config/station-paths.js'
 import { stringify } from 'yaml'
 import type { InitAnswers } from './init-answers.js'
 
@@ -51,6 +52,8 @@ export function renderConfig(a: InitAnswers, m: ConfigTextMeta): string {
     out.push('  url: null    # no station: local only. mqtts://host:8883 to add one')
   } else {
     out.push(`  url: ${y(a.station.url)}`)
+    // The technician chose plain MQTT to a broker off this Pi: say so in the file (require_tls is on by default, issue 16 §1).
+    if (!isTlsUrl(a.station.url) && !isLoopbackHost(endpointHost(a.station.url))) out.push('  require_tls: false    # plain MQTT: only inside a VPN or a private network; mqtts:// is safer')
     out.push(`  username: ${y(a.station.username)}${a.station.username ? '    # password: station_password in secrets_file' : ''}`)
     if (a.station.ca_file) out.push(`  ca_file: ${y(a.station.ca_file)}`)
     if (a.station.cert_file) out.push(`  cert_file: ${y(a.station.cert_file)}`, `  key_file: ${y(a.station.key_file)}`)

@@ -41,7 +41,7 @@ t.test('secrets, keys, passwords, TLS key mode, loop thresholds', async (t) => {
     writeFileSync(file, stringify({
       site: 's1', post: 'p1', secrets_file: secrets,
       broker: { users: [{ username: 'panel-1', role: 'panel' }] },
-      station: { url: 'mqtts://station.example:8883', username: 'gw-p1', cert_file: join(dir, 'client.crt'), key_file: key },
+      station: { url: 'mqtts://localhost:8883', username: 'gw-p1', cert_file: join(dir, 'client.crt'), key_file: key },
       devices: [
         { id: 'whistle-07', kind: 'ble-whistle', address: 'A4:C1:38:00:00:07', key_ref: 'whistle-07' },
         { id: 'door', kind: 'panic-button', driver: 'firmata', wiring: 'eol_supervised' },
@@ -89,4 +89,20 @@ t.test('secrets, keys, passwords, TLS key mode, loop thresholds', async (t) => {
   t.equal(r.code, 1)
   t.match(r.err, /site\.yaml:\d+ +devices\[0\]\.loop_alarm_ohms: loop thresholds .* are not increasing with room for hysteresis 20/)
   t.match(r.err, /docs\/devices\/panic-button\.md/)
+})
+
+// Issue 16 §1: an endpoint whose host does not resolve is a config error (at run time it is only failed over).
+t.test('a station endpoint that does not resolve, at its line', async (t) => {
+  const dir = tmpDir(t)
+  const file = join(dir, 'site.yaml')
+  const write = (endpoints: string[]) => writeFileSync(file, stringify({ site: 's1', post: 'p1', station: { endpoints } }))
+  write(['mqtts://localhost:8883', 'mqtts://no-such-station.invalid:8883', 'mqtts://10.9.8.7:8883'])
+  const r = await check(file)
+  t.equal(r.code, 1)
+  t.match(r.err, /1 problem\n/)
+  t.match(r.err, /site\.yaml:6 +station\.endpoints\[1\]: host "no-such-station\.invalid" does not resolve\n\s+hint: check the spelling and this Pi's DNS/)
+  write(['mqtts://localhost:8883', 'mqtts://10.9.8.7:8883'])
+  const ok = await check(file)
+  t.equal(ok.code, 0, ok.err)
+  t.match(ok.out, /station mqtts:\/\/localhost:8883, mqtts:\/\/10\.9\.8\.7:8883/)
 })

@@ -161,6 +161,7 @@ export const en: Record<string, string> = {
   'rollcall.site': 'site {site}',
   'kind.check_in': 'Roll call answered',
   'kind.roll_call_missed': 'Roll call missed',
+  'kind.path_failure': 'Station path failed',
   'error.db_down': 'The database is unreachable: nothing was changed. Try again; call the maintainer if it persists.',
   'error.unknown_alert': 'No such alert.',
   'error.already_acknowledged': 'Already acknowledged.',

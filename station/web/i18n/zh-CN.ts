@@ -161,6 +161,7 @@ export const zhCN: Record<string, string> = {
   'rollcall.site': '区域 {site}',
   'kind.check_in': '点名已应答',
   'kind.roll_call_missed': '点名未应答',
+  'kind.path_failure': '报警传输通道故障',
   'error.db_down': '数据库无法访问：未做任何更改。请重试；如持续出现请联系维护人员。',
   'error.unknown_alert': '没有这条报警。',
   'error.already_acknowledged': '已被确认。',

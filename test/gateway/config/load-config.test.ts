@@ -164,7 +164,8 @@ const errorTable: Array<{ name: string; text: string; want: Want[] }> = [
     name: 'TLS files set with mqtt:// (and the file is missing)',
     text: MIN + 'station:\n  url: mqtt://station:1883\n  ca_file: /nonexistent/ca.pem\n',
     want: [
-      { path: 'station.url', line: 4, message: /not encrypted/, hint: /mqtts:\/\// },
+      { path: 'station.url', line: 4, message: /TLS files are set but the URL is not encrypted/, hint: /mqtts:\/\// },
+      { path: 'station.url', line: 4, message: /not encrypted, and station.require_tls is on/, hint: /VPN/ },
       { path: 'station.ca_file', line: 5, message: /"\/nonexistent\/ca.pem" does not exist/, hint: /full path/ },
     ],
   },
