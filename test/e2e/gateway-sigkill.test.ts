@@ -67,6 +67,7 @@ t.test(`SIGKILL the gateway ${KILLS} times under load: every accepted alert reac
     data_dir: dataDir,
     secrets_file: secretsFile,
     log: { level: 'info', format: 'json' },
+    metrics: { port: 0 }, // never the fixed 9464: other runs on this machine hold it
     broker: { port, users: [{ username: SIM.username, role: 'simulator' }] },
     station: { url: mosq.url, keepalive_s: 5, backoff_initial_ms: 100, backoff_max_ms: 1000 },
     outbox: { kind: 'file' },

@@ -173,6 +173,7 @@ t.test('a gateway going silent (SIGSTOP): the station sees it offline within 1.5
     post: 'p1',
     data_dir: join(dir, 'data'),
     log: { level: 'warn', format: 'json' },
+    metrics: { port: 0 }, // never the fixed 9464: other runs on this machine hold it
     broker: { port: await freePort() },
     station: { url: mosq.url, keepalive_s: KEEPALIVE_S, test_report_s: TEST_REPORT_S, backoff_initial_ms: 100, backoff_max_ms: 1000 },
     devices: [{ id: 'b', kind: 'panic-button', driver: 'sim' }],
