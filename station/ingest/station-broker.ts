@@ -41,6 +41,9 @@ export class StationBroker {
     return this.o.clientId
   }
 
+  /** Filters the broker refused on the last SUBACK (0x80). */
+  refusedFilters: string[] = []
+
   /** 5, or 4 when the broker refused MQTT 5 ([MQTT-3.1.2-2]; aedes speaks 3.1.1 only). */
   protocolVersion: 5 | 4 = 5
 
@@ -79,8 +82,12 @@ export class StationBroker {
     client.on('connect', (ack) => {
       this.o.log.info({ sessionPresent: ack.sessionPresent }, 'station broker connected')
       // Subscribe on every connect: a broker that lost our session (restart without persistence) still delivers.
-      client.subscribe(this.filters, { qos: 1 }, (err) => {
+      client.subscribe(this.filters, { qos: 1 }, (err, granted) => {
         if (err) this.o.log.error({ err: err.message }, 'station broker subscribe failed')
+        // SUBACK 0x80 per filter: e.g. NATS refuses a filter once the session's max_ack_pending total passes 65535.
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic)
+        this.refusedFilters = refused
+        if (refused.length) this.o.log.error({ refused }, 'station broker refused subscriptions: those messages will not arrive (check the broker ACL and limits)')
         subscribed()
       })
     })

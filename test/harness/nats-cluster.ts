@@ -103,8 +103,9 @@ export class NatsCluster {
       `jetstream { store_dir: ${JSON.stringify(store)}, max_memory_store: 256MB, max_file_store: 2GB }`,
       `cluster { name: safehouse-city, listen: 127.0.0.1:${node.route}, routes: [${routes}] }`,
       // stream_replicas 3: sessions, retained messages and QoS 1 deliveries survive one node.
-      // max_ack_pending: QoS 1 messages out to one subscription before its PUBACKs (a replay burst).
-      `mqtt { listen: 127.0.0.1:${node.mqtt}, stream_replicas: ${Math.min(3, this.nodes.length)}, ack_wait: "${this.o.ackWaitS ?? 30}s", max_ack_pending: 8192${this.o.mqttExtra ? `, ${this.o.mqttExtra}` : ''} }`,
+      // max_ack_pending: QoS 1 messages out to one subscription before its PUBACKs (a replay burst);
+      // a session's subscriptions may total 65535 at most, else SUBACK 0x80: the station service has 8 filters.
+      `mqtt { listen: 127.0.0.1:${node.mqtt}, stream_replicas: ${Math.min(3, this.nodes.length)}, ack_wait: "${this.o.ackWaitS ?? 30}s", max_ack_pending: 4096${this.o.mqttExtra ? `, ${this.o.mqttExtra}` : ''} }`,
       users,
     ].join('\n'))
   }

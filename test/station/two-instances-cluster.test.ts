@@ -10,7 +10,8 @@
  *    exactly once and acknowledged, B keeps serving;
  *  - bad input, a split: no alert is acknowledged without the station having
  *    stored it (the ack follows the store's commit; a station that cannot
- *    store publishes no ack and the gateway keeps the alert).
+ *    store publishes no ack and the gateway keeps the alert);
+ *  - a command through the MQTT 3.1.1 fallback.
  */
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -137,4 +138,11 @@ t.test('split: no alert acknowledged without the station having stored it', asyn
   t.same(await st.service.actions.acknowledge(st.ctx, id, 'after the split'), { ok: true }, 'stored first, then acknowledged')
   await until(() => !gw.outbox.pending().some((e) => e.id === id), 'the gateway drops it only now', 20_000)
   t.equal((await rows(url, 'test-city')).get(id), 'operator-7')
+
+  // Commands through the MQTT 3.1.1 fallback (response_topic and correlation_id in the payload).
+  t.equal(st.service.broker.protocolVersion, 4, 'the station service fell back to 3.1.1 on NATS')
+  t.same(st.service.broker.refusedFilters, [], 'every filter granted')
+  const r = await st.service.actions.command(st.ctx, 'test-city', 'kiosk-001', 'status', {})
+  t.equal(r.ok, true, `status answered over 3.1.1: ${JSON.stringify(r).slice(0, 200)}`)
+  t.match((r as { result: unknown }).result, { post: 'kiosk-001' }, 'with the gateway state')
 })
