@@ -140,6 +140,8 @@ class FleetPost {
   private lostAt: number | null = null
   private retry: NodeJS.Timeout | null = null
   private everConnected = false
+  /** The connection was lost at least once (diagnosis). */
+  wasCut = false
   /** The current client got its CONNACK. */
   private up = false
   private readonly root: string
@@ -213,6 +215,7 @@ class FleetPost {
     if (this.up) {
       // connected -> lost: the outage starts now (a failed attempt during one does not restart it)
       this.up = false
+      this.wasCut = true
       s.disconnects++
       s.connected--
       this.lostAt = Date.now()

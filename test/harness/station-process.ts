@@ -5,7 +5,7 @@
  * browser reads it (Server-Sent Events on /api/events), acks posted with the
  * session's CSRF token.
  */
-import { writeFileSync } from 'node:fs'
+import { writeFileSync, chmodSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { startCli } from './cli-process.js'
@@ -18,13 +18,20 @@ export interface StationProcess {
 }
 
 /** Starts the CLI on `storeUrl` and the broker nodes `urls` (first one first); resolves once its console listens. */
-export async function startStationProcess(o: { dir: string; name: string; storeUrl: string; urls: string[]; timeoutMs?: number }): Promise<StationProcess> {
+export async function startStationProcess(o: { dir: string; name: string; storeUrl: string; urls: string[]; user?: { name: string; password: string }; timeoutMs?: number }): Promise<StationProcess> {
   const f = join(o.dir, `${o.name}.yaml`)
   const failover = o.urls.slice(1)
+  const secrets = join(o.dir, `${o.name}-secrets.yaml`)
+  if (o.user) {
+    writeFileSync(secrets, `broker_password: ${JSON.stringify(o.user.password)}\n`)
+    chmodSync(secrets, 0o600)
+  }
   writeFileSync(f, [
     `store: ${o.storeUrl}`,
+    ...(o.user ? [`secrets_file: ${secrets}`] : []),
     'broker:',
     `  url: ${o.urls[0]}`,
+    ...(o.user ? [`  username: ${o.user.name}`] : []),
     ...(failover.length ? ['  failover_urls:', ...failover.map((u) => `    - ${u}`)] : []),
     `  client_id: ${o.name}`,
     'web:',
@@ -56,8 +63,8 @@ export async function startStationProcess(o: { dir: string; name: string; storeU
 }
 
 export interface ConsoleSession {
-  /** Acknowledge as this operator (POST /api/alerts/:id/ack); resolves with the HTTP status. */
-  ack(id: string, note?: string | null): Promise<number>
+  /** Acknowledge as this operator (POST /api/alerts/:id/ack); resolves with the HTTP status and the refusal, if any. */
+  ack(id: string, note?: string | null): Promise<{ status: number; error: string | null }>
   /** Stop reading the live feed. */
   close(): void
 }
@@ -93,8 +100,8 @@ export async function openConsole(consoleUrl: string, name: string, password: st
   return {
     ack: async (id, note = null) => {
       const a = await fetch(`${consoleUrl}/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ note }) })
-      await a.arrayBuffer().catch(() => null)
-      return a.status
+      const body = (await a.json().catch(() => ({}))) as { error?: string }
+      return { status: a.status, error: body.error ?? null }
     },
     close: () => ac.abort(),
   }

@@ -83,7 +83,7 @@ t.test('ack on one instance is live on the other within a second; kill -9 of one
   const onA = seenOnA.find((x) => x.e.type === 'ack' && x.e.id === id1)!.at - t1
   t.ok(onA < 1000, `ack on B -> A's console in ${onA} ms (within a second)`)
   const t2 = Date.now()
-  t.equal(await consoleA.ack(id2, 'from desk A'), 200, 'acknowledged on A\'s console')
+  t.same(await consoleA.ack(id2, 'from desk A'), { status: 200, error: null }, 'acknowledged on A\'s console')
   await until(() => seenOnB.some((x) => x.e.type === 'ack' && x.e.id === id2), 'A\'s ack on B', 5000)
   const onB = seenOnB.find((x) => x.e.type === 'ack' && x.e.id === id2)!.at - t2
   t.ok(onB < 1000, `ack on A's console -> B's live feed in ${onB} ms (within a second)`)
