@@ -35,6 +35,8 @@ export interface CityOptions {
   /** How long after the traffic stops every alert must be acknowledged. */
   drainS?: number
   progress?: (line: string) => void
+  /** ContractFleet's resubscribeOnResend (an experiment). */
+  resubscribeOnResend?: boolean
 }
 
 export interface Percentiles { n: number; p50: number; p99: number; max: number }
@@ -111,6 +113,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     cleanups.push(() => a.kill())
     const b: StationProcess = await startStationProcess({ dir, name: 'station-b', storeUrl: url, urls: [1, 2, 0].map((i) => urls[i]), user })
     cleanups.push(() => b.kill())
+    let stopping = false
+    b.proc.once('exit', (code, sig) => { if (!stopping) log(`station instance B exited (${code ?? sig}): ${b.proc.output.err.slice(-1500)}`) })
     log('two station instances up')
 
     const seenA = new Map<string, number>()
@@ -157,6 +161,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       site: SITE, posts: o.posts, devices: o.devices ?? 10, nodes: urls, postName,
       credentials: (p) => ({ username: p, password: postPassword(p) }),
       stateEveryMs: o.stateEveryMs ?? 30_000, testReportEveryMs: o.testReportEveryMs ?? 60_000,
+      resubscribeOnResend: o.resubscribeOnResend ?? false,
     })
     cleanups.push(() => fleet.stop())
     const c0 = Date.now()
@@ -186,6 +191,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     const tick = 100
     const bursts = [...o.bursts]
     let killed = false
+    let disconnectsAtKill = 0
     let carry = 0
     while (Date.now() - t0 < o.seconds * 1000) {
       const el = (Date.now() - t0) / 1000
@@ -204,11 +210,12 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       if (!killed && el >= o.killAtS) {
         killed = true
         killAt = Date.now()
+        disconnectsAtKill = fleet.stats.disconnects
         await Promise.all([cluster.kill(1), a.kill('SIGKILL')])
         usage[1].killed = true
-        log(`killed broker node n2 and station instance A at ${el.toFixed(0)} s (${fleet.stats.connected} posts connected)`)
+        log(`killed broker node n2 and station instance A at ${el.toFixed(0)} s (${fleet.stats.connected} posts connected before)`)
       }
-      if (killed && recoveredAt === null && fleet.stats.connected === o.posts) {
+      if (killed && recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) {
         recoveredAt = Date.now()
         log(`every post reconnected ${recoveredAt - killAt} ms after the kill`)
       }
@@ -219,7 +226,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     log(`traffic done: ${fleet.stats.raised} alerts raised, ${fleet.stats.pending} waiting for an ack`)
     const drainEnd = Date.now() + (o.drainS ?? 120) * 1000
     while (fleet.stats.pending > 0 && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 200))
-    if (recoveredAt === null && fleet.stats.connected === o.posts) recoveredAt = Date.now()
+    if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
     log(`drained: ${fleet.stats.pending} still waiting`)
 
     // The database's word: one row per alert raised, every one acknowledged; no id reused with other bytes.
@@ -242,7 +249,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       bucket.push(at - sentAt)
     }
     const cut = fleet.stats.reconnectMs
-    return {
+    stopping = true
+    const result: CityResult = {
       posts: o.posts,
       devices: o.devices ?? 10,
       seconds: o.seconds,
@@ -266,8 +274,11 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       stationLog: b.proc.output.err.slice(-3000),
       wireOfPending: fleet.pendingIds().slice(0, 20).map((id) => ({ id, ...(wire.get(id) ?? { sends: 0, acks: 0 }) })),
     }
+    log(`result ${JSON.stringify(result)}`)
+    return result
   } finally {
-    for (const f of cleanups.reverse()) await Promise.resolve().then(f).catch(() => {})
+    // Each step bounded: a cleanup that hangs (a client mid-connect to a dead node) must not hold the run.
+    for (const f of cleanups.reverse()) await Promise.race([Promise.resolve().then(f).catch(() => {}), new Promise((r) => setTimeout(r, 15_000).unref())])
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -42,6 +42,11 @@ export interface FleetOptions {
   rampConcurrency?: number
   /** Post name for index i. */
   postName?: (i: number) => string
+  /**
+   * Subscribe `…/ack` again when an alert is re-sent for want of an ack (an experiment, not what the
+   * uplink does today: see docs/city.md "Open: acks lost").
+   */
+  resubscribeOnResend?: boolean
 }
 
 interface Pending { id: string; topic: string; payload: string; raisedAt: number; lastSent: number; sends: number }
@@ -79,7 +84,7 @@ export class ContractFleet {
   constructor(o: FleetOptions) {
     this.o = {
       devices: 10, stateEveryMs: 30_000, testReportEveryMs: 60_000, ackTimeoutMs: 30_000, backoffInitialMs: 500, backoffMaxMs: 30_000,
-      keepaliveS: 8, rampConcurrency: 50, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
+      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: false, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
     }
     for (let i = 0; i < this.o.posts; i++) this.posts.push(new FleetPost(this, i, this.o.postName(i)))
   }
@@ -270,7 +275,14 @@ class FleetPost {
   }
 
   resendOverdue(now: number): void {
-    for (const p of this.outbox.values()) if (p.lastSent && now - p.lastSent >= this.f.o.ackTimeoutMs) this.send(p)
+    let resent = false
+    for (const p of this.outbox.values()) {
+      if (p.lastSent && now - p.lastSent >= this.f.o.ackTimeoutMs) {
+        this.send(p)
+        resent = true
+      }
+    }
+    if (resent && this.f.o.resubscribeOnResend && this.client?.connected) this.client.subscribe(`${this.root}/ack`, { qos: 1 })
   }
 
   /** State and device states every stateEveryMs, the test report every testReportEveryMs, at this post's phase. */
@@ -296,6 +308,6 @@ class FleetPost {
     this.client = null
     if (this.up) this.f.stats.connected--
     this.up = false
-    if (c) await c.endAsync(true).catch(() => {})
+    if (c) await Promise.race([c.endAsync(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())])
   }
 }
