@@ -24,7 +24,7 @@ const bursts = [{ atS: Math.round(SECONDS * 0.2), count: 1000 }, { atS: Math.rou
 const loadBefore = load1()
 const started = new Date()
 const r = await runCity({
-  posts: POSTS, seconds: SECONDS, killAtS: KILL_AT, alertsPerS: 50, bursts, drainS: 150,
+  posts: POSTS, seconds: SECONDS, killAtS: KILL_AT, alertsPerS: 50, bursts, drainS: Number(process.env.CITY_DRAIN_S ?? 150),
   progress: (l) => process.stderr.write(`city: ${l}\n`),
 })
 const loadAfter = load1()
@@ -44,7 +44,8 @@ broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start $
 |---|---:|
 | alerts raised | ${r.raised} |
 | rows stored (one per id) | ${r.stored} |
-| **alerts lost** (raised, not stored) | **${r.lost}** |
+| **alerts lost** (neither stored nor held by their post) | **${r.lost}** |
+| not stored by the end, still in their post's outbox (delayed, re-sent) | ${r.notYetStored} |
 | rows without an alert raised | ${r.extraRows} |
 | stored but not acknowledged by the operator | ${r.unacked} |
 | repeats (same id re-sent: reconnect replay or 30 s ack timeout) | ${r.repeats} |

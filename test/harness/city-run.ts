@@ -48,7 +48,10 @@ export interface CityResult {
   seconds: number
   raised: number
   stored: number
+  /** Neither stored nor still held by its post: really lost (must be 0). */
   lost: number
+  /** Not stored by the end but still in its post's outbox (delayed; the post keeps re-sending it). */
+  notYetStored: number
   extraRows: number
   unacked: number
   repeats: number
@@ -238,6 +241,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     const stored = new Map(rows.map((r) => [r.id, r.ack_by]))
     const raised = fleet.ids
     const raisedSet = new Set(raised)
+    const held = new Set(fleet.pendingIds())
 
     // Alert -> console (desk B's live feed) by when the alert was first sent.
     const phase = { before: [] as number[], during: [] as number[], after: [] as number[] }
@@ -256,7 +260,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       seconds: o.seconds,
       raised: raised.length,
       stored: rows.length,
-      lost: raised.filter((id) => !stored.has(id)).length,
+      lost: raised.filter((id) => !stored.has(id) && !held.has(id)).length,
+      notYetStored: raised.filter((id) => !stored.has(id) && held.has(id)).length,
       extraRows: rows.filter((r) => !raisedSet.has(r.id)).length,
       unacked: rows.filter((r) => r.ack_by === null).length,
       repeats: fleet.stats.repeats,
