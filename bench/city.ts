@@ -52,8 +52,8 @@ broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start $
 | ids reused with other bytes (rejected) | ${r.idConflicts} |
 | acks for ids the post no longer held (a second ack) | ${r.unknownAcks} |
 | acknowledged in the database, ack never reached the post by the end | ${r.ackedNotDelivered} |
-| posts cut by the node kill | ${r.reconnects.postsCut} |
-| reconnect time per cut post p50 / p99 / max ms | ${ms(r.reconnects.p50)} / ${ms(r.reconnects.p99)} / ${ms(r.reconnects.max)} |
+| post outages (the kill's and keepalive timeouts under load) | ${r.reconnects.postsCut} |
+| reconnect time per outage p50 / p99 / max ms | ${ms(r.reconnects.p50)} / ${ms(r.reconnects.p99)} / ${ms(r.reconnects.max)} |
 | every post connected again after the kill | ${r.recoveredAfterMs === null ? 'not within the run' : `${ms(r.recoveredAfterMs)} ms`} |
 | messages published by the posts /s (mean) | ${Math.round(r.messagesPerS)} |
 
