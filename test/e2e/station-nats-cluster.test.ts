@@ -10,7 +10,7 @@ import t from 'tap'
 import { sharedNatsCluster } from '../harness/station-broker-under-test.js'
 import { stationContractSuite } from './station-contract-suite.js'
 
-t.setTimeout(120_000)
+t.setTimeout(180_000)
 const nats = sharedNatsCluster()
 t.teardown(() => nats.close())
 stationContractSuite(t, nats.factory)
