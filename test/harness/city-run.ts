@@ -228,7 +228,14 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     sent0 = 0
     log(`traffic done: ${fleet.stats.raised} alerts raised, ${fleet.stats.pending} waiting for an ack`)
     const drainEnd = Date.now() + (o.drainS ?? 120) * 1000
-    while (fleet.stats.pending > 0 && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 200))
+    // Done when every ack is in, or when nothing moved for one ack-timeout round plus slack (every
+    // post has re-sent what it holds and the station has re-acked it: waiting longer changes nothing).
+    let lastPending = fleet.stats.pending
+    let movedAt = Date.now()
+    while (fleet.stats.pending > 0 && Date.now() < drainEnd && Date.now() - movedAt < 35_000) {
+      await new Promise((r) => setTimeout(r, 200))
+      if (fleet.stats.pending !== lastPending) { lastPending = fleet.stats.pending; movedAt = Date.now() }
+    }
     if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
     log(`drained: ${fleet.stats.pending} still waiting`)
 
