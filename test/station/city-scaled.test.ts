@@ -18,7 +18,7 @@ t.setTimeout(long ? 900_000 : 240_000)
 t.test('200 posts, a broker node and a station instance killed -9 mid-run: nothing lost', async (t) => {
   const r = await runCity(long
     ? { posts: 200, seconds: 180, killAtS: 60, alertsPerS: 50, bursts: [{ atS: 30, count: 1000 }, { atS: 120, count: 1000 }], drainS: 120 }
-    : { posts: 200, seconds: 24, killAtS: 10, alertsPerS: 20, bursts: [{ atS: 5, count: 200 }, { atS: 14, count: 200 }], stateEveryMs: 10_000, testReportEveryMs: 20_000, drainS: 40, progress: (l) => t.comment(l) })
+    : { posts: 200, seconds: 18, killAtS: 8, alertsPerS: 20, bursts: [{ atS: 4, count: 200 }, { atS: 11, count: 200 }], stateEveryMs: 10_000, testReportEveryMs: 20_000, drainS: 35, progress: (l) => t.comment(l) })
   t.comment(JSON.stringify(r))
   t.ok(r.raised > 400, `${r.raised} alerts raised`)
   t.equal(r.lost, 0, 'no alert lost (neither stored nor held by its post)')
