@@ -12,6 +12,7 @@ export const stationConfigSchema = {
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^(mqtt|mqtts|ws|wss)://.+', description: 'The station broker, e.g. mqtts://broker.station.example:8883.' },
+        failover_urls: { type: 'array', items: { type: 'string', pattern: '^(mqtt|mqtts|ws|wss)://.+' }, default: [], description: 'The other nodes of a clustered station broker (issue 16): after a lost connection the service tries url, then these, in turn.' },
         username: { type: ['string', 'null'], default: null, description: 'The station service\'s broker user (an operator client; its password is broker_password in the secrets file).' },
         ca_file: { type: ['string', 'null'], default: null, description: 'CA certificate (PEM) the broker\'s TLS certificate is checked against, for mqtts://.' },
         client_id: { type: 'string', default: 'safehouse-station', pattern: '^[A-Za-z0-9_-]{1,23}$', description: 'MQTT client id; every instance needs its own (letters, digits, - and _, at most 23).' },
@@ -57,7 +58,7 @@ export const stationConfigSchema = {
 export interface StationConfig {
   store: string
   secrets_file: string | null
-  broker: { url: string; username: string | null; ca_file: string | null; client_id: string; sites: string[] }
+  broker: { url: string; failover_urls: string[]; username: string | null; ca_file: string | null; client_id: string; sites: string[] }
   web: { host: string; port: number; secure_cookie: boolean; allowed_origins: string[]; trust_proxy: boolean }
   metrics: { enabled: boolean; host: string; port: number }
   time_zone: string

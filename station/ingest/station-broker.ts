@@ -11,12 +11,20 @@ import type { Logger } from 'pino'
 
 export interface StationBrokerOptions {
   url: string
+  /** The other nodes of a clustered broker (issue 16): mqtt.js tries url, then these, in turn, on every reconnect. */
+  failoverUrls?: string[]
   username: string | null
   password: string | null
   caFile: string | null
   clientId: string
   log: Logger
   reconnectMs?: number
+}
+
+function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss' } {
+  const u = new URL(url)
+  const protocol = u.protocol.slice(0, -1) as 'mqtt' | 'mqtts' | 'ws' | 'wss'
+  return { host: u.hostname, port: Number(u.port) || (protocol === 'mqtts' ? 8883 : protocol === 'ws' ? 80 : protocol === 'wss' ? 443 : 1883), protocol }
 }
 
 export class StationBroker {
@@ -32,6 +40,9 @@ export class StationBroker {
   get clientId(): string {
     return this.o.clientId
   }
+
+  /** Filters the broker refused on the last SUBACK (0x80). */
+  refusedFilters: string[] = []
 
   /** 5, or 4 when the broker refused MQTT 5 ([MQTT-3.1.2-2]; aedes speaks 3.1.1 only). */
   protocolVersion: 5 | 4 = 5
@@ -62,13 +73,23 @@ export class StationBroker {
       password: this.o.password ?? undefined,
     }
     if (this.o.caFile) opts.ca = readFileSync(this.o.caFile)
+    if (this.o.failoverUrls?.length) opts.servers = [this.o.url, ...this.o.failoverUrls].map(serverOf)
     const client = mqtt.connect(this.o.url, opts)
     this.client = client
     client.on('message', (topic, payload, packet) => onMessage(topic, payload, { correlationData: packet.properties?.correlationData as Buffer | undefined }))
+    let subscribed: () => void = () => {}
+    const firstSuback = new Promise<void>((resolve) => { subscribed = resolve })
     client.on('connect', (ack) => {
       this.o.log.info({ sessionPresent: ack.sessionPresent }, 'station broker connected')
       // Subscribe on every connect: a broker that lost our session (restart without persistence) still delivers.
-      client.subscribe(this.filters, { qos: 1 }, (err) => { if (err) this.o.log.error({ err: err.message }, 'station broker subscribe failed') })
+      client.subscribe(this.filters, { qos: 1 }, (err, granted) => {
+        if (err) this.o.log.error({ err: err.message }, 'station broker subscribe failed')
+        // SUBACK 0x80 per filter: e.g. NATS refuses a filter once the session's max_ack_pending total passes 65535.
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic)
+        this.refusedFilters = refused
+        if (refused.length) this.o.log.error({ refused }, 'station broker refused subscriptions: those messages will not arrive (check the broker ACL and limits)')
+        subscribed()
+      })
     })
     client.on('offline', () => this.o.log.warn('station broker offline'))
     await new Promise<void>((resolve, reject) => {
@@ -82,6 +103,9 @@ export class StationBroker {
       client.once('error', onErr)
       client.once('connect', onOk)
     })
+    // Started means receiving: a clustered broker (NATS: one JetStream consumer per filter) may take
+    // seconds to SUBACK, and what is published before it is not delivered to us (issue 16).
+    await firstSuback
   }
 
   publish(topic: string, payload: string, opts: { qos: 0 | 1; properties?: mqtt.IClientPublishOptions['properties'] }): Promise<void> {

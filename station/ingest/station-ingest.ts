@@ -31,6 +31,9 @@ export interface IngestOptions {
 
 type AlertOp = Extract<IngestOp, { op: 'alert' }>
 
+/** A duplicate whose ack is older than this, first seen by this instance, is a gateway's redelivery (see onAlert). */
+const REDELIVERY_ACK_AGE_MS = 5000
+
 export class StationIngest {
   readonly writer: StoreWriter
   private readonly known = new Set<string>()
@@ -43,9 +46,14 @@ export class StationIngest {
   constructor(private readonly db: StationDb, live: LiveFeed, private readonly counters: Counters, private readonly o: IngestOptions) {
     this.now = o.now ?? Date.now
     this.writer = new StoreWriter(db, live, counters, { log: o.log, maxHeld: o.maxHeld, retryMs: o.retryMs, now: this.now })
-    this.writer.onAlert = (op, r) => {
+    this.writer.onAlert = (op, r, seenBefore) => {
       if (r === 'stored') this.onStoredAlert?.(op.alert)
-      else if (r === 'duplicate') this.onAckedDuplicate?.(op.alert.id)
+      else if (r === 'duplicate' && seenBefore) this.onAckedDuplicate?.(op.alert.id) // a redelivery: the gateway missed the ack
+      else if (r === 'duplicate') void this.writer.showStored(op.alert.id).then((row) => {
+        // First seen here but stored by another instance. An ack older than this is not that
+        // instance's fresh one (it sent that itself): a redelivery after our restart, so answer it.
+        if (row && row.ackAt !== null && this.now() - row.ackAt > REDELIVERY_ACK_AGE_MS) this.onAckedDuplicate?.(op.alert.id)
+      })
       else this.reject(`safehouse/v1/${op.site}/${op.post}/alert/${op.alert.device}`, 'rejected_id_conflict', `alert id ${op.alert.id} reused with different content`, Buffer.from(op.alert.payload))
     }
   }

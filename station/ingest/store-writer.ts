@@ -17,6 +17,7 @@ import type { StationDb, AlertInsertResult } from '../store/station-db.js'
 import type { LiveFeed } from '../live/live-feed.js'
 import type { IngestOp } from './message-check.js'
 import type { Counters } from './counters.js'
+import { RecentIds } from './recent-ids.js'
 
 export type WriteItem = IngestOp | { op: 'rejected'; row: Omit<RejectedRow, 'id'> }
 
@@ -57,8 +58,13 @@ export class StoreWriter {
   private stopped = false
   private readonly maxHeld: number
   private readonly retryMs: number
-  /** Called after an alert was written (or found a duplicate/conflict). */
-  onAlert: ((op: Extract<IngestOp, { op: 'alert' }>, r: AlertInsertResult) => void) | null = null
+  /** Alert ids taken in by this instance (recent-ids.ts). */
+  private readonly seen = new RecentIds()
+  /**
+   * Called after an alert was written (or found a duplicate/conflict); seenBefore: this instance
+   * had taken the id in already (a redelivery), else a duplicate is another instance's store.
+   */
+  onAlert: ((op: Extract<IngestOp, { op: 'alert' }>, r: AlertInsertResult, seenBefore: boolean) => void) | null = null
   onPost: ((site: string, post: string) => void) | null = null
 
   constructor(private readonly db: StationDb, private readonly live: LiveFeed, private readonly counters: Counters, private readonly o: StoreWriterOptions) {
@@ -80,7 +86,7 @@ export class StoreWriter {
     }
     const p: Pending = { item, key, shownLive: false }
     if (key) this.latest.set(key, p)
-    if (!this.ok && item.op === 'alert') {
+    if (!this.ok && item.op === 'alert' && !this.seen.has(item.alert.id)) {
       // Shown at once from memory: the console must not wait for the database to see an alarm.
       this.live.publish({ type: 'alert', alert: { ...item.alert, ackBy: null, ackAt: null, ackNote: null } })
       p.shownLive = true
@@ -151,8 +157,24 @@ export class StoreWriter {
 
   private alertDone(p: Pending, op: Extract<IngestOp, { op: 'alert' }>, r: AlertInsertResult): void {
     if (r !== 'conflict') this.counters.inc(r === 'stored' ? 'alerts_stored' : 'alerts_duplicate') // a conflict is counted where it is rejected
+    const seenBefore = r === 'conflict' ? true : this.seen.add(op.alert.id) && !p.shownLive
     if (r === 'stored' && !p.shownLive) this.live.publish({ type: 'alert', alert: { ...op.alert, ackBy: null, ackAt: null, ackNote: null } })
-    this.onAlert?.(op, r)
+    this.onAlert?.(op, r, seenBefore)
+  }
+
+  /**
+   * Another instance stored this alert first (issue 16 §3): show the stored row (with its ack,
+   * if an operator was quicker) on this instance's consoles too. Resolves with the row.
+   */
+  async showStored(id: string): Promise<{ ackAt: number | null } | null> {
+    try {
+      const row = await this.db.alert(id)
+      if (row) this.live.publish({ type: 'alert', alert: row })
+      return row
+    } catch (e) {
+      this.reportFailure(e as Error)
+      return null
+    }
   }
 
   private async apply(p: Pending): Promise<void> {

@@ -14,7 +14,10 @@ import type { ActionContext, Role } from '../../station/station-api.js'
 
 export interface TestStation {
   service: StationService
+  /** The mosquitto it runs on (throws when it runs on another broker: use brokerUrl). */
   mosq: Mosquitto
+  /** The broker URL the service and publisher() use. */
+  brokerUrl: string
   /** http://127.0.0.1:<port> of the console (when web is on). */
   consoleUrl: string
   operator: { name: string; password: string; role: Role }
@@ -24,12 +27,14 @@ export interface TestStation {
   cleanup(): Promise<void>
 }
 
-export async function testStation(o: { web?: boolean; storeUrl?: string; mosq?: Mosquitto; over?: Partial<StationServiceOptions> } = {}): Promise<TestStation> {
+/** broker: another station broker than mosquitto (a NATS cluster: its node URLs, the first one used first). */
+export async function testStation(o: { web?: boolean; storeUrl?: string; mosq?: Mosquitto; broker?: { urls: string[]; protocolVersion?: 4 | 5 }; over?: Partial<StationServiceOptions> } = {}): Promise<TestStation> {
   const dir = mkdtempSync(join(tmpdir(), 'safehouse-station-'))
-  const mosq = o.mosq ?? (await new Mosquitto().start())
+  const mosq = o.broker ? null : o.mosq ?? (await new Mosquitto().start())
+  const brokerUrl = o.broker ? o.broker.urls[0] : (mosq as Mosquitto).url
   const service = new StationService({
     storeUrl: o.storeUrl ?? `sqlite:${join(dir, 'station.db')}`,
-    broker: { url: mosq.url, username: null, password: null, caFile: null, clientId: `st${Math.random().toString(36).slice(2, 10)}`, sites: [] },
+    broker: { url: brokerUrl, failoverUrls: o.broker?.urls.slice(1), username: null, password: null, caFile: null, clientId: `st${Math.random().toString(36).slice(2, 10)}`, sites: [] },
     web: o.web === false ? null : { host: '127.0.0.1', port: 0 },
     timeZone: 'Asia/Shanghai',
     scryptN: 1024,
@@ -44,19 +49,23 @@ export async function testStation(o: { web?: boolean; storeUrl?: string; mosq?: 
   const clients: MqttClient[] = []
   return {
     service,
-    mosq,
+    get mosq(): Mosquitto {
+      if (!mosq) throw new Error('this test station runs on another broker than mosquitto: use brokerUrl')
+      return mosq
+    },
+    brokerUrl,
     consoleUrl: `http://127.0.0.1:${service.webPort}`,
     operator,
     ctx: { operator: { name: operator.name, role: operator.role, lang: 'en' }, from: '127.0.0.1' },
     publisher: async () => {
-      const c = await mqtt.connectAsync(mosq.url, { clientId: `pub${Math.random().toString(36).slice(2, 10)}`, protocolVersion: 5 })
+      const c = await mqtt.connectAsync(brokerUrl, { clientId: `pub${Math.random().toString(36).slice(2, 10)}`, protocolVersion: o.broker?.protocolVersion ?? 5 })
       clients.push(c)
       return c
     },
     cleanup: async () => {
       for (const c of clients) await c.endAsync().catch(() => {})
       await service.stop()
-      if (!o.mosq) await mosq.close()
+      if (!o.mosq && mosq) await mosq.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

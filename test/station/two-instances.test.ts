@@ -1,7 +1,9 @@
 /**
  * Two station instances on one PostgreSQL and one mosquitto (issue 15: a
  * second instance never makes a second row): both read every alert, the
- * database keeps one; an ack on one instance is shown live on the other.
+ * database keeps one, both consoles show it (issue 16 §3: the instance that
+ * finds a duplicate shows the stored row); an ack on one instance is shown
+ * live on the other.
  */
 import t from 'tap'
 import { Postgres } from '../harness/postgres.js'
@@ -24,6 +26,9 @@ t.test('one row per alert, acks seen by both', async (t) => {
   t.teardown(b.cleanup)
   const seenB: LiveEvent[] = []
   b.service.live.subscribe((_s, e) => seenB.push(e))
+  const seenA: LiveEvent[] = []
+  a.service.live.subscribe((_s, e) => seenA.push(e))
+  const liveIds = (seen: LiveEvent[]) => new Set(seen.flatMap((e) => (e.type === 'alert' ? [e.alert.id] : [])))
   const pub = await a.publisher()
   await pub.publishAsync('safehouse/v1/s1/p1/status', JSON.stringify({ v: 1, state: 'online', since: 1 }), { qos: 1, retain: true })
   await until(() => a.service.ingest.isKnown('s1', 'p1') && b.service.ingest.isKnown('s1', 'p1'), 'both know p1')
@@ -35,6 +40,9 @@ t.test('one row per alert, acks seen by both', async (t) => {
   t.equal(a.service.counters.get('alerts_stored') + b.service.counters.get('alerts_stored'), 20, 'each alert stored by exactly one instance')
   t.equal((await a.service.store.alerts({})).length, 20, 'twenty rows, not forty')
   t.equal(a.service.counters.get('rejected') + b.service.counters.get('rejected'), 0)
+  // Issue 16 §3: each console shows every alert, whichever instance stored it first.
+  await until(() => liveIds(seenA).size === 20 && liveIds(seenB).size === 20, 'all twenty on both live feeds')
+  t.pass('every alert on both instances\' live feeds')
 
   t.same(await a.service.actions.acknowledge(a.ctx, 's1:p1:5', 'from desk A'), { ok: true })
   await until(() => seenB.some((e) => e.type === 'ack' && e.id === 's1:p1:5' && e.by === 'operator-7'), 'instance B shows the ack live')

@@ -1,0 +1,46 @@
+/**
+ * The station broker a contract test runs against (issue 16 §2): the same
+ * tests run on a single mosquitto (MQTT 5) and on a 3-node NATS cluster
+ * (MQTT 3.1.1 only, so every client's fallback is exercised). A test asks the
+ * factory for a broker, uses its URL, may take the whole station down and up
+ * (an outage with sessions kept), and releases it.
+ */
+import { Mosquitto } from './mosquitto.js'
+import { NatsCluster } from './nats-cluster.js'
+
+export interface StationBrokerUnderTest {
+  readonly kind: 'mosquitto' | 'nats-cluster'
+  /** Where a gateway or the station service connects (one node of a cluster). */
+  readonly url: string
+  /** 5 when the broker speaks MQTT 5, 4 when only 3.1.1 (NATS 2.9). */
+  readonly mqttVersion: 5 | 4
+  /** The whole station broker down (every node), sessions and queued QoS 1 messages kept. */
+  down(): Promise<void>
+  up(): Promise<void>
+  release(): Promise<void>
+}
+
+export type StationBrokerFactory = (o?: { persistent?: boolean }) => Promise<StationBrokerUnderTest>
+
+/** A fresh mosquitto per call. */
+export const mosquittoBroker: StationBrokerFactory = async (o = {}) => {
+  const m = await new Mosquitto({ persistent: o.persistent }).start()
+  return { kind: 'mosquitto', url: m.url, mqttVersion: 5, down: () => m.stop(), up: async () => { await m.start() }, release: () => m.close() }
+}
+
+/**
+ * One NATS cluster shared by every call (a cluster takes ~3-4 s to start: one per test file, see
+ * docs/city.md). JetStream always persists; release() leaves the cluster to `close`.
+ */
+export function sharedNatsCluster(): { factory: StationBrokerFactory; cluster: () => Promise<NatsCluster>; close: () => Promise<void> } {
+  let c: Promise<NatsCluster> | null = null
+  const cluster = () => (c ??= new NatsCluster().start())
+  return {
+    cluster,
+    factory: async () => {
+      const n = await cluster()
+      return { kind: 'nats-cluster', url: n.mqttUrl(0), mqttVersion: 4, down: () => n.stopAll(), up: () => n.startAll(), release: async () => {} }
+    },
+    close: async () => { if (c) await (await c).close() },
+  }
+}
