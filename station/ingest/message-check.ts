@@ -11,6 +11,7 @@ import type { ParsedTopic } from './topic-parse.js'
 export type IngestOp =
   | { op: 'alert'; site: string; post: string; alert: AlertInsert }
   | { op: 'status'; site: string; post: string; online: boolean; since: number | null }
+  | { op: 'path-status'; site: string; post: string; path: string; online: boolean }
   | { op: 'state'; site: string; post: string; state: Record<string, unknown> }
   | { op: 'device'; site: string; post: string; device: string; state: Record<string, unknown> }
   | { op: 'test-report'; site: string; post: string; intervalS: number; outboxDepth: number }
@@ -26,13 +27,16 @@ const mismatch = (what: string, got: unknown, want: string): CheckResult => ({
 
 export function checkMessage(t: ParsedTopic, payload: Buffer, receivedAt: number): CheckResult {
   const { site, post } = t
-  const schema = { status: 'status', state: 'gatewayState', alert: 'alert', 'device-state': 'deviceState', 'test-report': 'testReport', 'walk-test-report': 'walkTestReport' } as const
+  const schema = { status: 'status', 'path-status': 'status', state: 'gatewayState', alert: 'alert', 'device-state': 'deviceState', 'test-report': 'testReport', 'walk-test-report': 'walkTestReport' } as const
   const r = checkPayload<Obj>(schema[t.what], payload)
   if (!r.ok) return { ok: false, counter: 'rejected_schema', reason: `${schema[t.what]} schema: ${r.error}`.slice(0, 500) }
   const v = r.value
   switch (t.what) {
     case 'status':
       return { ok: true, op: { op: 'status', site, post, online: v.state === 'online', since: typeof v.since === 'number' ? v.since : null } }
+    case 'path-status':
+      if (v.path !== t.device) return mismatch('path', v.path, t.device as string)
+      return { ok: true, op: { op: 'path-status', site, post, path: t.device as string, online: v.state === 'online' } }
     case 'state':
       if (v.site !== site) return mismatch('site', v.site, site)
       if (v.post !== post) return mismatch('post', v.post, post)

@@ -13,6 +13,7 @@
  * lost: nobody acknowledges it, so the gateway keeps it in its outbox and
  * resends it, and it is accepted once the post's status has arrived.
  */
+import { PathStatus } from './path-status.js'
 import type { Logger } from 'pino'
 import type { StationDb } from '../store/station-db.js'
 import type { LiveFeed } from '../live/live-feed.js'
@@ -39,6 +40,7 @@ export class StationIngest {
   private readonly known = new Set<string>()
   private readonly waiting = new Map<string, { op: AlertOp; topic: string; payload: Buffer; timer: NodeJS.Timeout }>()
   private readonly now: () => number
+  private readonly paths = new PathStatus()
   /** Listeners for stored alerts (roll call check-ins) and for redeliveries of alerts already acknowledged. */
   onStoredAlert: ((a: AlertOp['alert']) => void) | null = null
   onAckedDuplicate: ((id: string) => void) | null = null
@@ -80,6 +82,10 @@ export class StationIngest {
       const r = checkMessage(t, payload, this.now())
       if (!r.ok) return this.reject(topic, r.counter, r.reason, payload)
       const op = r.op
+      if (op.op === 'path-status') {
+        if (this.paths.update(op.site, op.post, op.path, op.online)) this.writer.submit({ op: 'status', site: op.site, post: op.post, online: false, since: null })
+        return
+      }
       if (op.op === 'status' || op.op === 'state') this.learn(op.site, op.post)
       if (op.op === 'alert' && !this.isKnown(op.site, op.post)) return this.hold(op, topic, payload)
       this.writer.submit(op)
