@@ -132,6 +132,7 @@ export class GatewayMetrics {
       ['safehouse_uplink_puback_timeouts_total', 'Station connections given up because a publish waited 1.5 x keepalive for its PUBACK (a node that answers pings but stalls publishes).', () => gw.uplink.counters.pubackTimeouts],
       ['safehouse_uplink_inbound_ignored_total', 'Messages from a station path that was not carrying the traffic, not acted on (the path in use holds the subscriptions).', () => gw.uplink.counters.inboundIgnored],
       ['safehouse_uplink_path_switches_total', 'Changes of the path carrying alerts (station.paths).', () => gw.uplink.counters.pathSwitches],
+      ['safehouse_uplink_resubscribes_total', 'Subscriptions to acks and commands renewed because acks were overdue (a broker that lost them).', () => gw.uplink.counters.resubscribes],
       ['safehouse_outbox_appended_total', 'Alerts accepted into the outbox.', () => gw.outbox.stats().appended],
       ['safehouse_outbox_acked_total', 'Alerts removed from the outbox by the station\'s acknowledgement.', () => gw.outbox.stats().acked],
     ]

@@ -48,6 +48,8 @@ export interface UplinkCounters {
   pathSwitches: number
   /** Messages from a path that was not the active one, not acted on (the active path got them too). */
   inboundIgnored: number
+  /** Subscriptions renewed because acks were overdue (a broker that lost them; see resend). */
+  resubscribes: number
 }
 
 export interface InboundMessage {
@@ -85,7 +87,9 @@ const WINDOW_RELEASE_MS = 1000
 const OFFLINE = Buffer.from('{"v":1,"state":"offline"}')
 
 export class StationUplink {
-  private readonly base = { alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, pathSwitches: 0, inboundIgnored: 0 }
+  private readonly base = { alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, pathSwitches: 0, inboundIgnored: 0, resubscribes: 0 }
+  /** Clock ms of the last subscription renewal (NaN: none since the path took over). */
+  private resubscribedAt = Number.NaN
   state: UplinkState = 'disabled'
   /** One per configured path, in order of preference; empty without a station. */
   readonly links: PathLink[]
@@ -206,6 +210,7 @@ export class StationUplink {
   private takeOver(link: PathLink, client: MqttClient): void {
     const t = this.o.topics
     const subs = this.inboundTopics()
+    this.resubscribedAt = this.o.clock.now() // just subscribed
     client.subscribe(subs, { qos: 1 }, (err) => {
       // A connection that closed before its SUBACK is not a refusal: the next one subscribes again.
       if (err && client.connected) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
@@ -276,10 +281,30 @@ export class StationUplink {
    * connection, and the window sends it in its turn (a resend now would only repeat it).
    */
   resend(entry: OutboxEntry): boolean {
-    if (!this.active?.client || this.window.holds(entry.id)) return false
+    const client = this.active?.client
+    if (!client || this.window.holds(entry.id)) return false
     this.base.alertsReplayed++
+    // Renew first: SUBSCRIBE goes out before the PUBLISH on the same connection, so the station's
+    // answer to the resend finds the subscription in place.
+    this.renewSubscriptions(client)
     this.publishAlert(entry)
     return true
+  }
+
+  /**
+   * An ack overdue on a connection that works may mean the broker lost our
+   * subscription while keeping the session: seen on a NATS 2.9 cluster after a
+   * node was killed (docs/city.md), where the station's acks, and its re-sent
+   * acks, never reached some posts that had not even disconnected. SUBSCRIBE
+   * again (MQTT 3.1.1 §3.8.4 / 5.0 §3.8.4: an identical filter replaces the
+   * subscription, nothing is duplicated), at most once per ack timeout.
+   */
+  private renewSubscriptions(client: MqttClient): void {
+    const now = this.o.clock.now()
+    if (now - this.resubscribedAt < this.o.station.ack_timeout_s * 1000) return
+    this.resubscribedAt = now
+    this.base.resubscribes++
+    client.subscribe(this.inboundTopics(), { qos: 1 }, () => {})
   }
 
   /** Non-alert message: sent now, or held (retained: latest value; else bounded FIFO). */

@@ -35,7 +35,7 @@ export interface CityOptions {
   /** How long after the traffic stops every alert must be acknowledged. */
   drainS?: number
   progress?: (line: string) => void
-  /** ContractFleet's resubscribeOnResend (an experiment). */
+  /** ContractFleet's resubscribeOnResend (default true, as the gateway's uplink does). */
   resubscribeOnResend?: boolean
 }
 
@@ -164,7 +164,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       site: SITE, posts: o.posts, devices: o.devices ?? 10, nodes: urls, postName,
       credentials: (p) => ({ username: p, password: postPassword(p) }),
       stateEveryMs: o.stateEveryMs ?? 30_000, testReportEveryMs: o.testReportEveryMs ?? 60_000,
-      resubscribeOnResend: o.resubscribeOnResend ?? false,
+      resubscribeOnResend: o.resubscribeOnResend ?? true,
     })
     cleanups.push(() => fleet.stop())
     const c0 = Date.now()

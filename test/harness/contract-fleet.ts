@@ -43,8 +43,9 @@ export interface FleetOptions {
   /** Post name for index i. */
   postName?: (i: number) => string
   /**
-   * Subscribe `…/ack` again when an alert is re-sent for want of an ack (an experiment, not what the
-   * uplink does today: see docs/city.md "Open: acks lost").
+   * Subscribe `…/ack` again when an alert is re-sent for want of an ack, as the gateway's uplink does
+   * (station-uplink.ts renewSubscriptions; docs/city.md "Acks lost"). Default true; false shows the
+   * broker's defect alone.
    */
   resubscribeOnResend?: boolean
 }
@@ -84,7 +85,7 @@ export class ContractFleet {
   constructor(o: FleetOptions) {
     this.o = {
       devices: 10, stateEveryMs: 30_000, testReportEveryMs: 60_000, ackTimeoutMs: 30_000, backoffInitialMs: 500, backoffMaxMs: 30_000,
-      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: false, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
+      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: true, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
     }
     for (let i = 0; i < this.o.posts; i++) this.posts.push(new FleetPost(this, i, this.o.postName(i)))
   }
@@ -275,14 +276,11 @@ class FleetPost {
   }
 
   resendOverdue(now: number): void {
-    let resent = false
-    for (const p of this.outbox.values()) {
-      if (p.lastSent && now - p.lastSent >= this.f.o.ackTimeoutMs) {
-        this.send(p)
-        resent = true
-      }
-    }
-    if (resent && this.f.o.resubscribeOnResend && this.client?.connected) this.client.subscribe(`${this.root}/ack`, { qos: 1 })
+    const overdue = [...this.outbox.values()].filter((p) => p.lastSent && now - p.lastSent >= this.f.o.ackTimeoutMs)
+    if (!overdue.length) return
+    // Renew the subscription before the resends, so the station's answer to them finds it (as the uplink does).
+    if (this.f.o.resubscribeOnResend && this.client?.connected) this.client.subscribe(`${this.root}/ack`, { qos: 1 })
+    for (const p of overdue) this.send(p)
   }
 
   /** State and device states every stateEveryMs, the test report every testReportEveryMs, at this post's phase. */
