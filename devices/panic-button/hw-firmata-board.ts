@@ -36,18 +36,21 @@ type FirmataCtor = new (transport: FilteredTransport, options: Record<string, un
 interface J5Board extends EventEmitter { timer: ReturnType<typeof setTimeout> | null }
 type J5BoardCtor = (new (options: Record<string, unknown>) => J5Board) & { cache: J5Board[] }
 
-interface HwLibs { Firmata: FirmataCtor; J5: J5BoardCtor; SerialPort: typeof SerialPort }
+interface HwLibs { Firmata: FirmataCtor; J5: J5BoardCtor }
 let libs: HwLibs | null = null
+let serialPort: typeof SerialPort | null = null
 /**
  * serialport, firmata-io and johnny-five load at a board's first open, not when the driver
- * registry is imported (issue 13 §5-6): the embedded broker listens before they are read, and a
- * post without a Firmata board (or whose board is unplugged) never holds them in memory.
+ * registry is imported (issue 13 §5-6): the embedded broker listens before they are read.
+ * A board whose port is absent needs only serialport (to list the ports present).
  */
+function serialPortClass(): typeof SerialPort {
+  return (serialPort ??= (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort)
+}
 function hw(): HwLibs {
   return (libs ??= {
     Firmata: (require('firmata-io') as { Firmata: FirmataCtor }).Firmata,
     J5: (require('johnny-five') as { Board: J5BoardCtor }).Board,
-    SerialPort: (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort,
   })
 }
 
@@ -108,13 +111,14 @@ export class FirmataBoard {
   open(): void {
     const path = this.cfg.port
     if (!existsSync(path)) {
-      hw().SerialPort.list().then(
+      serialPortClass().list().then(
         (ports) => this.fail({ kind: 'missing', message: describeMissingPort(path, ports) }),
         (e: Error) => this.fail({ kind: 'missing', message: describeMissingPort(path, []) + ` (listing failed: ${e.message})` }),
       )
       return
     }
-    const { SerialPort: Port, Firmata, J5 } = hw()
+    const { Firmata, J5 } = hw()
+    const Port = serialPortClass()
     const port = new Port({ path, baudRate: this.cfg.baud, autoOpen: false })
     this.port = port
     this.filter.resetFraming()
