@@ -31,11 +31,11 @@ const QOS = arg('qos', 1)
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100)
 
-/** utime + stime of a process, ms. */
-function cpuMs(pid: number): number {
+/** utime and stime of a process, ms. */
+function cpuMs(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * TICK_MS // fields 14 and 15 (utime, stime), counted from field 3
+  return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS } // fields 14 and 15, counted from field 3
 }
 
 function waitLine(child: ChildProcess, want: (line: string) => boolean, what: string): Promise<string> {
@@ -82,7 +82,7 @@ async function startBroker(who: 'embedded' | 'mosquitto', port: number): Promise
   return child
 }
 
-interface Round { who: string; cpuPerDeliveryUs: number; p50: number; p99: number; p999: number; delivered: number; expected: number; load: string }
+interface Round { who: string; cpuPerDeliveryUs: number; userUs: number; sysUs: number; p50: number; p99: number; p999: number; delivered: number; expected: number; load: string }
 
 async function round(who: 'embedded' | 'mosquitto'): Promise<Round> {
   const port = await freePort()
@@ -94,8 +94,10 @@ async function round(who: 'embedded' | 'mosquitto'): Promise<Round> {
     const result = waitLine(clients, (l) => l.startsWith('{'), 'clients')
     clients.stdin!.write('go\n')
     const r = JSON.parse(await result) as { delivered: number; expected: number; p50: number; p99: number; p999: number }
-    const cpu = cpuMs(broker.pid!) - cpu0
-    return { who, cpuPerDeliveryUs: (cpu * 1000) / r.delivered, p50: r.p50, p99: r.p99, p999: r.p999, delivered: r.delivered, expected: r.expected, load: load1() }
+    const cpu1 = cpuMs(broker.pid!)
+    const user = cpu1.user - cpu0.user
+    const sys = cpu1.sys - cpu0.sys
+    return { who, cpuPerDeliveryUs: ((user + sys) * 1000) / r.delivered, userUs: (user * 1000) / r.delivered, sysUs: (sys * 1000) / r.delivered, p50: r.p50, p99: r.p99, p999: r.p999, delivered: r.delivered, expected: r.expected, load: load1() }
   } finally {
     clients.kill()
     broker.kill('SIGTERM')
@@ -111,14 +113,14 @@ for (let i = 0; i < ROUNDS; i++) {
   for (const who of order) {
     const r = await round(who)
     rounds.push(r)
-    process.stderr.write(`[fanout] round ${i + 1} ${who}: ${r.cpuPerDeliveryUs.toFixed(1)} µs CPU/delivery, p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ${r.delivered}/${r.expected}, load ${r.load}\n`)
+    process.stderr.write(`[fanout] round ${i + 1} ${who}: ${r.cpuPerDeliveryUs.toFixed(1)} µs CPU/delivery (user ${r.userUs.toFixed(1)}, sys ${r.sysUs.toFixed(1)}), p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ${r.delivered}/${r.expected}, load ${r.load}\n`)
   }
 }
 const loadAfter = load1()
 rmSync(dir, { recursive: true, force: true })
 
 const of = (who: string) => rounds.filter((r) => r.who === who)
-const med = (who: string, k: 'cpuPerDeliveryUs' | 'p50' | 'p99' | 'p999') => median(of(who).map((r) => r[k]))
+const med = (who: string, k: 'cpuPerDeliveryUs' | 'userUs' | 'sysUs' | 'p50' | 'p99' | 'p999') => median(of(who).map((r) => r[k]))
 const ratio = (k: 'cpuPerDeliveryUs' | 'p50' | 'p99' | 'p999') => (med('embedded', k) / med('mosquitto', k)).toFixed(2)
 const lost = rounds.filter((r) => r.delivered !== r.expected)
 console.log([
@@ -129,9 +131,9 @@ console.log([
   'each broker alone in its own process with logins and an ACL (mosquitto: password_file, acl_file, set_tcp_nodelay). Broker CPU from /proc/PID/stat (10 ms ticks).',
   `Medians over ${ROUNDS} rounds per broker, alternating which runs first.`,
   '',
-  '| broker | CPU µs / delivery | p50 ms | p99 ms | p99.9 ms | rounds (CPU µs; p99 ms) |',
-  '|---|---:|---:|---:|---:|---|',
-  ...(['embedded', 'mosquitto'] as const).map((w) => `| ${w === 'embedded' ? 'embedded (aedes, gateway hooks)' : 'mosquitto 2.0'} | ${med(w, 'cpuPerDeliveryUs').toFixed(1)} | ${ms(med(w, 'p50'))} | ${ms(med(w, 'p99'))} | ${ms(med(w, 'p999'))} | ${of(w).map((r) => `${r.cpuPerDeliveryUs.toFixed(1)}; ${ms(r.p99)}`).join(' / ')} |`),
+  '| broker | CPU µs / delivery | of which user / kernel | p50 ms | p99 ms | p99.9 ms | rounds (CPU µs; p99 ms) |',
+  '|---|---:|---:|---:|---:|---:|---|',
+  ...(['embedded', 'mosquitto'] as const).map((w) => `| ${w === 'embedded' ? 'embedded (aedes, gateway hooks)' : 'mosquitto 2.0'} | ${med(w, 'cpuPerDeliveryUs').toFixed(1)} | ${med(w, 'userUs').toFixed(1)} / ${med(w, 'sysUs').toFixed(1)} | ${ms(med(w, 'p50'))} | ${ms(med(w, 'p99'))} | ${ms(med(w, 'p999'))} | ${of(w).map((r) => `${r.cpuPerDeliveryUs.toFixed(1)}; ${ms(r.p99)}`).join(' / ')} |`),
   '',
   `Ratios embedded / mosquitto: CPU per delivery **${ratio('cpuPerDeliveryUs')}x** (target <= 1.2x), p50 ${ratio('p50')}x, p99 **${ratio('p99')}x** (target <= 1.5x).`,
   lost.length ? `Rounds with missing deliveries: ${lost.map((r) => `${r.who} ${r.delivered}/${r.expected}`).join(', ')}.` : 'Every round delivered every message to every subscriber.',
