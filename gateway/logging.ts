@@ -4,7 +4,7 @@
  * name wherever they appear.
  */
 import { createRequire } from 'node:module'
-import { pino, type Logger, type DestinationStream } from 'pino'
+import type { Logger, DestinationStream, pino as PinoFn } from 'pino'
 import type PinoPretty from 'pino-pretty'
 
 /**
@@ -28,6 +28,9 @@ export interface LogOptions {
 }
 
 export function createLogger(o: LogOptions): Logger {
+  // Required here, not imported: the CLI's tools import urlForLog from this module, and their
+  // `--help` should not load pino (issue 13 §5).
+  const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof PinoFn }
   const usePretty = o.format === 'pretty' || (o.format === 'auto' && process.stdout.isTTY === true && !o.destination)
   const opts = { level: o.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }
   if (usePretty) {
