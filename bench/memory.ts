@@ -110,7 +110,7 @@ const loadAfter = load1()
 const back = after.find((s) => s.rss - idle.rss <= 10 * 2 ** 20)
 console.log(`## Memory after 100,000 events (bench/memory.ts, issue 13 §6)
 
-${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx --expose-gc bench/memory.ts${SOAK_MIN ? ' --soak-hour' : ''}\`.
+${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node ${process.execArgv.join(" ")} bench/memory.ts${SOAK_MIN ? ' --soak-hour' : ''}\`.
 One process: bench + gateway (sim twins of 4 buttons, 10 whistles, a lamp box; file outbox) + a station console acknowledging
 every alert through a real mosquitto. RSS/heap after a forced GC. Reference: this process before the gateway existed.
 

@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import { load1, machineLine, median, ms } from './bench-stats.js'
+import { SERVICE_NODE_FLAGS } from '../provisioning/install/exec-start.js'
 
 const ROUNDS = Number(process.argv[2] ?? 5)
 const root = resolve(fileURLToPath(import.meta.url), '../..')
@@ -64,9 +65,11 @@ function stop(child: ChildProcess): Promise<void> {
   })
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : NaN
+/** RSS, and its anonymous part (heap, stacks, malloc) beside the file-backed pages (node's own binary, mostly). */
+function rssMiB(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024
+  return { rss: kb('VmRSS'), anon: kb('RssAnon') }
 }
 
 function timeRun(args: string[]): number {
@@ -96,23 +99,26 @@ function typicalPost(dir: string, port: number): string {
 const loadBefore = load1()
 const started = new Date()
 const dir = mkdtempSync(join(tmpdir(), 'safehouse-bench-start-'))
-const accept = { node: [] as number[], mosquitto: [] as number[], safehouse: [] as number[] }
-const rss: number[] = []
+const accept = { node: [] as number[], mosquitto: [] as number[], safehouse: [] as number[], plain: [] as number[] }
+const rss: { rss: number; anon: number }[] = []
+const rssPlain: { rss: number; anon: number }[] = []
+const rssNode: { rss: number; anon: number }[] = []
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order each round so neither side always runs on a warmer page cache.
-  const order = r % 2 ? ['safehouse', 'mosquitto', 'node'] as const : ['node', 'mosquitto', 'safehouse'] as const
+  // safehouse = as the service runs it (SERVICE_NODE_FLAGS on the ExecStart line); plain = bare `node cli.js`.
+  const order = r % 2 ? ['plain', 'safehouse', 'mosquitto', 'node'] as const : ['node', 'mosquitto', 'safehouse', 'plain'] as const
   for (const who of order) {
     const port = await freePort()
     const spawned = who === 'node'
       ? await timeToAccept(process.execPath, ['-e', `require('net').createServer(()=>{}).listen(${port}, '127.0.0.1')`], port)
       : who === 'mosquitto'
         ? await timeToAccept('mosquitto', ['-p', String(port)], port)
-        : await timeToAccept(process.execPath, [cli, 'run', '--config', typicalPost(dir, port)], port)
+        : await timeToAccept(process.execPath, [...(who === 'safehouse' ? SERVICE_NODE_FLAGS : []), cli, 'run', '--config', typicalPost(dir, port)], port)
     accept[who].push(spawned.ms)
     process.stderr.write(`[start] round ${r + 1}: ${who} accepted after ${spawned.ms.toFixed(0)} ms\n`)
-    if (who === 'safehouse' && r < 3) {
-      await new Promise((res) => setTimeout(res, 10_000))
-      rss.push(rssMiB(spawned.child.pid!))
+    if ((who === 'safehouse' || who === 'plain' || who === 'node') && r < 3) {
+      await new Promise((res) => setTimeout(res, who === 'node' ? 1000 : 10_000))
+      ;(who === 'safehouse' ? rss : who === 'plain' ? rssPlain : rssNode).push(rssMiB(spawned.child.pid!))
     }
     await stop(spawned.child)
   }
@@ -146,13 +152,19 @@ const lines = [
   '',
   '| spawn -> first accepted TCP connection | median ms | p-max ms | vs bare node server | vs mosquitto |',
   '|---|---:|---:|---:|---:|',
-  ...(['node', 'mosquitto', 'safehouse'] as const).map((w) => `| ${w === 'node' ? 'bare node TCP server' : w === 'mosquitto' ? 'mosquitto -p PORT' : '`safehouse run` (typical post, embedded broker)'} | ${ms(median(accept[w]))} | ${ms(Math.max(...accept[w]))} | ${ratio(median(accept[w]), idleNodeMs)} | ${ratio(median(accept[w]), median(accept.mosquitto))} |`),
+  ...(['node', 'mosquitto', 'safehouse', 'plain'] as const).map((w) => `| ${w === 'node' ? 'bare node TCP server' : w === 'mosquitto' ? 'mosquitto -p PORT' : w === 'safehouse' ? `\`safehouse run\` as the service runs it (\`node ${SERVICE_NODE_FLAGS.join(' ')}\`; typical post, embedded broker)` : '`safehouse run` without the V8 flags'} | ${ms(median(accept[w]))} | ${ms(Math.max(...accept[w]))} | ${ratio(median(accept[w]), idleNodeMs)} | ${ratio(median(accept[w]), median(accept.mosquitto))} |`),
   '',
   `| command | median ms | vs \`node -e 0\` (${ms(bareMed)} ms) |`,
   '|---|---:|---:|',
   ...helps.map(([name], i) => `| \`${name}\` | ${ms(median(helpMs[i]))} | ${ratio(median(helpMs[i]), bareMed)} |`),
   '',
-  `Idle RSS of \`safehouse run\` (typical post: 4 Firmata buttons, 10 whistles, Modbus lamp box; hardware absent), 10 s after start: ` +
-    `${rss.map((x) => x.toFixed(1)).join(', ')} MiB (median ${median(rss).toFixed(1)} MiB; target 60 MiB).`,
+  'Idle RSS (typical post: 4 Firmata buttons, 10 whistles, Modbus lamp box; hardware absent), 10 s after start, MiB (anonymous part in brackets: heap, stacks, malloc; the rest is file-backed, mostly node\'s own binary):',
+  '',
+  '| process | rounds | median RSS | median anonymous |',
+  '|---|---|---:|---:|',
+  ...([['`safehouse run` as the service runs it (V8 flags)', rss], ['`safehouse run` without the V8 flags', rssPlain], ['bare node TCP server (1 s after accepting)', rssNode]] as const).map(([name, xs]) =>
+    `| ${name} | ${xs.map((x) => `${x.rss.toFixed(1)} (${x.anon.toFixed(1)})`).join(', ')} | ${median(xs.map((x) => x.rss)).toFixed(1)} | ${median(xs.map((x) => x.anon)).toFixed(1)} |`),
+  '',
+  'Target: 60 MiB RSS for `safehouse run`.',
 ]
 console.log(lines.join('\n'))

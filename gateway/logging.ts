@@ -3,8 +3,17 @@
  * on a terminal; one child logger per component; secrets redacted by field
  * name wherever they appear.
  */
-import { pino, type Logger, type DestinationStream } from 'pino'
-import pretty from 'pino-pretty'
+import { createRequire } from 'node:module'
+import type { Logger, DestinationStream, pino as PinoFn } from 'pino'
+import type PinoPretty from 'pino-pretty'
+
+/**
+ * pino-pretty (and its colour, date and YAML-ish dependencies) loads only when a pretty stream is
+ * made: a production `run` logs JSON and never needs it (issue 13 §5-6: ~250 ms of a cold start on
+ * a loaded 2-core machine and its share of the idle RSS). createLogger stays synchronous, so the
+ * CommonJS package is required, not imported.
+ */
+const requirePretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
 
 export const REDACT_PATHS = [
   'password', '*.password', 'station_password', '*.station_password', 'broker_passwords', '*.broker_passwords', 'group_password', '*.group_password',
@@ -19,11 +28,14 @@ export interface LogOptions {
 }
 
 export function createLogger(o: LogOptions): Logger {
+  // Required here, not imported: the CLI's tools import urlForLog from this module, and their
+  // `--help` should not load pino (issue 13 §5).
+  const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof PinoFn }
   const usePretty = o.format === 'pretty' || (o.format === 'auto' && process.stdout.isTTY === true && !o.destination)
   const opts = { level: o.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }
   if (usePretty) {
     // Synchronous pretty stream (no worker thread) so the demo's lines stay in order with its console output.
-    return pino(opts, pretty({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
+    return pino(opts, requirePretty()({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
   }
   return o.destination ? pino(opts, o.destination) : pino(opts)
 }

@@ -5,10 +5,21 @@
  * socket and does not surface a closed stream on MessageBus, hence the
  * timeout and the hook on its connection's 'end'.
  */
-import dbus, { type MessageBus } from 'dbus-next'
+import { createRequire } from 'node:module'
+import type DbusNext from 'dbus-next'
+import type { MessageBus } from 'dbus-next'
 import type { EventEmitter } from 'node:events'
 import type { Clock } from '../time/clock.js'
 import { errorText } from './bluez-errors.js'
+
+let lib: typeof DbusNext | null = null
+/**
+ * dbus-next, loaded at the first bus connect rather than when the driver registry is imported
+ * (issue 13 §5-6: the embedded broker listens before it is read; a post without BLE never holds it).
+ */
+export function dbusNext(): typeof DbusNext {
+  return (lib ??= createRequire(import.meta.url)('dbus-next') as typeof DbusNext)
+}
 
 /**
  * Resolves with a connected bus, or rejects with the socket/auth error (the
@@ -16,6 +27,7 @@ import { errorText } from './bluez-errors.js'
  * a successful connect, when the daemon goes away.
  */
 export async function connectBus(busAddress: string, clock: Clock, timeoutMs: number, onLost: (bus: MessageBus, why: string) => void): Promise<MessageBus> {
+  const dbus = dbusNext()
   const bus = busAddress
     // sessionBus() is dbus-next's "connect to this address"; systemBus() reads $DBUS_SYSTEM_BUS_ADDRESS.
     ? dbus.sessionBus({ busAddress })

@@ -8,7 +8,8 @@
  * StartDiscovery, StopDiscovery, Powered, Discovering) and the D-Bus spec
  * (GetNameOwner, AddMatch, ObjectManager.GetManagedObjects).
  */
-import dbus, { type MessageBus, type Message as DbusMessage } from 'dbus-next'
+import type { MessageBus, Message as DbusMessage } from 'dbus-next'
+import { dbusNext } from './hw-bluez-bus.js'
 import type { Clock } from '../time/clock.js'
 import { errorName, errorText } from './bluez-errors.js'
 import type { VariantLike } from './bluez-variants.js'
@@ -35,7 +36,7 @@ export class BluezCalls {
 
   /** One method call with a timeout (dbus-next's call() has none: a hung bluetoothd would hang us). */
   call(destination: string, path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<DbusMessage> {
-    const msg = new dbus.Message({ destination, path, interface: iface, member, signature, body })
+    const msg = new (dbusNext().Message)({ destination, path, interface: iface, member, signature, body })
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         reject(Object.assign(new Error(`${iface}.${member} on ${path}: no reply within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' }))
@@ -73,7 +74,7 @@ export class BluezCalls {
   }
 
   async setPowered(path: string, on: boolean): Promise<void> {
-    await this.call(BLUEZ, path, PROPERTIES, 'Set', 'ssv', [ADAPTER1, 'Powered', new dbus.Variant('b', on)])
+    await this.call(BLUEZ, path, PROPERTIES, 'Set', 'ssv', [ADAPTER1, 'Powered', new (dbusNext().Variant)('b', on)])
   }
 
   /**
@@ -84,8 +85,8 @@ export class BluezCalls {
    */
   async setDiscoveryFilter(path: string): Promise<void> {
     await this.call(BLUEZ, path, ADAPTER1, 'SetDiscoveryFilter', 'a{sv}', [{
-      Transport: new dbus.Variant('s', 'le'),
-      DuplicateData: new dbus.Variant('b', true),
+      Transport: new (dbusNext().Variant)('s', 'le'),
+      DuplicateData: new (dbusNext().Variant)('b', true),
     }])
   }
 

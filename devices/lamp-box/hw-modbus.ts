@@ -18,8 +18,9 @@
  */
 import { existsSync } from 'node:fs'
 import type { EventEmitter } from 'node:events'
-import ModbusModule from 'modbus-serial'
-import { SerialPort } from 'serialport'
+import { createRequire } from 'node:module'
+import type ModbusModule from 'modbus-serial'
+import type { SerialPort } from 'serialport'
 import type { DriverContext } from '../device-driver.js'
 import type { LampBoxConfig } from './config.js'
 import { LampBoxDriver } from './lamp-box-driver.js'
@@ -36,8 +37,22 @@ interface RtuBufferedPort extends EventEmitter {
   write(data: Buffer): void
 }
 type RtuBufferedPortCtor = new (path: string, options: object) => RtuBufferedPort
-const RTUBufferedPort = (ModbusModule as unknown as { RTUBufferedPort: RtuBufferedPortCtor }).RTUBufferedPort
-const ModbusRTU = ModbusModule.default
+interface HwLibs { RTUBufferedPort: RtuBufferedPortCtor; ModbusRTU: typeof ModbusModule.default; SerialPort: typeof SerialPort }
+let libs: HwLibs | null = null
+/**
+ * modbus-serial and serialport load at the first open, not when the driver registry is imported
+ * (issue 13 §5-6: the embedded broker listens before they are read).
+ */
+function hw(): HwLibs {
+  if (libs) return libs
+  const require = createRequire(import.meta.url)
+  const modbus = require('modbus-serial') as typeof ModbusModule
+  return (libs = {
+    RTUBufferedPort: (modbus as unknown as { RTUBufferedPort: RtuBufferedPortCtor }).RTUBufferedPort,
+    ModbusRTU: modbus.default,
+    SerialPort: (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort,
+  })
+}
 const EMPTY = Buffer.alloc(0)
 
 /** Map a modbus-serial error to what the driver counts. */
@@ -56,7 +71,7 @@ export function classifyModbusError(e: unknown): LampBoxTxError {
 /** Serial ports the OS lists, for error messages ("ports present: ..."). Never rejects. */
 export async function listSerialPorts(): Promise<string[]> {
   try {
-    const ports = await SerialPort.list()
+    const ports = await hw().SerialPort.list()
     return ports.map((p) => (p.manufacturer ? `${p.path} (${p.manufacturer})` : p.path))
   } catch {
     return []
@@ -77,6 +92,7 @@ export class ModbusSerialTransport implements ModbusTransport {
 
   async open(): Promise<void> {
     if (this.closing) await this.closing
+    const { RTUBufferedPort, ModbusRTU } = hw()
     const port = new RTUBufferedPort(this.cfg.port, {
       baudRate: this.cfg.baud, dataBits: 8, parity: this.cfg.parity, stopBits: this.cfg.stop_bits,
     })

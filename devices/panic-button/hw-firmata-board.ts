@@ -23,7 +23,7 @@
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { EventEmitter } from 'node:events'
-import { SerialPort } from 'serialport'
+import type { SerialPort } from 'serialport'
 import type { Clock, TimerHandle } from '../time/clock.js'
 import type { FirmataBoardConfig } from './board-config.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'
@@ -36,8 +36,23 @@ type FirmataCtor = new (transport: FilteredTransport, options: Record<string, un
 interface J5Board extends EventEmitter { timer: ReturnType<typeof setTimeout> | null }
 type J5BoardCtor = (new (options: Record<string, unknown>) => J5Board) & { cache: J5Board[] }
 
-const { Firmata } = require('firmata-io') as { Firmata: FirmataCtor }
-const { Board: J5 } = require('johnny-five') as { Board: J5BoardCtor }
+interface HwLibs { Firmata: FirmataCtor; J5: J5BoardCtor }
+let libs: HwLibs | null = null
+let serialPort: typeof SerialPort | null = null
+/**
+ * serialport, firmata-io and johnny-five load at a board's first open, not when the driver
+ * registry is imported (issue 13 §5-6): the embedded broker listens before they are read.
+ * A board whose port is absent needs only serialport (to list the ports present).
+ */
+function serialPortClass(): typeof SerialPort {
+  return (serialPort ??= (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort)
+}
+function hw(): HwLibs {
+  return (libs ??= {
+    Firmata: (require('firmata-io') as { Firmata: FirmataCtor }).Firmata,
+    J5: (require('johnny-five') as { Board: J5BoardCtor }).Board,
+  })
+}
 
 /** Firmata REPORT_VERSION query: every Firmata firmware answers it, so it doubles as a ping. */
 const PING = Buffer.from([0xf9])
@@ -96,13 +111,15 @@ export class FirmataBoard {
   open(): void {
     const path = this.cfg.port
     if (!existsSync(path)) {
-      SerialPort.list().then(
+      serialPortClass().list().then(
         (ports) => this.fail({ kind: 'missing', message: describeMissingPort(path, ports) }),
         (e: Error) => this.fail({ kind: 'missing', message: describeMissingPort(path, []) + ` (listing failed: ${e.message})` }),
       )
       return
     }
-    const port = new SerialPort({ path, baudRate: this.cfg.baud, autoOpen: false })
+    const { Firmata, J5 } = hw()
+    const Port = serialPortClass()
+    const port = new Port({ path, baudRate: this.cfg.baud, autoOpen: false })
     this.port = port
     this.filter.resetFraming()
     const transport = new FilteredTransport(port)
@@ -285,8 +302,9 @@ export class FirmataBoard {
       if (j5.timer) clearTimeout(j5.timer)
       j5.removeAllListeners()
       j5.on('error', noop)
-      const i = J5.cache.indexOf(j5)
-      if (i >= 0) J5.cache.splice(i, 1)
+      const cache = hw().J5.cache
+      const i = cache.indexOf(j5)
+      if (i >= 0) cache.splice(i, 1)
     }
     this.closing = closePort(port)
     return this.closing

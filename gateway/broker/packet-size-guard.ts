@@ -7,7 +7,7 @@
  * announces more than the limit.
  *
  * It sits between the socket and aedes as a Duplex: socket data -> check ->
- * push to aedes; aedes writes -> socket.
+ * push to aedes; aedes' writes go straight to the socket.
  */
 import { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
@@ -39,6 +39,7 @@ export class PacketSizeGuard extends Duplex {
     socket.on('end', () => this.push(null))
     socket.on('error', (err) => this.destroy(err))
     socket.on('close', () => this.destroy())
+    socket.on('drain', () => this.emit('drain'))
   }
 
   /** Walk the chunk's packet boundaries; returns the announced size of an oversized packet, or -1. */
@@ -82,22 +83,32 @@ export class PacketSizeGuard extends Duplex {
     this.socket.resume()
   }
 
+  /**
+   * Writes go straight to the socket, past this Duplex's own Writable (issue 13 §4): every
+   * delivery to every subscriber is written here, and a second stream layer (its buffering,
+   * string-to-Buffer copies, write requests and callbacks per piece) cost broker CPU per
+   * delivery for nothing, as only reads need the guard. mqtt-packet corks, writes a PUBLISH
+   * in ~6 pieces and uncorks on the next tick: the socket batches them into one writev(2)
+   * (with TCP_NODELAY, one segment). The socket's write result and 'drain' are aedes'
+   * back-pressure signal.
+   */
+  override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    if (this.socket.destroyed) return true // as a closed connection's writes were dropped before
+    return this.socket.write(chunk as Buffer, encoding as BufferEncoding, cb as (err?: Error | null) => void)
+  }
+
+  override cork(): void {
+    this.socket.cork()
+  }
+
+  override uncork(): void {
+    this.socket.uncork()
+  }
+
+  /** Only end(chunk) comes through the Writable (aedes never does it); passed on as is. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.socket.destroyed) return cb()
     this.socket.write(chunk, cb)
-  }
-
-  /**
-   * mqtt-packet corks the stream and writes one PUBLISH in ~6 pieces; without
-   * _writev each piece became its own write(2) (and, with TCP_NODELAY, its own
-   * segment), measured in bench/latency.ts. Pass them to the socket in one batch.
-   */
-  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    if (this.socket.destroyed) return cb()
-    this.socket.cork()
-    for (let i = 0; i < chunks.length - 1; i++) this.socket.write(chunks[i].chunk)
-    this.socket.write(chunks[chunks.length - 1].chunk, cb)
-    this.socket.uncork()
   }
 
   override _final(cb: (err?: Error | null) => void): void {

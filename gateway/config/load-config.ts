@@ -8,14 +8,15 @@ import { yamlLineLocator } from '../../devices/host/yaml-line-locator.js'
 import { readFileSync } from 'node:fs'
 import { yamlProblems } from './yaml-problems.js'
 import { LineCounter, parseDocument } from 'yaml'
-import { Ajv, type ErrorObject } from 'ajv'
-import { configSchema } from './schema.js'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+// The schema's validator, generated from schema.ts at development time (generate-config-validator.ts):
+// no ajv compiler to load and no schema to compile at each start (issue 13 §5).
+import { validate as generatedValidate } from './config-validator.generated.js'
 import type { Config } from './config-types.js'
 import { ConfigError, type ConfigProblem } from './config-error.js'
 import { crossFieldProblems } from './cross-field-rules.js'
 
-const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, discriminator: true, strict: false })
-const validate = ajv.compile(configSchema)
+const validate = generatedValidate as unknown as ValidateFunction
 
 /** Rules a caller adds to the built-in ones (`config check`'s look at the secrets and key files). */
 export type ExtraRules = (c: Config) => Omit<ConfigProblem, 'line'>[]

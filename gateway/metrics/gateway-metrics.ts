@@ -12,7 +12,8 @@
  * Label values are escaped by prom-client's exposition (backslash, quote,
  * newline), so any device id yields a valid exposition.
  */
-import { Counter, Gauge, Registry } from 'prom-client'
+import { createRequire } from 'node:module'
+import type { Counter as CounterT, Gauge as GaugeT, Registry as RegistryT } from 'prom-client'
 import type { GatewayParts } from '../gateway-parts.js'
 import type { OutboxEntry } from '../outbox/outbox.js'
 import { Kind } from '../../protocols/event-kinds.js'
@@ -29,23 +30,39 @@ const SEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 /** Seconds. An operator's ack takes seconds to minutes; the escalation comes at station.ack_timeout_s (30 s). */
 const ACK_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800]
 
+type PromClient = { Counter: typeof CounterT; Gauge: typeof GaugeT; Registry: typeof RegistryT }
+
 export class GatewayMetrics {
-  readonly registry = new Registry()
   readonly sendLatency = new FixedHistogram(
     'safehouse_alert_send_latency_seconds',
     'Time from the hardware seeing an alert to its first send to the station (alerts recovered after a restart count from the time they were accepted).',
     SEND_BUCKETS,
-  ).register(this.registry)
+  )
   readonly ackLatency = new FixedHistogram(
     'safehouse_alert_ack_latency_seconds',
     'Time from the last send of an alert to the station to the station\'s acknowledgement.',
     ACK_BUCKETS,
-  ).register(this.registry)
+  )
+  private reg: RegistryT | null = null
+  private prom!: PromClient
 
-  constructor(private readonly gw: MetricsSource) {
+  constructor(private readonly gw: MetricsSource) {}
+
+  /**
+   * prom-client (and the @opentelemetry/api it loads, ~80 modules) is required and the registry built
+   * at the first scrape, not with the gateway (issue 13 §5-6): every metric reads the gateway on
+   * collect(), so nothing is lost by building them late, and a post nobody scrapes never holds them.
+   */
+  get registry(): RegistryT {
+    if (this.reg) return this.reg
+    this.prom = createRequire(import.meta.url)('prom-client') as PromClient
+    const r = (this.reg = new this.prom.Registry())
+    this.sendLatency.register(r)
+    this.ackLatency.register(r)
     this.gatewayGauges()
     this.gatewayCounterMetrics()
     this.deviceMetrics()
+    return r
   }
 
   /** An alert went to the station for the first time (station-uplink.ts publishAlert). */
@@ -69,13 +86,14 @@ export class GatewayMetrics {
     return this.registry.contentType
   }
 
-  private gauge(name: string, help: string, read: () => number, labelNames: string[] = []): Gauge {
-    return new Gauge({ name, help, labelNames, registers: [this.registry], collect() { this.set(read()) } })
+  private gauge(name: string, help: string, read: () => number, labelNames: string[] = []): GaugeT {
+    return new this.prom.Gauge({ name, help, labelNames, registers: [this.registry], collect() { this.set(read()) } })
   }
 
   private gatewayGauges(): void {
     const gw = this.gw
-    const r = this.registry
+    const r = this.reg!
+    const { Counter, Gauge } = this.prom
     new Gauge({
       name: 'safehouse_gateway_info', help: 'Constant 1, labelled with the gateway\'s version, site and post.', labelNames: ['version', 'site', 'post'], registers: [r],
       collect() { this.set({ version: VERSION, site: gw.config.site, post: gw.config.post }, 1) },
@@ -116,7 +134,8 @@ export class GatewayMetrics {
   /** Every counter of the retained gateway state, as `safehouse_<name>_total`, plus the uplink's own. */
   private gatewayCounterMetrics(): void {
     const gw = this.gw
-    const r = this.registry
+    const r = this.reg!
+    const { Counter, Gauge } = this.prom
     for (const key of Object.keys(gatewayCounters(gw))) {
       new Counter({
         name: `safehouse_${key}_total`, help: COUNTER_HELP[key] ?? `The gateway state's counter ${key}.`, registers: [r],
@@ -142,7 +161,8 @@ export class GatewayMetrics {
   /** Per device: online, missing, active faults, battery, RSSI, last-seen age and the driver's counters. */
   private deviceMetrics(): void {
     const { state, devices, clock } = this.gw
-    const r = this.registry
+    const r = this.reg!
+    const { Counter, Gauge } = this.prom
     const each = (fn: (d: number, labels: { device: string; kind: string }) => void) => {
       for (let d = 1; d < devices.size; d++) {
         const e = devices.get(d)

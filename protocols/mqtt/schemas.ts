@@ -3,7 +3,8 @@
  * module) compiled once. Used by the gateway to check what clients send and
  * by the tests to check what the gateway sends.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js'
+import { createRequire } from 'node:module'
+import type { Ajv2020 } from 'ajv/dist/2020.js'
 import type { ValidateFunction } from 'ajv'
 import alert from './schemas/alert.schema.json' with { type: 'json' }
 import ack from './schemas/ack.schema.json' with { type: 'json' }
@@ -15,7 +16,19 @@ import commandResponse from './schemas/command-response.schema.json' with { type
 import walkTestReport from './schemas/walk-test-report.schema.json' with { type: 'json' }
 import testReport from './schemas/test-report.schema.json' with { type: 'json' }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false })
+let ajv: Ajv2020 | null = null
+/**
+ * ajv loads at the first payload checked, not at import (issue 13 §5-6): a gateway checks payloads
+ * only when a local client publishes an ack or a command, so its start and idle memory do without
+ * ajv's compiler. Module loading only; no other I/O.
+ */
+function compiler(): Ajv2020 {
+  if (!ajv) {
+    const { Ajv2020: Ctor } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')
+    ajv = new Ctor({ allErrors: true, strict: false })
+  }
+  return ajv
+}
 
 export const schemas = { alert, ack, status, gatewayState, deviceState, commandRequest, commandResponse, walkTestReport, testReport } as const
 export type SchemaName = keyof typeof schemas
@@ -24,7 +37,7 @@ const compiled = new Map<SchemaName, ValidateFunction>()
 function validator(name: SchemaName): ValidateFunction {
   let v = compiled.get(name)
   if (!v) {
-    v = ajv.compile(schemas[name])
+    v = compiler().compile(schemas[name])
     compiled.set(name, v)
   }
   return v

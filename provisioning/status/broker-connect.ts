@@ -5,7 +5,9 @@
  * went wrong and what to check; the commands turn it into exit code 1.
  */
 import { readFileSync } from 'node:fs'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { createRequire } from 'node:module'
+import type { IClientOptions, MqttClient } from 'mqtt'
+import type MqttModule from 'mqtt'
 import { noDelay } from '../../gateway/reconnect.js'
 import { urlForLog } from '../../gateway/logging.js'
 
@@ -51,6 +53,8 @@ export function connectBroker(t: BrokerTarget, o: ConnectOptions): Promise<MqttC
   }
   let client: MqttClient
   try {
+    // mqtt is required here, not imported: `status --help` and `walk-test --help` never load it (issue 13 §5).
+    const mqtt = createRequire(import.meta.url)('mqtt') as typeof MqttModule
     client = noDelay(mqtt.connect(t.url, opts)) // walk-test commands and their replies: no Nagle delay (issue 13 §1)
   } catch (e) {
     return Promise.reject(new BrokerConnectError(`cannot connect to ${t.what} at ${shown}: ${(e as Error).message}. ${t.hint}`))
