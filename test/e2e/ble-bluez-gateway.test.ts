@@ -32,20 +32,23 @@ async function stationAndBluez(t: Test): Promise<{ mosq: Mosquitto; bus: Private
   return { mosq, bus, sim }
 }
 
-t.test('BlueZ press -> one alert at the station; downgrade counted in device state', async (t) => {
-  const { mosq, bus, sim } = await stationAndBluez(t)
+/** A test gateway reading BlueZ on the private bus, its station the mosquitto; closed when the test ends. */
+async function bluezGateway(t: Test, mosq: Mosquitto, bus: PrivateBus, devices: object[], extra: Record<string, unknown> = {}) {
   const { gw, cleanup } = await testGateway({
     stationUrl: mosq.url,
     bleKeys: { secure: KEY },
-    extra: {
-      ble: { driver: 'bluez', bus_address: bus.address },
-      devices: [
-        { id: 'whistle-1', kind: 'ble-whistle', address: PLAIN, alert_kind: 'whistle' },
-        { id: 'sos-2', kind: 'ble-whistle', address: SECURE, alert_kind: 'sos', key_ref: 'secure' },
-      ],
-    },
+    extra: { ble: { driver: 'bluez', bus_address: bus.address }, devices, ...extra },
   })
   t.teardown(cleanup)
+  return gw
+}
+
+t.test('BlueZ press -> one alert at the station; downgrade counted in device state', async (t) => {
+  const { mosq, bus, sim } = await stationAndBluez(t)
+  const gw = await bluezGateway(t, mosq, bus, [
+    { id: 'whistle-1', kind: 'ble-whistle', address: PLAIN, alert_kind: 'whistle' },
+    { id: 'sos-2', kind: 'ble-whistle', address: SECURE, alert_kind: 'sos', key_ref: 'secure' },
+  ])
   const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-ble' })
   t.teardown(() => station.endAsync())
   const alerts: { kind: string; device: string; rssi: number | null; post: string; id: string }[] = []
@@ -86,15 +89,7 @@ t.test('a beacon-mode tag heard through BlueZ goes silent -> missing at the stat
   const TICK_MS = 100
   const TAG = 'AA:BB:CC:00:50:03'
   const { mosq, bus, sim } = await stationAndBluez(t)
-  const { gw, cleanup } = await testGateway({
-    stationUrl: mosq.url,
-    extra: {
-      core: { tick_ms: TICK_MS },
-      ble: { driver: 'bluez', bus_address: bus.address },
-      devices: [{ id: 'tag-3', kind: 'ble-whistle', address: TAG, alert_kind: 'whistle', supervision_s: SUPERVISION_S }],
-    },
-  })
-  t.teardown(cleanup)
+  const gw = await bluezGateway(t, mosq, bus, [{ id: 'tag-3', kind: 'ble-whistle', address: TAG, alert_kind: 'whistle', supervision_s: SUPERVISION_S }], { core: { tick_ms: TICK_MS } })
   const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-ble-supervision' })
   t.teardown(() => station.endAsync())
   const alerts: { kind: string; value: number; at: number }[] = []
@@ -125,15 +120,7 @@ t.test('a beacon-mode tag heard through BlueZ goes silent -> missing at the stat
 
 t.test('issue 12 §5 through BlueZ: recorded presses replayed after a counter "restart" reach the station only as unverified, with tamper', async (t) => {
   const { mosq, bus, sim } = await stationAndBluez(t)
-  const { gw, cleanup } = await testGateway({
-    stationUrl: mosq.url,
-    bleKeys: { secure: KEY },
-    extra: {
-      ble: { driver: 'bluez', bus_address: bus.address },
-      devices: [{ id: 'sos-2', kind: 'ble-whistle', address: SECURE, alert_kind: 'sos', key_ref: 'secure', counter_reset_silence_s: 1, dedupe_window_ms: 500 }],
-    },
-  })
-  t.teardown(cleanup)
+  const gw = await bluezGateway(t, mosq, bus, [{ id: 'sos-2', kind: 'ble-whistle', address: SECURE, alert_kind: 'sos', key_ref: 'secure', counter_reset_silence_s: 1, dedupe_window_ms: 500 }])
   const station = await mqtt.connectAsync(mosq.url, { clientId: 'station-ble-replay' })
   t.teardown(() => station.endAsync())
   const alerts: { kind: string; value: number; unverified?: boolean }[] = []

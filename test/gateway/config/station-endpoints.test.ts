@@ -5,15 +5,14 @@
  * station.url keeps working, and every form reads back as the same list of paths.
  */
 import t from 'tap'
-import { configProblems } from '../../harness/config-problems.js'
+import { checkProblemTable, configProblems, type WantProblem } from '../../harness/config-problems.js'
 import { parseConfig } from '../../../gateway/config/load-config.js'
 import { stationPaths, isMultiPath, hasStation, endpointKey } from '../../../gateway/config/station-paths.js'
 
 const MIN = 'site: s\npost: p\n'
 
-interface Want { path: string; line: number; message: RegExp; hint: RegExp }
 
-const cases: { name: string; text: string; want: Want[] }[] = [
+const cases: { name: string; text: string; want: WantProblem[] }[] = [
   {
     name: 'the same broker twice in endpoints (case and default port do not hide it)',
     text: MIN + 'station:\n  endpoints:\n    - mqtts://node1.station.city:8883\n    - mqtts://NODE1.station.city\n',
@@ -61,20 +60,7 @@ const cases: { name: string; text: string; want: Want[] }[] = [
   },
 ]
 
-t.test('every bad endpoint list is one clear problem, with line and hint', async (t) => {
-  for (const c of cases) {
-    t.test(c.name, async (t) => {
-      const got = configProblems(c.text) ?? []
-      t.equal(got.length, c.want.length, 'number of problems: ' + JSON.stringify(got))
-      for (const w of c.want) {
-        const p = got.find((g) => g.path === w.path && w.message.test(g.message))
-        if (!t.ok(p, `a problem at "${w.path}" matching ${w.message}: ${JSON.stringify(got)}`)) continue
-        t.equal(p!.line, w.line, `${w.path}: line`)
-        t.match(p!.hint, w.hint, `${w.path}: hint`)
-      }
-    })
-  }
-})
+t.test('every bad endpoint list is one clear problem, with line and hint', async (t) => checkProblemTable(t, cases))
 
 t.test('a single path is not dual path: paths needs two', async (t) => {
   const got = configProblems(MIN + 'station:\n  paths:\n    - name: wired\n      endpoints: [mqtts://a.city:8883]\n') ?? []
