@@ -4,7 +4,7 @@
  * --help`"; every command's --help exits 0. The table runs the real cli.ts
  * entry in this process (a fresh module instance per case, so argv, stdout,
  * stderr and the exit code are exactly what a user gets) because a spawned
- * tsx process costs seconds of CPU each; the cases the issue quotes, and
+ * CLI process costs a second or more of CPU each; the cases the issue quotes, and
  * --version, also run as spawned processes.
  */
 import t, { type Test } from 'tap'
@@ -113,7 +113,7 @@ t.test('bad arguments: the same voice', async (t) => {
 t.test('spawned: user add\'s unknown option (Node\'s raw parser text before), and -V', async (t) => {
   const dir = tmpDir(t)
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  // Each spawn loads tsx and every command (seconds of CPU on a loaded machine): two, in parallel.
+  // Each spawn loads every command (a second or more of CPU on a loaded machine): two, in parallel.
   const [user, V] = await Promise.all([
     cli(['user', 'add', 'bob', '--role', 'panel', '--secrets', join(dir, 's.yaml'), '--foo'], { timeoutMs: 90_000 }),
     cli(['-V'], { timeoutMs: 90_000 }),

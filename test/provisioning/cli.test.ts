@@ -8,12 +8,13 @@ import mqtt from 'mqtt'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CLI, cli, tmpDir } from '../harness/cli-process.js'
+import { cli, cliCommand, tmpDir } from '../harness/cli-process.js'
+import { childEnv } from '../harness/prebuilt-cli.js'
 import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { until } from '../harness/test-gateway.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
 
-// Spawned processes each load tsx: give the whole file more than tap's 30 s default.
+// Spawned processes each load the product: give the whole file more than tap's 30 s default.
 t.setTimeout(120_000)
 
 const tmp = (t: { teardown: (f: () => void) => void }): string => tmpDir(t)
@@ -64,7 +65,8 @@ t.test('the gateway process dies (SIGKILL): the station sees the retained Last W
     seen.push(JSON.parse(p.toString()).state)
   })
   await station.subscribeAsync('safehouse/v1/s1/p1/status', { qos: 1 })
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', join(dir, 'c.yaml')], { stdio: 'ignore' })
+  const [node, ...pre] = cliCommand()
+  const child: ChildProcess = spawn(node!, [...pre, 'run', '--config', join(dir, 'c.yaml')], { stdio: 'ignore', env: childEnv() })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   await until(() => seen.includes('online'), 'the gateway online', 20_000)
   child.kill('SIGKILL')

@@ -11,7 +11,7 @@ import { cli, tmpDir } from '../harness/cli-process.js'
 import { loadSecrets } from '../../gateway/config/secrets.js'
 import { verifyPassword } from '../../gateway/config/password-hash.js'
 
-// Every case spawns the CLI through tsx (~1-3 s each on a loaded machine).
+// Every case spawns the CLI (about a second each on a loaded machine).
 t.setTimeout(120_000)
 
 const PANEL_PW = 'panel-pass-4711'

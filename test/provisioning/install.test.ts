@@ -60,7 +60,8 @@ esac
 
 t.test('--dry-run prints every file with its path, and the commands; writes and runs nothing', async (t) => {
   const f = fixture(t)
-  const r = await cli(['install', '--dry-run', '--config', f.config, '--prefix', f.prefix], { env: f.env })
+  // From the sources (through tsx): the unit names cli.ts (the other cases run the transpiled copy).
+  const r = await cli(['install', '--dry-run', '--config', f.config, '--prefix', f.prefix], { env: f.env, source: true })
   t.equal(r.code, 0, r.err)
   t.match(r.out, `# ==== ${join(f.prefix, UNIT)} (systemd unit, mode 0644)`)
   t.match(r.out, /\[Service\][\s\S]*ExecStart=\S+ .*cli\.ts run --config \S+config\.yaml/)
@@ -91,7 +92,7 @@ t.test('--prefix writes the three files with their content and modes; no command
   mkdirSync(join(f.prefix, 'etc'), { recursive: true })
   writeFileSync(join(f.prefix, 'etc/group'), 'root:x:0:\ndialout:x:20:\n')
   writeFileSync(join(f.prefix, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n')
-  const r = await cli(['install', '--config', f.config, '--prefix', f.prefix, '--user', 'gw', '--rs485-serial', 'A10KXYZ3'], { env: f.env })
+  const r = await cli(['install', '--config', f.config, '--prefix', f.prefix, '--user', 'gw', '--rs485-serial', 'A10KXYZ3'], { env: f.env, source: true })
   t.equal(r.code, 0, r.err)
   t.match(r.err, /wrote .*safehouse\.service/, 'progress on stderr')
   t.match(r.err, /no command was run/)

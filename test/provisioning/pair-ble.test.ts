@@ -24,7 +24,7 @@ import { PrivateBus, type PrivateBusOptions } from '../harness/bluez-sim-bus.js'
 import { BluezSim } from '../harness/bluez-sim.js'
 import { RecordingSink, waitFor } from '../harness/bluez-sim-recorder.js'
 
-// Spawned processes each load tsx, two test files run at once on 2 cores: generous limits.
+// Spawned processes each load the product, two test files run at once on 2 cores: generous limits.
 t.setTimeout(150_000)
 
 const BTN = 'A4:C1:38:00:00:07'

@@ -23,7 +23,7 @@ t.test('run exits 1 at once when the embedded broker cannot listen', async (t) =
     'devices:', '  - { id: b, kind: panic-button, driver: sim }', '',
   ].join('\n'))
   const started = Date.now()
-  // The CLI loads through tsx (~2-4 s on a loaded machine); hanging is what the timeout catches.
+  // The CLI loads the gateway (seconds on a loaded machine); hanging is what the timeout catches.
   const r = await cli(['run', '--config', config], { timeoutMs: 30_000 })
   const ms = Date.now() - started
   t.equal(r.code, 1, `exit code 1 (not killed by the test's timeout); stderr: ${r.err}`)

@@ -10,7 +10,7 @@ import { cli, startCli, tmpDir } from '../harness/cli-process.js'
 import { Mosquitto } from '../harness/mosquitto.js'
 import { openStore } from '../../station/store/open-store.js'
 
-// Each spawned CLI compiles TypeScript with tsx: seconds apiece on a loaded machine.
+// Each spawned CLI loads the whole product: seconds apiece on a loaded machine.
 t.setTimeout(120_000)
 
 t.test('config check: every problem with its line and a hint; exit 1', async (t) => {
