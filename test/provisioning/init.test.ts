@@ -26,7 +26,7 @@ function interactiveAnswers(dataDir: string, o: { site?: string; url?: string } 
     '', // Post type [safety_house]
     'unit-3', // Joint-defence group
     dataDir, // Data directory
-    o.url ?? 'mqtts://station.example.city:8883', // Station broker URL
+    o.url ?? 'mqtts://localhost:8883', // Station broker URL (config check resolves it: one that resolves without DNS)
     'gw-kiosk-017', // Station user name
     STATION_PW, // Station password
     '', // CA file (blank: system store, warned)
@@ -59,7 +59,7 @@ t.test('interactive with piped answers: a config `config check` accepts, secrets
   t.same({ site: c.site, post: c.post, post_type: c.post_type, group: c.group, data_dir: c.data_dir, secrets_file: c.secrets_file },
     { site: 'sh-huangpu', post: 'kiosk-017', post_type: 'safety_house', group: 'unit-3', data_dir: join(dir, 'data'), secrets_file: secretsFile })
   t.same(c.broker, { host: '0.0.0.0', port: 1883, users: [{ username: 'lamp-panel', role: 'panel' }, { username: 'tech', role: 'technician' }] })
-  t.same(c.station, { url: 'mqtts://station.example.city:8883', username: 'gw-kiosk-017' })
+  t.same(c.station, { url: 'mqtts://localhost:8883', username: 'gw-kiosk-017' })
 
   const s = loadSecrets(secretsFile, {})
   t.equal(s.station_password, STATION_PW, 'the station password is in the secrets file (the gateway must send it)')
