@@ -101,8 +101,10 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
   try {
     const postName = (i: number) => `kiosk-${String(i + 1).padStart(4, '0')}`
     const names = Array.from({ length: o.posts }, (_, i) => postName(i))
-    const [db, cluster] = await Promise.all([new Postgres().start(), new NatsCluster({ users: users(names) }).start()])
-    cleanups.push(() => db.close(), () => cluster.close())
+    const db = await new Postgres().start()
+    cleanups.push(() => db.close())
+    const cluster = await new NatsCluster({ users: users(names) }).start()
+    cleanups.push(() => cluster.close())
     log(`cluster ready in ${cluster.startupMs} ms`)
     const url = await db.database('city')
     const store = await openStore(url, { scryptN: 1024 })

@@ -76,13 +76,32 @@ export class NatsCluster {
   async start(): Promise<this> {
     const t0 = Date.now()
     const n = this.o.nodes ?? 3
-    for (let i = 0; i < n; i++) {
-      this.nodes.push({ name: `n${i + 1}`, client: await freePort(), route: await freePort(), mqtt: await freePort(), http: await freePort(), proc: null, log: '' })
+    // freePort() only finds a port that was free a moment ago: another test may bind it before the
+    // node does (seen in CI: "Unable to listen for MQTT connections: address already in use").
+    // Such a start is retried on fresh ports; any other failure stops every node it spawned, so a
+    // failed start never leaves servers (and their pipes) keeping the test process alive.
+    for (let attempt = 1; ; attempt++) {
+      this.nodes.length = 0
+      for (let i = 0; i < n; i++) {
+        this.nodes.push({ name: `n${i + 1}`, client: await freePort(), route: await freePort(), mqtt: await freePort(), http: await freePort(), proc: null, log: '' })
+      }
+      for (let i = 0; i < n; i++) this.writeConfig(i)
+      for (let i = 0; i < n; i++) this.spawnNode(i)
+      try {
+        await this.ready(30_000)
+        break
+      } catch (e) {
+        const portTaken = this.nodes.some((x) => x.log.includes('address already in use'))
+        await Promise.all(this.nodes.map((_, i) => this.stop(i)))
+        if (!portTaken || attempt >= 3) throw e
+      }
     }
-    for (let i = 0; i < n; i++) this.writeConfig(i)
-    for (let i = 0; i < n; i++) this.spawnNode(i)
-    await this.ready(30_000)
-    await this.warmUp()
+    try {
+      await this.warmUp()
+    } catch (e) {
+      await Promise.all(this.nodes.map((_, i) => this.stop(i)))
+      throw e
+    }
     this.startupMs = Date.now() - t0
     return this
   }
