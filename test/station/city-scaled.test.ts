@@ -9,8 +9,7 @@
  * acknowledged by the operator at B's console, every cut post back.
  * `npm test` runs 60 posts for 12 s (the suite's time budget); SAFEHOUSE_SOAK=long (.ci/run) runs
  * 200 posts for 18 s with bursts of 200. The 3-minute form at 50 alerts/s with bursts of 1,000 is
- * bench/city.ts (CITY_POSTS=200): in a CI rehearsal it hung after station instance B died, an open
- * defect (docs/city.md).
+ * bench/city.ts (CITY_POSTS=200); see docs/city.md.
  */
 import t from 'tap'
 import { runCity } from '../harness/city-run.js'
