@@ -85,3 +85,11 @@ export function promtoolCheck(exposition: string): { code: number | null; output
   const r = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' })
   return { code: r.status, output: `${r.stdout}${r.stderr}` }
 }
+
+/** GET /metrics from a listener on loopback; throws unless it is the Prometheus text format. */
+export async function scrapeMetrics(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`)
+  if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`not the Prometheus text format: ${res.headers.get('content-type')}`)
+  return res.text()
+}

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { testStation } from '../harness/station-service.js'
 import { testGateway, until } from '../harness/test-gateway.js'
-import { Prometheus, promtoolCheck } from '../harness/prometheus.js'
+import { Prometheus, promtoolCheck, scrapeMetrics } from '../harness/prometheus.js'
 import { StationMetrics } from '../../station/metrics/station-metrics.js'
 import { STATION_COUNTER_HELP, STATION_LEVELS } from '../../station/metrics/station-counter-help.js'
 import { parseStationConfig } from '../../station/config/load-station-config.js'
@@ -23,12 +23,7 @@ import type { FleetSummary } from '../../station/store/fleet-summary.js'
 
 t.setTimeout(90_000)
 
-const scrape = async (port: number): Promise<string> => {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
-  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`)
-  if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`not the Prometheus text format: ${res.headers.get('content-type')}`)
-  return res.text()
-}
+const scrape = scrapeMetrics
 const value = (text: string, series: string): number | null => {
   const esc = series.replace(/[{}"\\.]/g, (c) => `\\${c}`)
   const m = new RegExp(`^${esc} (\\S+)$`, 'm').exec(text)

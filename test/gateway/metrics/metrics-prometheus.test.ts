@@ -13,16 +13,11 @@ import { networkInterfaces } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { testGateway, until } from '../../harness/test-gateway.js'
 import { Mosquitto } from '../../harness/mosquitto.js'
-import { Prometheus, promtoolCheck } from '../../harness/prometheus.js'
+import { Prometheus, promtoolCheck, scrapeMetrics } from '../../harness/prometheus.js'
 
 t.setTimeout(90_000)
 
-const scrape = async (port: number): Promise<string> => {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
-  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`)
-  if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`not the Prometheus text format: ${res.headers.get('content-type')}`)
-  return res.text()
-}
+const scrape = scrapeMetrics
 
 t.test('a real Prometheus scrapes the gateway: counters, device gauges, outbox, uplink, latency histograms', async (t) => {
   const mosq = await new Mosquitto().start()
