@@ -59,6 +59,13 @@ export function crossFieldProblems(c: Config, given?: (path: string) => boolean)
     if (d.kind === 'ble-whistle' && d.driver === 'bluez' && c.ble.driver !== 'bluez') {
       out.push({ path: `devices[${i}].driver`, message: 'is bluez, but ble.driver is sim: the post scans with the simulated radio and this device would never be heard', hint: 'set ble: { driver: bluez } (one scanner per post); the device needs no driver: of its own' })
     }
+    // A restarted counter is accepted only after counter_reset_silence_s without a valid packet
+    // (replay-policy.ts). If that silence were shorter than the burst-dedupe window, the first press
+    // after a battery change could carry a packet id still remembered from before the restart and be
+    // taken for a repeat: a genuine alarm eaten. Silence >= window means the window has always expired.
+    if (d.kind === 'ble-whistle' && d.key_ref && d.counter_reset === 'small_after_silence' && d.counter_reset_silence_s * 1000 < d.dedupe_window_ms) {
+      out.push({ path: `devices[${i}].counter_reset_silence_s`, message: `is ${d.counter_reset_silence_s} s, shorter than dedupe_window_ms (${d.dedupe_window_ms} ms): the first press after a counter restart could be taken for a repeat and lost`, hint: `set counter_reset_silence_s to at least ${Math.ceil(d.dedupe_window_ms / 1000)} (the default 60 is safe), or lower dedupe_window_ms` })
+    }
   })
   const lamps = c.devices.filter((d) => d.kind === 'lamp-box').length
   if (lamps > 1) out.push({ path: 'devices', message: `${lamps} lamp boxes configured`, hint: 'a post has one lamp box; remove the extra entries' })

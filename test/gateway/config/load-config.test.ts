@@ -181,6 +181,12 @@ const errorTable: Array<{ name: string; text: string; want: WantProblem[] }> = [
     text: MIN + 'station:\n  backoff_initial_ms: 5000\n  backoff_max_ms: 1000\n',
     want: [{ path: 'station.backoff_max_ms', line: 5, message: /smaller than backoff_initial_ms \(5000\)/, hint: /at least the first/ }],
   },
+  {
+    // A counter restart accepted inside the dedupe window could reuse a remembered packet id: a press lost.
+    name: 'counter restart silence shorter than the dedupe window (encrypted whistle)',
+    text: MIN + 'devices:\n  - id: w1\n    kind: ble-whistle\n    key_ref: w1\n    counter_reset_silence_s: 5\n',
+    want: [{ path: 'devices[0].counter_reset_silence_s', line: 7, message: /5 s, shorter than dedupe_window_ms \(10000 ms\).*lost/, hint: /at least 10/ }],
+  },
 ]
 
 t.test('every kind of error has a path, a line and a hint', async (t) => checkProblemTable(t, errorTable))
@@ -309,4 +315,12 @@ group_fanout:
   t.match(problems('site: s\npost: p\ngroup: g\ngroup_fanout: { peers: [{ post: q, url: "http://x" }] }\n')[0], /group_fanout\.peers\[0\]\.url/)
   const c = parseConfig('site: s\npost: p\ngroup: g\ngroup_fanout: { username: p, peers: [{ post: q, url: "mqtt://10.0.0.3:1883" }] }\n')
   t.same(c.group_fanout, { username: 'p', peers: [{ post: 'q', url: 'mqtt://10.0.0.3:1883' }], ca_file: null, max_age_s: 60 })
+})
+
+t.test('counter restart silence vs the dedupe window: only where a restart can be accepted', async (t) => {
+  const whistle = (extra: string) => MIN + 'devices:\n  - id: w1\n    kind: ble-whistle\n' + extra
+  t.equal(configProblems(whistle('    key_ref: w1\n    counter_reset_silence_s: 10\n')), null, 'silence equal to the window is safe')
+  t.equal(configProblems(whistle('    key_ref: w1\n    counter_reset_silence_s: 1\n    dedupe_window_ms: 500\n')), null, 'a short window with a short silence')
+  t.equal(configProblems(whistle('    key_ref: w1\n    counter_reset_silence_s: 0\n    counter_reset: never\n')), null, 'never: no restart is accepted without a technician')
+  t.equal(configProblems(whistle('    counter_reset_silence_s: 0\n')), null, 'a plaintext device has no counter to restart')
 })
