@@ -92,12 +92,23 @@ export class StationBroker {
       })
     })
     client.on('offline', () => this.o.log.warn('station broker offline'))
+    // A node that refuses the connection (socket error: a string code) is not the broker saying no:
+    // with failover_urls mqtt.js tries the next node by itself, so the first start fails only when
+    // every node refused once (issue 16: a station must start while one cluster node is down).
+    // A CONNACK refusal (numeric code: bad login, no MQTT 5) still fails at once.
+    const nodes = 1 + (this.o.failoverUrls?.length ?? 0)
+    let unreachable = 0
     await new Promise<void>((resolve, reject) => {
       const onErr = (e: Error & { code?: unknown }) => {
+        if (typeof e.code === 'string' && ++unreachable < nodes) {
+          this.o.log.warn({ err: e.message, tried: unreachable, nodes }, 'station broker node unreachable; trying the next node')
+          client.once('error', onErr)
+          return
+        }
         client.off('connect', onOk)
         client.end(true)
         this.client = null
-        reject(Object.assign(new Error(`cannot connect to the station broker: ${e.message}`), { code: e.code }))
+        reject(Object.assign(new Error(`cannot connect to the station broker${nodes > 1 ? ` (none of its ${nodes} nodes)` : ''}: ${e.message}`), { code: e.code }))
       }
       const onOk = () => { client.off('error', onErr); client.on('error', (e) => this.o.log.warn({ err: e.message }, 'station broker error')); resolve() }
       client.once('error', onErr)
