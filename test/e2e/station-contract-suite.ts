@@ -23,7 +23,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
   t.test('press -> one alert at the station -> ack recorded', async (t) => {
     const b = await broker()
     t.teardown(() => b.release())
-    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId() } })
+    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
 
     const station = await mqtt.connectAsync(b.url, { clientId: `station-test-${n}`, protocolVersion: b.mqttVersion })
@@ -41,6 +41,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
     await gw.start()
     await until(() => gw.uplink.connected, 'the uplink to connect')
     if (b.mqttVersion === 5) t.equal(gw.uplink.protocolVersion, 5, `${b.kind} speaks MQTT 5: no fallback`)
+    else if (b.gatewayStation?.protocol === '3.1.1') t.equal(gw.uplink.protocolVersion, 4, `${b.kind} speaks 3.1.1 only and never answers MQTT 5: configured for 3.1.1`)
     else t.match({ v: gw.uplink.protocolVersion, fallbacks: gw.uplink.counters.fallbacks }, { v: 4, fallbacks: 1 }, `${b.kind} speaks 3.1.1 only: the uplink fell back once`)
     await until(() => statuses.includes('online'), 'the online status (retained)')
 
@@ -86,7 +87,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
   t.test('station down: alert waits in the outbox, delivered with the same id after it returns', async (t) => {
     const b = await broker({ persistent: true })
     t.teardown(() => b.release())
-    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId() } })
+    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
     // The station's console keeps a persistent session, as a command room's would.
     const station = await mqtt.connectAsync(b.url, { clientId: `station-test-2-${n}`, clean: false, reconnectPeriod: 100, protocolVersion: b.mqttVersion })
@@ -113,7 +114,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
   t.test('an alert not acknowledged in time is re-sent with the same id and escalated once', async (t) => {
     const b = await broker()
     t.teardown(() => b.release())
-    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { ack_timeout_s: 1, client_id: gwClientId() } })
+    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { ack_timeout_s: 1, client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
     const station = await mqtt.connectAsync(b.url, { clientId: `station-esc-${n}`, protocolVersion: b.mqttVersion })
     t.teardown(() => station.endAsync())

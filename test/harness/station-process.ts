@@ -18,7 +18,7 @@ export interface StationProcess {
 }
 
 /** Starts the CLI on `storeUrl` and the broker nodes `urls` (first one first); resolves once its console listens. */
-export async function startStationProcess(o: { dir: string; name: string; storeUrl: string; urls: string[]; user?: { name: string; password: string }; timeoutMs?: number }): Promise<StationProcess> {
+export async function startStationProcess(o: { dir: string; name: string; storeUrl: string; urls: string[]; user?: { name: string; password: string }; protocol?: 'auto' | '5' | '3.1.1'; timeoutMs?: number }): Promise<StationProcess> {
   const f = join(o.dir, `${o.name}.yaml`)
   const failover = o.urls.slice(1)
   const secrets = join(o.dir, `${o.name}-secrets.yaml`)
@@ -32,6 +32,7 @@ export async function startStationProcess(o: { dir: string; name: string; storeU
     'broker:',
     `  url: ${o.urls[0]}`,
     ...(o.user ? [`  username: ${o.user.name}`] : []),
+    ...(o.protocol ? [`  protocol: ${o.protocol}`] : []),
     ...(failover.length ? ['  failover_urls:', ...failover.map((u) => `    - ${u}`)] : []),
     `  client_id: ${o.name}`,
     'web:',
