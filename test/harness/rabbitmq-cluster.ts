@@ -15,7 +15,7 @@
  * (retained messages are node-local, none for wildcard filters; MQTT 3.1.1
  * only) is in docs/city.md.
  *
- * kill(i) is SIGKILL of the node's Erlang VM, stop(i) SIGTERM, restart(i)
+ * kill(i) is SIGKILL of the node's process group (script and Erlang VM), stop(i) SIGTERM, restart(i)
  * the same node again (it rejoins with its data dir).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -264,10 +264,12 @@ export class RabbitCluster {
 
   /** Resident memory of node i's Erlang VM (bytes, from /proc) and its CPU seconds; null when down. */
   usage(i: number): { mem: number; cpuS: number } | null {
-    const pid = this.nodes[i].proc?.pid
+    const group = this.nodes[i].proc?.pid
+    if (!group) return null
+    // The spawned pid is the rabbitmq-server script; the VM (beam.smp) is in its process group.
+    const pid = spawnSync('pgrep', ['-g', String(group), 'beam.smp'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
     if (!pid) return null
-    // rabbitmq-server execs erl, so the spawned pid is the VM.
-    const r = spawnSync('ps', ['-o', 'rss=,time=', '-p', String(pid)], { encoding: 'utf8' })
+    const r = spawnSync('ps', ['-o', 'rss=,time=', '-p', pid], { encoding: 'utf8' })
     const m = /(\d+)\s+(?:(\d+)-)?(\d+):(\d+):(\d+)/.exec(r.stdout)
     if (!m) return null
     return { mem: Number(m[1]) * 1024, cpuS: Number(m[2] ?? 0) * 86400 + Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]) }
