@@ -132,11 +132,14 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     cleanups.push(() => consoleB?.close())
     // The operator at desk B acknowledges every alert shown, a few requests at a time.
     let acking = true
+    /** Answers to the operator's ack requests, by error (diagnosis: acks refused or timed out). */
+    const ackErrors = new Map<string, number>()
     const acker = async () => {
       while (acking) {
         const id = ackQueue.shift()
         if (!id) { await new Promise((r) => setTimeout(r, 20)); continue }
         const r = await consoleB!.ack(id).catch(() => ({ status: 0, error: 'unreachable' }))
+        ackErrors.set(r.error ?? String(r.status), (ackErrors.get(r.error ?? String(r.status)) ?? 0) + 1)
         // Refused because the database is down or B is busy: try again later; already acknowledged: done.
         if (r.status !== 200 && r.error !== 'already_acknowledged') { ackQueue.push(id); await new Promise((res) => setTimeout(res, 50)) }
       }
@@ -236,7 +239,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       if (fleet.stats.pending !== lastPending) { lastPending = fleet.stats.pending; movedAt = Date.now() }
     }
     if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
-    log(`drained: ${fleet.stats.pending} still waiting`)
+    log(`drained: ${fleet.stats.pending} still waiting; operator ack answers ${JSON.stringify(Object.fromEntries(ackErrors))}`)
 
     // The database's word: one row per alert raised, every one acknowledged; no id reused with other bytes.
     const c = new pg.Client({ connectionString: url })

@@ -100,7 +100,8 @@ export async function openConsole(consoleUrl: string, name: string, password: st
   })()
   return {
     ack: async (id, note = null) => {
-      const a = await fetch(`${consoleUrl}/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ note }) })
+      // Bounded: an instance that never answers (killed, or stuck) must not hold the operator's desk.
+      const a = await fetch(`${consoleUrl}/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ note }), signal: AbortSignal.timeout(10_000) })
       const body = (await a.json().catch(() => ({}))) as { error?: string }
       return { status: a.status, error: body.error ?? null }
     },

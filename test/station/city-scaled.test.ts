@@ -38,5 +38,7 @@ t.test(`${long ? 200 : 60} posts, a broker node and a station instance killed -9
   // On NATS 2.9 (open, docs/city.md): after the node kill some posts never get the ack of alerts
   // acknowledged in the database, despite their resends. Reported there as a todo, not hidden.
   t.equal(r.ackedNotDelivered, 0, `every ack reached its post (${r.ackedNotDelivered} did not: ${JSON.stringify(r.stillPending)})`, broker === 'nats' ? { todo: 'acks stuck on the NATS 2.9 cluster after a node kill: see docs/city.md' } : {})
-  t.ok(r.console.before.n > 0 && r.console.after.n > 0, 'alerts reached the console before and after the failover')
+  // After the kill: alerts first sent after it reached desk B. Not only those after "every post back": on
+  // RabbitMQ that moment came 6-33 s after the kill here (posts flapping under load), past the traffic's end.
+  t.ok(r.console.before.n > 0 && r.console.during.n + r.console.after.n > 0, `alerts reached the console before the kill (${r.console.before.n}) and after it (${r.console.during.n} + ${r.console.after.n})`)
 })
