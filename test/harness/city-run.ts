@@ -72,6 +72,8 @@ export interface CityResult {
   messagesPerS: number
   /** Posts still holding unacknowledged alerts at the end (diagnosis), with their count and whether their connection was cut. */
   stillPending: Array<{ post: string; alerts: number; cut: boolean; refusedSubs: string[] }>
+  /** Alerts desk B never got on its live feed (by the end), acknowledged from its queue view (the store). */
+  shownOnlyInQueue: number
   /** SUBSCRIBE filters the broker refused (SUBACK 0x80) or that failed, over all posts. */
   refusedSubs: number
   /** Post sessions rebuilt (clean connect) after repeated refusals. */
@@ -144,7 +146,18 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
         if (r.status !== 200 && r.error !== 'already_acknowledged') { ackQueue.push(id); await new Promise((res) => setTimeout(res, 50)) }
       }
     }
-    const ackers = Array.from({ length: 8 }, acker)
+    // Every 5 s the operator also looks at the queue view (from the store), as a desk does: an alert
+    // that never came by this instance's live feed is acknowledged from there (counted: shownOnlyInQueue).
+    const fromQueue = new Set<string>()
+    const sweeper = async () => {
+      while (acking) {
+        await new Promise((r) => setTimeout(r, 5000))
+        const open = await consoleB?.openAlerts().catch(() => [] as string[]) ?? []
+        // Those the live feed brought are already on the desk's list unless they waited > 5 s there too.
+        for (const id of open) if (!fromQueue.has(id) && !ackQueue.includes(id)) { fromQueue.add(id); ackQueue.push(id) }
+      }
+    }
+    const ackers = [...Array.from({ length: 8 }, acker), sweeper()]
     cleanups.push(async () => { acking = false; await Promise.all(ackers) })
 
     // Diagnosis: what the broker carries for each alert id (sends seen, acks seen), from node 0.
@@ -277,6 +290,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       idConflicts: conflicts,
       unknownAcks: fleet.stats.unknownAcks,
       refusedSubs: fleet.stats.refusedSubs,
+      shownOnlyInQueue: [...fromQueue].filter((id) => !seenB.has(id)).length,
       sessionResets: fleet.stats.sessionResets,
       ackedNotDelivered: fleet.pendingIds().filter((id) => stored.get(id)).length,
       reconnects: { ...percentiles(cut), postsCut: cut.length },

@@ -66,6 +66,8 @@ export async function startStationProcess(o: { dir: string; name: string; storeU
 export interface ConsoleSession {
   /** Acknowledge as this operator (POST /api/alerts/:id/ack); resolves with the HTTP status and the refusal, if any. */
   ack(id: string, note?: string | null): Promise<{ status: number; error: string | null }>
+  /** The console's queue view (GET /api/queue, from the store): ids of alerts not yet acknowledged. */
+  openAlerts(): Promise<string[]>
   /** Stop reading the live feed. */
   close(): void
 }
@@ -104,6 +106,11 @@ export async function openConsole(consoleUrl: string, name: string, password: st
       const a = await fetch(`${consoleUrl}/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ note }), signal: AbortSignal.timeout(10_000) })
       const body = (await a.json().catch(() => ({}))) as { error?: string }
       return { status: a.status, error: body.error ?? null }
+    },
+    openAlerts: async () => {
+      const q = await fetch(`${consoleUrl}/api/queue`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) })
+      const body = (await q.json()) as { alerts?: Array<{ id: string; ackAt: number | null }> }
+      return (body.alerts ?? []).filter((a) => a.ackAt === null).map((a) => a.id)
     },
     close: () => ac.abort(),
   }
