@@ -19,7 +19,12 @@ import type { StationBrokerFactory } from '../harness/station-broker-under-test.
 let n = 0
 const gwClientId = () => `safehouse-test-city-kiosk-001-t${++n}-${process.pid}`
 
-export function stationContractSuite(t: Test, broker: StationBrokerFactory): void {
+/** Contract tests a broker is known to fail, with why (docs/city.md): tap todo (tap does not run a todo test's body; reported, never counted as passing). */
+export interface KnownMisses {
+  wholeOutage?: string
+}
+
+export function stationContractSuite(t: Test, broker: StationBrokerFactory, misses: KnownMisses = {}): void {
   t.test('press -> one alert at the station -> ack recorded', async (t) => {
     const b = await broker()
     t.teardown(() => b.release())
@@ -84,7 +89,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
     await until(() => statuses.slice(before).includes('offline'), 'the Last Will "offline"', 15_000)
   })
 
-  t.test('station down: alert waits in the outbox, delivered with the same id after it returns', async (t) => {
+  t.test('station down: alert waits in the outbox, delivered with the same id after it returns', misses.wholeOutage ? { todo: misses.wholeOutage } : {}, async (t) => {
     const b = await broker({ persistent: true })
     t.teardown(() => b.release())
     const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId(), ...b.gatewayStation } })

@@ -22,5 +22,7 @@ if (process.env.SAFEHOUSE_SOAK !== 'long') {
   t.setTimeout(420_000)
   const rabbit = sharedRabbitCluster()
   t.teardown(() => rabbit.close())
-  stationContractSuite(t, rabbit.factory)
+  stationContractSuite(t, rabbit.factory, {
+    wholeOutage: 'RabbitMQ 3.10: after all three nodes restart together the replayed alert did not reach the station within 45 s (docs/city.md)',
+  })
 }
