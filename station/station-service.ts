@@ -28,7 +28,7 @@ import type { StationSecrets } from './config/load-station-config.js'
 export interface StationServiceOptions {
   /** sqlite:<path> or postgres://… (with the password already in it). */
   storeUrl: string
-  broker: { url: string; failoverUrls?: string[]; username: string | null; password: string | null; caFile: string | null; clientId: string; sites: string[] }
+  broker: { url: string; failoverUrls?: string[]; username: string | null; password: string | null; caFile: string | null; protocol?: 'auto' | '5' | '3.1.1'; clientId: string; sites: string[] }
   /** null: no console (benchmarks, ingest-only tests). */
   web: { host: string; port: number; secureCookie?: boolean; allowedOrigins?: string[]; trustProxy?: boolean } | null
   /** Prometheus /metrics (issue 14); null: off. Port 0 picks a free one. */
@@ -53,7 +53,7 @@ export function optionsFromConfig(c: StationConfig, s: StationSecrets, log?: Log
   }
   return {
     storeUrl,
-    broker: { url: c.broker.url, failoverUrls: c.broker.failover_urls, username: c.broker.username, password: s.broker_password, caFile: c.broker.ca_file, clientId: c.broker.client_id, sites: c.broker.sites },
+    broker: { url: c.broker.url, failoverUrls: c.broker.failover_urls, username: c.broker.username, password: s.broker_password, caFile: c.broker.ca_file, protocol: c.broker.protocol, clientId: c.broker.client_id, sites: c.broker.sites },
     web: { host: c.web.host, port: c.web.port, secureCookie: c.web.secure_cookie, allowedOrigins: c.web.allowed_origins, trustProxy: c.web.trust_proxy },
     metrics: c.metrics.enabled ? { host: c.metrics.host, port: c.metrics.port } : null,
     timeZone: c.time_zone,

@@ -152,6 +152,8 @@ export class GatewayMetrics {
       ['safehouse_uplink_inbound_ignored_total', 'Messages from a station path that was not carrying the traffic, not acted on (the path in use holds the subscriptions).', () => gw.uplink.counters.inboundIgnored],
       ['safehouse_uplink_path_switches_total', 'Changes of the path carrying alerts (station.paths).', () => gw.uplink.counters.pathSwitches],
       ['safehouse_uplink_resubscribes_total', 'Subscriptions to acks and commands renewed because acks were overdue (a broker that lost them).', () => gw.uplink.counters.resubscribes],
+      ['safehouse_uplink_subscribe_refusals_total', 'SUBSCRIBEs to acks and commands the station broker refused (SUBACK 0x80), each retried.', () => gw.uplink.counters.subscribeRefusals],
+      ['safehouse_uplink_session_resets_total', 'Broker sessions rebuilt (clean session) because the station broker kept refusing our subscriptions.', () => gw.uplink.counters.sessionResets],
       ['safehouse_outbox_appended_total', 'Alerts accepted into the outbox.', () => gw.outbox.stats().appended],
       ['safehouse_outbox_acked_total', 'Alerts removed from the outbox by the station\'s acknowledgement.', () => gw.outbox.stats().acked],
     ]

@@ -83,6 +83,8 @@ export class PathLink {
   private readonly unacked = new Map<number, number>()
   private token = 0
   private watchdog: TimerHandle | null = null
+  /** The next connect starts a new broker session (resetSession). */
+  private cleanNext = false
 
   constructor(private readonly o: PathLinkOptions) {
     this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
@@ -119,7 +121,8 @@ export class PathLink {
     const opts: IClientOptions = {
       clientId: this.o.clientId,
       protocolVersion: this.protocolVersion,
-      clean: false, // the station broker keeps our ack subscription while we are away
+      // The station broker keeps our ack subscription while we are away; clean once after resetSession().
+      clean: this.cleanNext,
       keepalive: s.keepalive_s,
       reconnectPeriod: 0, // we reconnect ourselves, with jittered backoff and failover
       connectTimeout: Math.max(2000, s.keepalive_s * 1000),
@@ -144,6 +147,7 @@ export class PathLink {
     client.on('connect', () => {
       if (client !== this.client) return
       this.counters.connects++
+      this.cleanNext = false
       this.reconnect.backoff.reset()
       this.failedAttempts = 0
       this.downSince = null
@@ -204,6 +208,16 @@ export class PathLink {
       }
       this.armWatchdog()
     }, boundMs / 3)
+  }
+
+  /**
+   * Drop the broker-side session: close this connection and connect again with a clean session
+   * (MQTT 3.1.1 CleanSession / MQTT 5 Clean Start; the ones after are persistent again). For a
+   * broker that keeps refusing our subscriptions in this session (station-uplink.ts subscribeInbound).
+   */
+  resetSession(): void {
+    this.cleanNext = true
+    this.client?.end(true) // -> 'close' -> reconnect
   }
 
   private onClose(client: MqttClient): void {

@@ -50,6 +50,10 @@ export interface UplinkCounters {
   inboundIgnored: number
   /** Subscriptions renewed because acks were overdue (a broker that lost them; see resend). */
   resubscribes: number
+  /** SUBSCRIBEs the station broker refused (SUBACK 0x80), each retried (subscribeInbound). */
+  subscribeRefusals: number
+  /** Sessions rebuilt (clean session) because the broker kept refusing our subscriptions. */
+  sessionResets: number
 }
 
 export interface InboundMessage {
@@ -85,11 +89,18 @@ export interface StationUplinkOptions {
 /** A send-window slot is freed this long after its send even without an ack (send-window.ts). */
 const WINDOW_RELEASE_MS = 1000
 const OFFLINE = Buffer.from('{"v":1,"state":"offline"}')
+/** A refused SUBSCRIBE is retried this often (after 1 s, 2 s, 4 s) before the session is rebuilt. */
+const SUBSCRIBE_RETRIES = 3
+/** At most one session rebuild per this long: a subscription an ACL refuses for good must not churn the connection. */
+const SESSION_RESET_MIN_MS = 5 * 60_000
 
 export class StationUplink {
-  private readonly base = { alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, pathSwitches: 0, inboundIgnored: 0, resubscribes: 0 }
+  private readonly base = { alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, pathSwitches: 0, inboundIgnored: 0, resubscribes: 0, subscribeRefusals: 0, sessionResets: 0 }
   /** Clock ms of the last subscription renewal (NaN: none since the path took over). */
   private resubscribedAt = Number.NaN
+  /** Clock ms of the last session rebuild (subscribeInbound). */
+  private sessionResetAt = Number.NEGATIVE_INFINITY
+  private subscribeRetry: ReturnType<Clock['setTimeout']> | null = null
   state: UplinkState = 'disabled'
   /** One per configured path, in order of preference; empty without a station. */
   readonly links: PathLink[]
@@ -209,12 +220,8 @@ export class StationUplink {
   /** The active path: subscribe, announce online, replay every unacknowledged alert, drain the queue. */
   private takeOver(link: PathLink, client: MqttClient): void {
     const t = this.o.topics
-    const subs = this.inboundTopics()
     this.resubscribedAt = this.o.clock.now() // just subscribed
-    client.subscribe(subs, { qos: 1 }, (err) => {
-      // A connection that closed before its SUBACK is not a refusal: the next one subscribes again.
-      if (err && client.connected) this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
-    })
+    this.subscribeInbound(link, client)
     link.publish(t.status, Buffer.from(JSON.stringify({ v: 1, state: 'online', since: this.o.clock.now(), version: this.o.version })), { qos: 1, retain: true })
     // Replay every unacknowledged alert, oldest first (in order per device), with its id.
     const pending = this.o.outbox.pending()
@@ -304,7 +311,44 @@ export class StationUplink {
     if (now - this.resubscribedAt < this.o.station.ack_timeout_s * 1000) return
     this.resubscribedAt = now
     this.base.resubscribes++
-    client.subscribe(this.inboundTopics(), { qos: 1 }, () => {})
+    if (this.active) this.subscribeInbound(this.active, client)
+  }
+
+  /**
+   * SUBSCRIBE to acks and commands; a refusal (SUBACK 0x80) is retried, and if the broker keeps
+   * refusing, the session is rebuilt. Seen on a NATS 2.9 cluster under load (docs/city.md): it
+   * answers 0x80 when creating the subscription's JetStream consumer times out, and then refused
+   * every later SUBSCRIBE of that filter in the same session, so the post never got an ack
+   * (nats-server#5282, #6989 describe sessions stuck alike; their workaround: a clean session).
+   * Rebuilding loses nothing of ours: unacknowledged alerts live in the outbox and are replayed.
+   */
+  private subscribeInbound(link: PathLink, client: MqttClient, attempt = 0): void {
+    if (this.subscribeRetry) this.o.clock.clearTimeout(this.subscribeRetry)
+    this.subscribeRetry = null
+    const subs = this.inboundTopics()
+    client.subscribe(subs, { qos: 1 }, (err) => {
+      // A connection that closed (or stopped being the active one) before its SUBACK is not a refusal.
+      if (!err || !client.connected || this.active !== link || link.client !== client) return
+      this.base.subscribeRefusals++
+      if (attempt < SUBSCRIBE_RETRIES) {
+        const ms = 1000 * 2 ** attempt
+        this.o.log.warn({ err: err.message, subs, retry_ms: ms }, 'station refused our subscriptions; subscribing again')
+        this.subscribeRetry = this.o.clock.setTimeout(() => {
+          this.subscribeRetry = null
+          if (this.active === link && link.client === client && client.connected) this.subscribeInbound(link, client, attempt + 1)
+        }, ms)
+        return
+      }
+      const now = this.o.clock.now()
+      if (now - this.sessionResetAt < SESSION_RESET_MIN_MS) {
+        this.o.log.error({ err: err.message, subs }, 'station refused our subscriptions; acks will not arrive (check the station ACL)')
+        return
+      }
+      this.sessionResetAt = now
+      this.base.sessionResets++
+      this.o.log.error({ err: err.message, subs }, 'station keeps refusing our subscriptions; reconnecting with a new session')
+      link.resetSession()
+    })
   }
 
   /** Non-alert message: sent now, or held (retained: latest value; else bounded FIFO). */
@@ -333,6 +377,8 @@ export class StationUplink {
 
   /** Clean stop: publish retained "offline" (the will is not sent on a clean disconnect), then close. */
   async stop(): Promise<void> {
+    if (this.subscribeRetry) this.o.clock.clearTimeout(this.subscribeRetry)
+    this.subscribeRetry = null
     this.window.reset()
     const active = this.active
     this.active = null

@@ -15,6 +15,7 @@ export const stationConfigSchema = {
         failover_urls: { type: 'array', items: { type: 'string', pattern: '^(mqtt|mqtts|ws|wss)://.+' }, default: [], description: 'The other nodes of a clustered station broker (issue 16): after a lost connection the service tries url, then these, in turn.' },
         username: { type: ['string', 'null'], default: null, description: 'The station service\'s broker user (an operator client; its password is broker_password in the secrets file).' },
         ca_file: { type: ['string', 'null'], default: null, description: 'CA certificate (PEM) the broker\'s TLS certificate is checked against, for mqtts://.' },
+        protocol: { enum: ['auto', '5', '3.1.1'], default: 'auto', description: 'auto = MQTT 5, falling back to 3.1.1 if the broker refuses it; 3.1.1 for a broker that closes an MQTT 5 CONNECT without answering (RabbitMQ 3.10, docs/city.md).' },
         client_id: { type: 'string', default: 'safehouse-station', pattern: '^[A-Za-z0-9_-]{1,23}$', description: 'MQTT client id; every instance needs its own (letters, digits, - and _, at most 23).' },
         sites: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' }, default: [], description: 'Sites to read; empty reads every site on the broker.' },
       },
@@ -58,7 +59,7 @@ export const stationConfigSchema = {
 export interface StationConfig {
   store: string
   secrets_file: string | null
-  broker: { url: string; failover_urls: string[]; username: string | null; ca_file: string | null; client_id: string; sites: string[] }
+  broker: { url: string; failover_urls: string[]; username: string | null; ca_file: string | null; protocol: 'auto' | '5' | '3.1.1'; client_id: string; sites: string[] }
   web: { host: string; port: number; secure_cookie: boolean; allowed_origins: string[]; trust_proxy: boolean }
   metrics: { enabled: boolean; host: string; port: number }
   time_zone: string

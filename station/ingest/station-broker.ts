@@ -16,6 +16,8 @@ export interface StationBrokerOptions {
   username: string | null
   password: string | null
   caFile: string | null
+  /** auto (default): MQTT 5, 3.1.1 when the broker refuses it; '3.1.1' for a broker that closes an MQTT 5 CONNECT unanswered (RabbitMQ 3.10). */
+  protocol?: 'auto' | '5' | '3.1.1'
   clientId: string
   log: Logger
   reconnectMs?: number
@@ -50,6 +52,8 @@ export class StationBroker {
   /** Connects (resolves on the first CONNACK or rejects on the first error) and keeps reconnecting after. */
   async start(filters: string[], onMessage: (topic: string, payload: Buffer, props: { correlationData?: Buffer }) => void): Promise<void> {
     this.filters = filters
+    if (this.o.protocol === '3.1.1') return this.connect(4, onMessage)
+    if (this.o.protocol === '5') return this.connect(5, onMessage)
     try {
       await this.connect(5, onMessage)
     } catch (e) {

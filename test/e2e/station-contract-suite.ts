@@ -19,11 +19,16 @@ import type { StationBrokerFactory } from '../harness/station-broker-under-test.
 let n = 0
 const gwClientId = () => `safehouse-test-city-kiosk-001-t${++n}-${process.pid}`
 
-export function stationContractSuite(t: Test, broker: StationBrokerFactory): void {
+/** Contract tests a broker is known to fail, with why (docs/city.md): tap todo (tap does not run a todo test's body; reported, never counted as passing). */
+export interface KnownMisses {
+  wholeOutage?: string
+}
+
+export function stationContractSuite(t: Test, broker: StationBrokerFactory, misses: KnownMisses = {}): void {
   t.test('press -> one alert at the station -> ack recorded', async (t) => {
     const b = await broker()
     t.teardown(() => b.release())
-    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId() } })
+    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
 
     const station = await mqtt.connectAsync(b.url, { clientId: `station-test-${n}`, protocolVersion: b.mqttVersion })
@@ -41,6 +46,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
     await gw.start()
     await until(() => gw.uplink.connected, 'the uplink to connect')
     if (b.mqttVersion === 5) t.equal(gw.uplink.protocolVersion, 5, `${b.kind} speaks MQTT 5: no fallback`)
+    else if (b.gatewayStation?.protocol === '3.1.1') t.equal(gw.uplink.protocolVersion, 4, `${b.kind} speaks 3.1.1 only and never answers MQTT 5: configured for 3.1.1`)
     else t.match({ v: gw.uplink.protocolVersion, fallbacks: gw.uplink.counters.fallbacks }, { v: 4, fallbacks: 1 }, `${b.kind} speaks 3.1.1 only: the uplink fell back once`)
     await until(() => statuses.includes('online'), 'the online status (retained)')
 
@@ -83,10 +89,10 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
     await until(() => statuses.slice(before).includes('offline'), 'the Last Will "offline"', 15_000)
   })
 
-  t.test('station down: alert waits in the outbox, delivered with the same id after it returns', async (t) => {
+  t.test('station down: alert waits in the outbox, delivered with the same id after it returns', misses.wholeOutage ? { todo: misses.wholeOutage } : {}, async (t) => {
     const b = await broker({ persistent: true })
     t.teardown(() => b.release())
-    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId() } })
+    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
     // The station's console keeps a persistent session, as a command room's would.
     const station = await mqtt.connectAsync(b.url, { clientId: `station-test-2-${n}`, clean: false, reconnectPeriod: 100, protocolVersion: b.mqttVersion })
@@ -113,7 +119,7 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory): voi
   t.test('an alert not acknowledged in time is re-sent with the same id and escalated once', async (t) => {
     const b = await broker()
     t.teardown(() => b.release())
-    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { ack_timeout_s: 1, client_id: gwClientId() } })
+    const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { ack_timeout_s: 1, client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
     const station = await mqtt.connectAsync(b.url, { clientId: `station-esc-${n}`, protocolVersion: b.mqttVersion })
     t.teardown(() => station.endAsync())

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import mqtt from 'mqtt'
 import { Postgres } from './postgres.js'
-import { NatsCluster, type NatsUser } from './nats-cluster.js'
+import { startCityBroker, STATION_USER, postPassword, type CityBrokerKind } from './city-broker.js'
 import { ContractFleet } from './contract-fleet.js'
 import { startStationProcess, openConsole, type StationProcess, type ConsoleSession } from './station-process.js'
 import { openStore } from '../../station/store/open-store.js'
@@ -37,6 +37,8 @@ export interface CityOptions {
   progress?: (line: string) => void
   /** ContractFleet's resubscribeOnResend (default true, as the gateway's uplink does). */
   resubscribeOnResend?: boolean
+  /** The clustered station broker (default: CITY_BROKER, else nats). */
+  broker?: CityBrokerKind
 }
 
 export interface Percentiles { n: number; p50: number; p99: number; max: number }
@@ -63,11 +65,19 @@ export interface CityResult {
   console: { before: Percentiles; during: Percentiles; after: Percentiles }
   recoveredAfterMs: number | null
   nodes: NodeUsage[]
+  /** Which broker cluster ran (e.g. 'NATS 2.9'). */
+  broker: string
   clusterStartMs: number
   fleetConnectMs: number
   messagesPerS: number
   /** Posts still holding unacknowledged alerts at the end (diagnosis), with their count and whether their connection was cut. */
-  stillPending: Array<{ post: string; alerts: number; cut: boolean }>
+  stillPending: Array<{ post: string; alerts: number; cut: boolean; refusedSubs: string[] }>
+  /** Alerts desk B never got on its live feed (by the end), acknowledged from its queue view (the store). */
+  shownOnlyInQueue: number
+  /** SUBSCRIBE filters the broker refused (SUBACK 0x80) or that failed, over all posts. */
+  refusedSubs: number
+  /** Post sessions rebuilt (clean connect) after repeated refusals. */
+  sessionResets: number
   stationLog: string
   wireOfPending: Array<{ id: string; sends: number; acks: number }>
 }
@@ -79,21 +89,6 @@ export function percentiles(xs: number[]): Percentiles {
 }
 
 const SITE = 'city'
-const STATION_USER = { user: 'station', password: 'station-pw' }
-const postPassword = (post: string) => `pw-${post}`
-
-/** NATS users: one per post, allowed only its own topics (MQTT a/b -> subject a.b); the station reads and acks all. */
-function users(names: string[]): NatsUser[] {
-  return [
-    { user: STATION_USER.user, password: STATION_USER.password },
-    ...names.map((p) => {
-      const root = `safehouse.v1.${SITE}.${p}`
-      // $MQTT.sub.> : NATS 2.9 delivers QoS 1 to an MQTT subscription on that internal subject (implicit from 2.12).
-      return { user: p, password: postPassword(p), publish: [`${root}.>`, '$MQTT.>', '$JS.ACK.>'], subscribe: [`${root}.ack`, `${root}.cmd.*`, '$MQTT.sub.>'] }
-    }),
-  ]
-}
-
 export async function runCity(o: CityOptions): Promise<CityResult> {
   const log = o.progress ?? (() => {})
   const dir = mkdtempSync(join(tmpdir(), 'safehouse-city-'))
@@ -103,9 +98,10 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     const names = Array.from({ length: o.posts }, (_, i) => postName(i))
     const db = await new Postgres().start()
     cleanups.push(() => db.close())
-    const cluster = await new NatsCluster({ users: users(names) }).start()
+    const kind: CityBrokerKind = o.broker ?? (process.env.CITY_BROKER === 'rabbitmq' ? 'rabbitmq' : 'nats')
+    const cluster = await startCityBroker(kind, SITE, names, (p) => `safehouse-${SITE}-${p}`)
     cleanups.push(() => cluster.close())
-    log(`cluster ready in ${cluster.startupMs} ms`)
+    log(`${cluster.label} cluster ready in ${cluster.startupMs} ms`)
     const url = await db.database('city')
     const store = await openStore(url, { scryptN: 1024 })
     await store.addOperator('desk-a', 'operator', 'desk-a-password', 'en')
@@ -113,10 +109,12 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     await store.close()
     const urls = cluster.mqttUrls
     const user = { name: STATION_USER.user, password: STATION_USER.password }
+    // RabbitMQ 3.10 closes an MQTT 5 CONNECT without a CONNACK: station and posts are configured for 3.1.1.
+    const protocol = cluster.kind === 'rabbitmq' ? '3.1.1' as const : undefined
     // A starts on node 0, B on node 1 (the node killed later: B must fail over).
-    const a: StationProcess = await startStationProcess({ dir, name: 'station-a', storeUrl: url, urls: [0, 2, 1].map((i) => urls[i]), user })
+    const a: StationProcess = await startStationProcess({ dir, name: 'station-a', storeUrl: url, urls: [0, 2, 1].map((i) => urls[i]), user, protocol })
     cleanups.push(() => a.kill())
-    const b: StationProcess = await startStationProcess({ dir, name: 'station-b', storeUrl: url, urls: [1, 2, 0].map((i) => urls[i]), user })
+    const b: StationProcess = await startStationProcess({ dir, name: 'station-b', storeUrl: url, urls: [1, 2, 0].map((i) => urls[i]), user, protocol })
     cleanups.push(() => b.kill())
     let stopping = false
     b.proc.once('exit', (code, sig) => { if (!stopping) log(`station instance B exited (${code ?? sig}): ${b.proc.output.err.slice(-1500)}`) })
@@ -136,16 +134,30 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     cleanups.push(() => consoleB?.close())
     // The operator at desk B acknowledges every alert shown, a few requests at a time.
     let acking = true
+    /** Answers to the operator's ack requests, by error (diagnosis: acks refused or timed out). */
+    const ackErrors = new Map<string, number>()
     const acker = async () => {
       while (acking) {
         const id = ackQueue.shift()
         if (!id) { await new Promise((r) => setTimeout(r, 20)); continue }
         const r = await consoleB!.ack(id).catch(() => ({ status: 0, error: 'unreachable' }))
+        ackErrors.set(r.error ?? String(r.status), (ackErrors.get(r.error ?? String(r.status)) ?? 0) + 1)
         // Refused because the database is down or B is busy: try again later; already acknowledged: done.
         if (r.status !== 200 && r.error !== 'already_acknowledged') { ackQueue.push(id); await new Promise((res) => setTimeout(res, 50)) }
       }
     }
-    const ackers = Array.from({ length: 8 }, acker)
+    // Every 5 s the operator also looks at the queue view (from the store), as a desk does: an alert
+    // that never came by this instance's live feed is acknowledged from there (counted: shownOnlyInQueue).
+    const fromQueue = new Set<string>()
+    const sweeper = async () => {
+      while (acking) {
+        await new Promise((r) => setTimeout(r, 5000))
+        const open = await consoleB?.openAlerts().catch(() => [] as string[]) ?? []
+        // Those the live feed brought are already on the desk's list unless they waited > 5 s there too.
+        for (const id of open) if (!fromQueue.has(id) && !ackQueue.includes(id)) { fromQueue.add(id); ackQueue.push(id) }
+      }
+    }
+    const ackers = [...Array.from({ length: 8 }, acker), sweeper()]
     cleanups.push(async () => { acking = false; await Promise.all(ackers) })
 
     // Diagnosis: what the broker carries for each alert id (sends seen, acks seen), from node 0.
@@ -167,6 +179,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       credentials: (p) => ({ username: p, password: postPassword(p) }),
       stateEveryMs: o.stateEveryMs ?? 30_000, testReportEveryMs: o.testReportEveryMs ?? 60_000,
       resubscribeOnResend: o.resubscribeOnResend ?? true,
+      ...(protocol ? { protocolVersion: 4 as const } : {}),
     })
     cleanups.push(() => fleet.stop())
     const c0 = Date.now()
@@ -175,9 +188,9 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     log(`${o.posts} posts connected in ${fleetConnectMs} ms`)
 
     // Broker node usage, sampled every 2 s.
-    const usage = cluster.nodes.map((n) => ({ node: n.name, mem: 0, maxMem: 0, cpu: [] as number[], connections: 0, killed: false }))
+    const usage = cluster.nodeNames.map((n) => ({ node: n, mem: 0, maxMem: 0, cpu: [] as number[], connections: 0, killed: false }))
     const sampler = setInterval(() => {
-      cluster.nodes.forEach((_, i) => void cluster.usage(i).then((u) => {
+      cluster.nodeNames.forEach((_, i) => void cluster.usage(i).then((u) => {
         if (!u) return
         const x = usage[i]
         x.mem = u.mem
@@ -218,7 +231,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
         disconnectsAtKill = fleet.stats.disconnects
         await Promise.all([cluster.kill(1), a.kill('SIGKILL')])
         usage[1].killed = true
-        log(`killed broker node n2 and station instance A at ${el.toFixed(0)} s (${fleet.stats.connected} posts connected before)`)
+        log(`killed broker node ${cluster.nodeNames[1]} and station instance A at ${el.toFixed(0)} s (${fleet.stats.connected} posts connected before)`)
       }
       if (killed && recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) {
         recoveredAt = Date.now()
@@ -239,7 +252,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       if (fleet.stats.pending !== lastPending) { lastPending = fleet.stats.pending; movedAt = Date.now() }
     }
     if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
-    log(`drained: ${fleet.stats.pending} still waiting`)
+    log(`drained: ${fleet.stats.pending} still waiting; operator ack answers ${JSON.stringify(Object.fromEntries(ackErrors))}`)
 
     // The database's word: one row per alert raised, every one acknowledged; no id reused with other bytes.
     const c = new pg.Client({ connectionString: url })
@@ -276,17 +289,27 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       repeats: fleet.stats.repeats,
       idConflicts: conflicts,
       unknownAcks: fleet.stats.unknownAcks,
+      refusedSubs: fleet.stats.refusedSubs,
+      shownOnlyInQueue: [...fromQueue].filter((id) => !seenB.has(id)).length,
+      sessionResets: fleet.stats.sessionResets,
       ackedNotDelivered: fleet.pendingIds().filter((id) => stored.get(id)).length,
       reconnects: { ...percentiles(cut), postsCut: cut.length },
       console: { before: percentiles(phase.before), during: percentiles(phase.during), after: percentiles(phase.after) },
       recoveredAfterMs: recoveredAt === null ? null : recoveredAt - killAt,
       nodes: usage.map((u) => ({ node: u.node, memMb: u.mem / 2 ** 20, maxMemMb: u.maxMem / 2 ** 20, cpuAvg: u.cpu.length ? u.cpu.reduce((s, x) => s + x, 0) / u.cpu.length : NaN, cpuMax: u.cpu.length ? Math.max(...u.cpu) : NaN, connections: u.connections, killed: u.killed })),
+      broker: cluster.label,
       clusterStartMs: cluster.startupMs,
       fleetConnectMs,
       messagesPerS,
-      stillPending: fleet.posts.filter((p) => p.outbox.size).map((p) => ({ post: p.name, alerts: p.outbox.size, cut: p.wasCut })).slice(0, 50),
+      stillPending: fleet.posts.filter((p) => p.outbox.size).map((p) => ({ post: p.name, alerts: p.outbox.size, cut: p.wasCut, refusedSubs: p.refusedSubs })).slice(0, 50),
       stationLog: b.proc.output.err.slice(-3000),
       wireOfPending: fleet.pendingIds().slice(0, 20).map((id) => ({ id, ...(wire.get(id) ?? { sends: 0, acks: 0 }) })),
+    }
+    if (result.ackedNotDelivered && process.env.CITY_DIAGNOSE) {
+      const stuck = result.stillPending.slice(0, 4).map((p) => p.post)
+      const healthy = fleet.posts.find((p) => !p.outbox.size && p.wasCut)?.name
+      for (const l of cluster.logLines()) log(`log ${l}`)
+      for (const p of [...stuck, ...(healthy ? [healthy] : [])]) log(`diagnosis ${p === healthy ? '(healthy, cut) ' : ''}${JSON.stringify(await cluster.diagnose(`safehouse-${SITE}-${p}`))}`)
     }
     log(`result ${JSON.stringify(result)}`)
     return result

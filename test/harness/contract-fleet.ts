@@ -48,6 +48,10 @@ export interface FleetOptions {
    * broker's defect alone.
    */
   resubscribeOnResend?: boolean
+  /** MQTT level to start with (default 5, falling back to 3.1.1 on a refusal; 4 for RabbitMQ 3.10, which never answers 5). */
+  protocolVersion?: 5 | 4
+  /** Retry a refused SUBSCRIBE and then rebuild the session, as the uplink does (default true). */
+  retryRefusedSubscriptions?: boolean
 }
 
 interface Pending { id: string; topic: string; payload: string; raisedAt: number; lastSent: number; sends: number }
@@ -67,6 +71,10 @@ export interface FleetStats {
   fallbacks: number
   /** ms from a post noticing a lost connection to its next CONNACK, one entry per outage. */
   reconnectMs: number[]
+  /** SUBSCRIBEs the broker refused (SUBACK 0x80) or that failed. */
+  refusedSubs: number
+  /** Sessions rebuilt with a clean connect after repeated refusals. */
+  sessionResets: number
 }
 
 const BOOT_VERSION = 'fleet-1'
@@ -75,18 +83,19 @@ export class ContractFleet {
   readonly posts: FleetPost[] = []
   /** Every alert id raised, with the time its first send was handed to mqtt.js. */
   readonly firstSent = new Map<string, number>()
-  readonly stats: FleetStats = { raised: 0, acked: 0, pending: 0, sends: 0, repeats: 0, unknownAcks: 0, connects: 0, disconnects: 0, connected: 0, fallbacks: 0, reconnectMs: [] }
+  readonly stats: FleetStats = { raised: 0, acked: 0, pending: 0, sends: 0, repeats: 0, unknownAcks: 0, connects: 0, disconnects: 0, connected: 0, fallbacks: 0, reconnectMs: [], refusedSubs: 0, sessionResets: 0 }
   /** Protocol level for new connections: 5 until a broker refuses it. */
   protocolVersion: 5 | 4 = 5
   private timers: NodeJS.Timeout[] = []
   private stopped = false
-  readonly o: Required<Omit<FleetOptions, 'credentials'>> & Pick<FleetOptions, 'credentials'>
+  readonly o: Required<Omit<FleetOptions, 'credentials' | 'protocolVersion'>> & Pick<FleetOptions, 'credentials'>
 
   constructor(o: FleetOptions) {
     this.o = {
       devices: 10, stateEveryMs: 30_000, testReportEveryMs: 60_000, ackTimeoutMs: 30_000, backoffInitialMs: 500, backoffMaxMs: 30_000,
-      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: true, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
+      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: true, retryRefusedSubscriptions: true, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
     }
+    if (o.protocolVersion) this.protocolVersion = o.protocolVersion
     for (let i = 0; i < this.o.posts; i++) this.posts.push(new FleetPost(this, i, this.o.postName(i)))
   }
 
@@ -148,6 +157,11 @@ class FleetPost {
   private everConnected = false
   /** The connection was lost at least once (diagnosis). */
   wasCut = false
+  /** Subscriptions the broker refused (SUBACK 0x80) or that failed, with when (diagnosis). */
+  readonly refusedSubs: string[] = []
+  /** The next connect is clean (the broker kept refusing our subscriptions: rebuild the session). */
+  private cleanNext = false
+  private sessionResetAt = Number.NEGATIVE_INFINITY
   /** The current client got its CONNACK. */
   private up = false
   private readonly root: string
@@ -178,7 +192,7 @@ class FleetPost {
     const c = mqtt.connect(o.nodes[this.node], {
       clientId: `safehouse-${o.site}-${this.name}`,
       protocolVersion: version,
-      clean: false,
+      clean: this.cleanNext,
       keepalive: o.keepaliveS,
       reconnectPeriod: 0,
       connectTimeout: Math.max(2000, o.keepaliveS * 1000),
@@ -210,9 +224,32 @@ class FleetPost {
     this.attempts = 0
     this.up = true
     this.everConnected = true
-    c.subscribe([`${this.root}/ack`, `${this.root}/cmd/+`], { qos: 1 })
+    this.cleanNext = false
+    this.subscribeInbound(c, 'connect', 0)
     c.publish(`${this.root}/status`, JSON.stringify({ v: 1, state: 'online', since: Date.now(), version: BOOT_VERSION }), { qos: 1, retain: true })
     for (const p of this.outbox.values()) this.send(p) // replay, oldest first (Map keeps insertion order)
+  }
+
+  /**
+   * As the uplink does (station-uplink.ts subscribeInbound): a refused SUBSCRIBE (SUBACK 0x80) is
+   * retried after 1, 2, 4 s, then the session is rebuilt with one clean connect (at most every 5 min).
+   */
+  private subscribeInbound(c: MqttClient, when: string, attempt: number): void {
+    c.subscribe([`${this.root}/ack`, `${this.root}/cmd/+`], { qos: 1 }, (e) => {
+      if (!e || c !== this.client || !c.connected) return
+      this.refusedSubs.push(`${when}#${attempt}: ${e.message}`)
+      this.f.stats.refusedSubs++
+      if (!this.f.o.retryRefusedSubscriptions) return
+      if (attempt < 3) {
+        setTimeout(() => { if (c === this.client && c.connected) this.subscribeInbound(c, when, attempt + 1) }, 1000 * 2 ** attempt)
+        return
+      }
+      if (Date.now() - this.sessionResetAt < 300_000) return
+      this.sessionResetAt = Date.now()
+      this.f.stats.sessionResets++
+      this.cleanNext = true
+      c.end(true) // -> close -> reconnect, clean
+    })
   }
 
   private onClose(c: MqttClient): void {
@@ -279,7 +316,7 @@ class FleetPost {
     const overdue = [...this.outbox.values()].filter((p) => p.lastSent && now - p.lastSent >= this.f.o.ackTimeoutMs)
     if (!overdue.length) return
     // Renew the subscription before the resends, so the station's answer to them finds it (as the uplink does).
-    if (this.f.o.resubscribeOnResend && this.client?.connected) this.client.subscribe(`${this.root}/ack`, { qos: 1 })
+    if (this.f.o.resubscribeOnResend && this.client?.connected) this.subscribeInbound(this.client, 'resend', 0)
     for (const p of overdue) this.send(p)
   }
 

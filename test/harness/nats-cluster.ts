@@ -245,3 +245,35 @@ function canConnect(port: number): Promise<boolean> {
     s.once('error', () => resolve(false))
   })
 }
+
+/**
+ * Diagnosis for a post that stopped receiving QoS 1 messages (docs/city.md, issue 16): its MQTT
+ * connection's subscriptions on every running node (/connz) and, for each `$MQTT.sub.*` delivery
+ * subject, the JetStream consumer that delivers to it (/jsz): leader, delivered, ack floor, pending.
+ */
+export async function diagnoseMqttClient(c: NatsCluster, clientId: string): Promise<unknown> {
+  const out: Record<string, unknown> = { clientId }
+  const live = c.nodes.map((n, i) => ({ n, i })).filter((x) => c.pid(x.i))
+  const deliver = new Set<string>()
+  for (const { n } of live) {
+    try {
+      const r = (await (await fetch(`http://127.0.0.1:${n.http}/connz?subs=detail&mqtt_client=${encodeURIComponent(clientId)}`, { signal: AbortSignal.timeout(5000) })).json()) as { connections?: Array<{ cid: number; subscriptions_list_detail?: Array<{ subject: string; msgs: number }>; in_msgs: number; out_msgs: number }> }
+      for (const conn of r.connections ?? []) {
+        out[`conn@${n.name}`] = { cid: conn.cid, in: conn.in_msgs, out: conn.out_msgs, subs: conn.subscriptions_list_detail?.map((s) => `${s.subject} (${s.msgs})`) }
+        for (const s of conn.subscriptions_list_detail ?? []) if (s.subject.startsWith('$MQTT.sub.')) deliver.add(s.subject)
+      }
+    } catch (e) { out[`conn@${n.name}`] = `error ${(e as Error).message}` }
+  }
+  const n0 = live[0]?.n
+  if (!n0) return out
+  try {
+    const j = (await (await fetch(`http://127.0.0.1:${n0.http}/jsz?consumers=1&accounts=1`, { signal: AbortSignal.timeout(10_000) })).json()) as { account_details?: Array<{ stream_detail?: Array<{ name: string; consumer_detail?: Array<{ name: string; config?: { deliver_subject?: string; filter_subject?: string }; delivered: { consumer_seq: number; stream_seq: number }; ack_floor: { consumer_seq: number; stream_seq: number }; num_ack_pending: number; num_redelivered: number; num_pending: number; push_bound?: boolean; cluster?: { leader?: string } }> }> }> }
+    const cons = (j.account_details ?? []).flatMap((a) => a.stream_detail ?? []).flatMap((s) => (s.consumer_detail ?? []).map((cd) => ({ stream: s.name, ...cd })))
+    const post = clientId.replace(/^safehouse-[^-]+-/, '')
+    out.consumers = cons.filter((cd) => deliver.has(cd.config?.deliver_subject ?? '') || (cd.config?.filter_subject ?? '').includes(post)).map((cd) => ({
+      stream: cd.stream, name: cd.name, filter: cd.config?.filter_subject, deliver: cd.config?.deliver_subject, boundToLiveSub: deliver.has(cd.config?.deliver_subject ?? ''),
+      leader: cd.cluster?.leader, delivered: cd.delivered.consumer_seq, ackFloor: cd.ack_floor.consumer_seq, ackPending: cd.num_ack_pending, redelivered: cd.num_redelivered, pending: cd.num_pending, pushBound: cd.push_bound,
+    }))
+  } catch (e) { out.consumers = `error ${(e as Error).message}` }
+  return out
+}

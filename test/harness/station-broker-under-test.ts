@@ -7,13 +7,16 @@
  */
 import { Mosquitto } from './mosquitto.js'
 import { NatsCluster } from './nats-cluster.js'
+import { RabbitCluster } from './rabbitmq-cluster.js'
 
 export interface StationBrokerUnderTest {
-  readonly kind: 'mosquitto' | 'nats-cluster'
+  readonly kind: 'mosquitto' | 'nats-cluster' | 'rabbitmq-cluster'
   /** Where a gateway or the station service connects (one node of a cluster). */
   readonly url: string
-  /** 5 when the broker speaks MQTT 5, 4 when only 3.1.1 (NATS 2.9). */
+  /** 5 when the broker speaks MQTT 5, 4 when only 3.1.1 (NATS 2.9, RabbitMQ 3.10). */
   readonly mqttVersion: 5 | 4
+  /** Extra gateway `station:` config this broker needs (RabbitMQ 3.10: protocol 3.1.1, docs/city.md). */
+  readonly gatewayStation?: Record<string, unknown>
   /** The whole station broker down (every node), sessions and queued QoS 1 messages kept. */
   down(): Promise<void>
   up(): Promise<void>
@@ -40,6 +43,25 @@ export function sharedNatsCluster(): { factory: StationBrokerFactory; cluster: (
     factory: async () => {
       const n = await cluster()
       return { kind: 'nats-cluster', url: n.mqttUrl(0), mqttVersion: 4, down: () => n.stopAll(), up: () => n.startAll(), release: async () => {} }
+    },
+    close: async () => { if (c) await (await c).close() },
+  }
+}
+
+/**
+ * One RabbitMQ cluster (3.10, MQTT plugin, quorum queues for sessions) shared by every call: a
+ * cluster takes 15-40 s to start on a loaded 2-core machine. Its nodes keep their data when
+ * stopped; down() stops all three, up() starts them together (a node waits for its peers).
+ */
+export function sharedRabbitCluster(): { factory: StationBrokerFactory; cluster: () => Promise<RabbitCluster>; close: () => Promise<void> } {
+  let c: Promise<RabbitCluster> | null = null
+  const cluster = () => (c ??= new RabbitCluster().start())
+  return {
+    cluster,
+    factory: async () => {
+      const n = await cluster()
+      // RabbitMQ 3.10 closes an MQTT 5 CONNECT without a CONNACK, so the uplink cannot fall back: configured.
+      return { kind: 'rabbitmq-cluster', url: n.mqttUrl(0), mqttVersion: 4, gatewayStation: { protocol: '3.1.1' }, down: () => n.stopAll(), up: () => n.startAll(), release: async () => {} }
     },
     close: async () => { if (c) await (await c).close() },
   }

@@ -18,7 +18,7 @@ export interface StationProcess {
 }
 
 /** Starts the CLI on `storeUrl` and the broker nodes `urls` (first one first); resolves once its console listens. */
-export async function startStationProcess(o: { dir: string; name: string; storeUrl: string; urls: string[]; user?: { name: string; password: string }; timeoutMs?: number }): Promise<StationProcess> {
+export async function startStationProcess(o: { dir: string; name: string; storeUrl: string; urls: string[]; user?: { name: string; password: string }; protocol?: 'auto' | '5' | '3.1.1'; timeoutMs?: number }): Promise<StationProcess> {
   const f = join(o.dir, `${o.name}.yaml`)
   const failover = o.urls.slice(1)
   const secrets = join(o.dir, `${o.name}-secrets.yaml`)
@@ -32,6 +32,7 @@ export async function startStationProcess(o: { dir: string; name: string; storeU
     'broker:',
     `  url: ${o.urls[0]}`,
     ...(o.user ? [`  username: ${o.user.name}`] : []),
+    ...(o.protocol ? [`  protocol: ${o.protocol}`] : []),
     ...(failover.length ? ['  failover_urls:', ...failover.map((u) => `    - ${u}`)] : []),
     `  client_id: ${o.name}`,
     'web:',
@@ -65,6 +66,8 @@ export async function startStationProcess(o: { dir: string; name: string; storeU
 export interface ConsoleSession {
   /** Acknowledge as this operator (POST /api/alerts/:id/ack); resolves with the HTTP status and the refusal, if any. */
   ack(id: string, note?: string | null): Promise<{ status: number; error: string | null }>
+  /** The console's queue view (GET /api/queue, from the store): ids of alerts not yet acknowledged. */
+  openAlerts(): Promise<string[]>
   /** Stop reading the live feed. */
   close(): void
 }
@@ -99,9 +102,15 @@ export async function openConsole(consoleUrl: string, name: string, password: st
   })()
   return {
     ack: async (id, note = null) => {
-      const a = await fetch(`${consoleUrl}/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ note }) })
+      // Bounded: an instance that never answers (killed, or stuck) must not hold the operator's desk.
+      const a = await fetch(`${consoleUrl}/api/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json', origin, cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ note }), signal: AbortSignal.timeout(10_000) })
       const body = (await a.json().catch(() => ({}))) as { error?: string }
       return { status: a.status, error: body.error ?? null }
+    },
+    openAlerts: async () => {
+      const q = await fetch(`${consoleUrl}/api/queue`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) })
+      const body = (await q.json()) as { alerts?: Array<{ id: string; ackAt: number | null }> }
+      return (body.alerts ?? []).filter((a) => a.ackAt === null).map((a) => a.id)
     },
     close: () => ac.abort(),
   }

@@ -1,0 +1,295 @@
+/**
+ * A real 3-node RabbitMQ cluster (Debian's rabbitmq-server 3.10) with the
+ * MQTT plugin, as a city's station broker (issue 16 §2: the alternative when
+ * NATS falls short), started by the test itself on loopback: one temp dir,
+ * per node its own RABBITMQ_NODENAME, AMQP / distribution / MQTT ports and
+ * data dir, one epmd per cluster on its own port (never the machine's 4369),
+ * one Erlang cookie (HOME is the temp dir). Management is off.
+ *
+ * Clustering: node 1 starts alone; nodes 2 and 3 start with classic-config
+ * peer discovery naming node 1 and join it. Users come from a definitions
+ * file node 1 imports at boot (one user per post when `users` is given).
+ * QoS 1 sessions with clean session false are quorum queues
+ * (`mqtt.durable_queue_type = quorum`, 3.10+), so a session's queue survives
+ * the loss of one node (2 of 3). What RabbitMQ 3.10's MQTT does NOT give
+ * (retained messages are node-local, none for wildcard filters; MQTT 3.1.1
+ * only) is in docs/city.md.
+ *
+ * kill(i) is SIGKILL of the node's process group (script and Erlang VM), stop(i) SIGTERM, restart(i)
+ * the same node again (it rejoins with its data dir).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from './mosquitto.js'
+
+const RABBIT_BIN = '/usr/lib/rabbitmq/bin'
+
+export interface RabbitUser {
+  user: string
+  password: string
+  /** Regexps on resource names (queues, exchanges) in vhost `/`; default: everything. */
+  configure?: string
+  write?: string
+  read?: string
+  /** Topic permissions on amq.topic: regexps on routing keys (MQTT a/b is routing key a.b); default: everything. */
+  topicWrite?: string
+  topicRead?: string
+}
+
+export interface RabbitClusterOptions {
+  nodes?: number
+  /** None: anonymous MQTT clients are `guest` (everything; the contract tests). */
+  users?: RabbitUser[]
+}
+
+interface Node {
+  name: string
+  amqp: number
+  dist: number
+  mqtt: number
+  proc: ChildProcess | null
+  log: string
+}
+
+/** rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)), 4-byte salt. */
+export function rabbitPasswordHash(password: string): string {
+  const salt = randomBytes(4)
+  return Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest()]).toString('base64')
+}
+
+export class RabbitCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'safehouse-rabbit-'))
+  readonly nodes: Node[] = []
+  private epmd = 0
+  private readonly tag = `${process.pid}${randomBytes(2).toString('hex')}`
+  startupMs = 0
+
+  constructor(private readonly o: RabbitClusterOptions = {}) {}
+
+  mqttUrl(i = 0): string {
+    return `mqtt://127.0.0.1:${this.nodes[i].mqtt}`
+  }
+
+  get mqttUrls(): string[] {
+    return this.nodes.map((_, i) => this.mqttUrl(i))
+  }
+
+  get servers(): Array<{ host: string; port: number }> {
+    return this.nodes.map((n) => ({ host: '127.0.0.1', port: n.mqtt }))
+  }
+
+  async start(): Promise<this> {
+    const t0 = Date.now()
+    const n = this.o.nodes ?? 3
+    writeFileSync(join(this.dir, '.erlang.cookie'), randomBytes(16).toString('hex'))
+    chmodSync(join(this.dir, '.erlang.cookie'), 0o400)
+    writeFileSync(join(this.dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n')
+    writeFileSync(join(this.dir, 'definitions.json'), JSON.stringify(this.definitions()))
+    // freePort() finds a port free a moment ago; another test may take it first ('eaddrinuse'):
+    // such a start is retried on fresh ports. Any failed start stops every node it spawned.
+    for (let attempt = 1; ; attempt++) {
+      this.nodes.length = 0
+      this.epmd = await freePort()
+      for (let i = 0; i < n; i++) this.nodes.push({ name: `sh${this.tag}n${i + 1}@localhost`, amqp: await freePort(), dist: await freePort(), mqtt: await freePort(), proc: null, log: '' })
+      for (let i = 0; i < n; i++) this.writeConfig(i)
+      try {
+        this.spawnNode(0)
+        await this.readyNode(0, 120_000)
+        for (let i = 1; i < n; i++) this.spawnNode(i)
+        await Promise.all(this.nodes.slice(1).map((_, k) => this.readyNode(k + 1, 120_000)))
+        const running = this.runningNodes()
+        if (running.length !== n) throw new Error(`RabbitMQ cluster formed with ${running.length} of ${n} nodes: ${running.join(', ')}`)
+        break
+      } catch (e) {
+        const portTaken = this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log))
+        await this.stopAll()
+        if (!portTaken || attempt >= 3) { this.killEpmd(); throw e }
+      }
+    }
+    this.startupMs = Date.now() - t0
+    return this
+  }
+
+  private definitions(): unknown {
+    // Importing definitions at boot skips the default user: anonymous MQTT clients need `guest` listed.
+    const users = this.o.users?.length ? this.o.users : [{ user: 'guest', password: 'guest' }]
+    return {
+      vhosts: [{ name: '/' }],
+      users: users.map((u) => ({ name: u.user, password_hash: rabbitPasswordHash(u.password), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] })),
+      permissions: users.map((u) => ({ user: u.user, vhost: '/', configure: u.configure ?? '.*', write: u.write ?? '.*', read: u.read ?? '.*' })),
+      topic_permissions: users.map((u) => ({ user: u.user, vhost: '/', exchange: 'amq.topic', write: u.topicWrite ?? '.*', read: u.topicRead ?? '.*' })),
+    }
+  }
+
+  private writeConfig(i: number): void {
+    const node = this.nodes[i]
+    const home = join(this.dir, `n${i + 1}`)
+    mkdirSync(home, { recursive: true })
+    const lines = [
+      `listeners.tcp.default = 127.0.0.1:${node.amqp}`,
+      `mqtt.listeners.tcp.default = 127.0.0.1:${node.mqtt}`,
+      // clean session false -> a quorum queue (Raft, 3 replicas): the session's QoS 1 messages survive a node.
+      'mqtt.durable_queue_type = quorum',
+      `mqtt.allow_anonymous = ${this.o.users?.length ? 'false' : 'true'}`,
+      'mqtt.default_user = guest',
+      'mqtt.default_pass = guest',
+      'loopback_users = none',
+      'mqtt.vhost = /',
+      'mqtt.exchange = amq.topic',
+      // The station service subscribes 8 filters and may take a replay burst (docs/protocol.md: 500 in flight).
+      'mqtt.prefetch = 1000',
+      'log.console = true',
+      'log.console.level = warning',
+      'log.file = false',
+      // A test machine's disk is shared: do not refuse publishers because another test filled /tmp.
+      'disk_free_limit.absolute = 50MB',
+      'vm_memory_high_watermark.relative = 0.8',
+    ]
+    if (i === 0) lines.push(`definitions.import_backend = local_filesystem`, `definitions.local.path = ${join(this.dir, 'definitions.json')}`)
+    else lines.push('cluster_formation.peer_discovery_backend = classic_config', `cluster_formation.classic_config.nodes.1 = ${this.nodes[0].name}`)
+    writeFileSync(join(home, 'rabbitmq.conf'), lines.join('\n') + '\n')
+  }
+
+  private env(i: number): NodeJS.ProcessEnv {
+    const node = this.nodes[i]
+    const home = join(this.dir, `n${i + 1}`)
+    return {
+      PATH: process.env.PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8',
+      HOME: this.dir, // the cluster's Erlang cookie
+      ERL_EPMD_PORT: String(this.epmd),
+      RABBITMQ_NODENAME: node.name,
+      RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+      RABBITMQ_NODE_PORT: String(node.amqp),
+      RABBITMQ_DIST_PORT: String(node.dist),
+      RABBITMQ_CONFIG_FILE: join(home, 'rabbitmq.conf'),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(this.dir, 'enabled_plugins'),
+      RABBITMQ_MNESIA_BASE: join(home, 'mnesia'),
+      RABBITMQ_LOG_BASE: join(home, 'log'),
+      RABBITMQ_PID_FILE: join(home, 'pid'),
+      RABBITMQ_LOGS: '-',
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+      // Two schedulers: three nodes share a 2-core test machine.
+      RABBITMQ_SERVER_ERL_ARGS: '+P 1048576 +t 5000000 +stbt db +zdbbl 128000 +S 2:2',
+    }
+  }
+
+  private spawnNode(i: number): void {
+    const node = this.nodes[i]
+    node.log = ''
+    // detached: its own process group, so kill() reaches the Erlang VM and its port programs.
+    const proc = spawn(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(i), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    proc.on('error', (e) => { node.log += `spawn error: ${e.message}` })
+    const keep = (d: Buffer) => { node.log = (node.log + d.toString()).slice(-20_000) }
+    proc.stdout?.on('data', keep)
+    proc.stderr?.on('data', keep)
+    node.proc = proc
+  }
+
+  /** Node i's MQTT listener accepts (the plugin starts last in the boot). */
+  private async readyNode(i: number, ms: number): Promise<void> {
+    const end = Date.now() + ms
+    const x = this.nodes[i]
+    for (;;) {
+      if (!x.proc || x.proc.exitCode !== null) throw new Error(`rabbitmq-server ${x.name} exited (${x.proc?.exitCode}); is it installed (apt-get install rabbitmq-server)? ${x.log.slice(-3000)}`)
+      if (await canConnect(x.mqtt)) return
+      if (Date.now() > end) throw new Error(`RabbitMQ node ${x.name} not ready within ${ms} ms: ${x.log.slice(-3000)}`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+
+  /** Every running node's MQTT accepts. */
+  async ready(ms = 120_000): Promise<void> {
+    await Promise.all(this.nodes.map((x, i) => (x.proc ? this.readyNode(i, ms) : null)))
+  }
+
+  /** rabbitmqctl against node i (an Erlang VM per call: ~1-2 s; for set-up and diagnosis only). */
+  ctl(i: number, args: string[]): { status: number | null; out: string } {
+    const r = spawnSync(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', this.nodes[i].name, ...args], { env: this.env(i), encoding: 'utf8', timeout: 60_000 })
+    return { status: r.status, out: `${r.stdout}${r.stderr}` }
+  }
+
+  /** Running cluster members as node i (default: the first running node) sees them. */
+  runningNodes(i = this.nodes.findIndex((x) => x.proc)): string[] {
+    const r = this.ctl(i, ['cluster_status', '--formatter', 'json'])
+    try {
+      return (JSON.parse(r.out.slice(r.out.indexOf('{'))) as { running_nodes: string[] }).running_nodes
+    } catch {
+      throw new Error(`rabbitmqctl cluster_status failed: ${r.out.slice(-1000)}`)
+    }
+  }
+
+  async kill(i: number): Promise<void> {
+    await this.signal(i, 'SIGKILL')
+  }
+
+  async stop(i: number): Promise<void> {
+    await this.signal(i, 'SIGTERM')
+  }
+
+  private async signal(i: number, sig: NodeJS.Signals): Promise<void> {
+    const p = this.nodes[i].proc
+    this.nodes[i].proc = null
+    if (!p || p.exitCode !== null || p.signalCode !== null || !p.pid) return
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()))
+    try { process.kill(-p.pid, sig) } catch { return }
+    // A clean stop that hangs (a node waiting for its peers) is ended after 30 s.
+    const t = setTimeout(() => { try { process.kill(-p.pid!, 'SIGKILL') } catch { /* gone */ } }, sig === 'SIGKILL' ? 0 : 30_000)
+    await exited
+    clearTimeout(t)
+  }
+
+  async restart(i: number, ms = 120_000): Promise<void> {
+    if (this.nodes[i].proc) return
+    this.spawnNode(i)
+    await this.readyNode(i, ms)
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.map((_, i) => this.stop(i)))
+  }
+
+  /** Every stopped node back at once (a quorum needs two), then wait for their MQTT listeners. */
+  async startAll(ms = 120_000): Promise<void> {
+    this.nodes.forEach((x, i) => { if (!x.proc) this.spawnNode(i) })
+    await this.ready(ms)
+  }
+
+  pid(i: number): number | null {
+    return this.nodes[i].proc?.pid ?? null
+  }
+
+  /** Resident memory of node i's Erlang VM (bytes, from /proc) and its CPU seconds; null when down. */
+  usage(i: number): { mem: number; cpuS: number } | null {
+    const group = this.nodes[i].proc?.pid
+    if (!group) return null
+    // The spawned pid is the rabbitmq-server script; the VM (beam.smp) is in its process group.
+    const pid = spawnSync('pgrep', ['-g', String(group), 'beam.smp'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
+    if (!pid) return null
+    const r = spawnSync('ps', ['-o', 'rss=,time=', '-p', pid], { encoding: 'utf8' })
+    const m = /(\d+)\s+(?:(\d+)-)?(\d+):(\d+):(\d+)/.exec(r.stdout)
+    if (!m) return null
+    return { mem: Number(m[1]) * 1024, cpuS: Number(m[2] ?? 0) * 86400 + Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]) }
+  }
+
+  private killEpmd(): void {
+    if (this.epmd) spawnSync('epmd', ['-port', String(this.epmd), '-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(this.epmd) }, timeout: 10_000 })
+  }
+
+  async close(): Promise<void> {
+    await this.stopAll()
+    this.killEpmd()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}
