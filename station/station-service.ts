@@ -111,7 +111,7 @@ export class StationService {
     this.health = {
       dbOk: () => writer.dbOk,
       brokerConnected: () => broker.connected,
-      counters: () => ({ ...counters.snapshot(), held: writer.held, live_seq: live.lastSeq, live_subscriber_errors: live.subscriberErrors }),
+      counters: () => ({ ...counters.snapshot(), held: writer.held, live_seq: live.lastSeq, live_subscriber_errors: live.subscriberErrors, broker_subscribe_refusals: broker.subscribeRefusals, broker_refused_filters: broker.refusedFilters.length }),
     }
     await this.ingest.start()
     const filters = [...stationFilters(o.broker.sites), ...AckEcho.filters(o.broker.sites), this.commands.replyFilter()]

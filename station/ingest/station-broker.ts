@@ -23,6 +23,10 @@ export interface StationBrokerOptions {
   reconnectMs?: number
 }
 
+/** A refused SUBSCRIBE is sent again after 1, 2, 4 … s, then every 30 s while it stays refused. */
+const SUBSCRIBE_RETRY_FIRST_MS = 1000
+const SUBSCRIBE_RETRY_MAX_MS = 30_000
+
 function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss' } {
   const u = new URL(url)
   const protocol = u.protocol.slice(0, -1) as 'mqtt' | 'mqtts' | 'ws' | 'wss'
@@ -43,8 +47,11 @@ export class StationBroker {
     return this.o.clientId
   }
 
-  /** Filters the broker refused on the last SUBACK (0x80). */
+  /** Filters the broker refuses (SUBACK 0x80) and that are being subscribed again. */
   refusedFilters: string[] = []
+  /** Filters refused, summed over every SUBACK (a counter). */
+  subscribeRefusals = 0
+  private retry: NodeJS.Timeout | null = null
 
   /** 5, or 4 when the broker refused MQTT 5 ([MQTT-3.1.2-2]; aedes speaks 3.1.1 only). */
   protocolVersion: 5 | 4 = 5
@@ -86,16 +93,9 @@ export class StationBroker {
     client.on('connect', (ack) => {
       this.o.log.info({ sessionPresent: ack.sessionPresent }, 'station broker connected')
       // Subscribe on every connect: a broker that lost our session (restart without persistence) still delivers.
-      client.subscribe(this.filters, { qos: 1 }, (err, granted) => {
-        if (err) this.o.log.error({ err: err.message }, 'station broker subscribe failed')
-        // SUBACK 0x80 per filter: e.g. NATS refuses a filter once the session's max_ack_pending total passes 65535.
-        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic)
-        this.refusedFilters = refused
-        if (refused.length) this.o.log.error({ refused }, 'station broker refused subscriptions: those messages will not arrive (check the broker ACL and limits)')
-        subscribed()
-      })
+      this.subscribe(client, this.filters, 0, subscribed)
     })
-    client.on('offline', () => this.o.log.warn('station broker offline'))
+    client.on('offline', () => { this.clearRetry(); this.o.log.warn('station broker offline') })
     // A node that refuses the connection (socket error: a string code) is not the broker saying no:
     // with failover_urls mqtt.js tries the next node by itself, so the first start fails only when
     // every node refused once (issue 16: a station must start while one cluster node is down).
@@ -123,6 +123,42 @@ export class StationBroker {
     await firstSuback
   }
 
+  /**
+   * SUBSCRIBE, and SUBSCRIBE again what the broker refused (SUBACK 0x80) until it is granted: a
+   * refused filter is a deaf station for those posts. NATS 2.9 refuses a filter when creating its
+   * JetStream consumer times out under load, or once a session's max_ack_pending total passes
+   * 65,535 (docs/city.md); the uplink does the same for its acks (station-uplink.ts). mqtt.js
+   * reports a refusal as an error with the SUBACK packet, whose granted[i] answers filters[i].
+   */
+  private subscribe(client: MqttClient, filters: string[], attempt: number, done: () => void): void {
+    client.subscribe(filters, { qos: 1 }, (err, _subs, packet) => {
+      done()
+      if (this.client !== client || !client.connected) return
+      const codes = (packet as { granted?: number[] } | undefined)?.granted
+      const refused = err ? filters.filter((_f, i) => codes === undefined || ((codes[i] ?? 0x80) & 0x80) !== 0) : []
+      // Filters not re-sent this time keep their state; re-sent ones are refused or granted now.
+      this.refusedFilters = [...this.refusedFilters.filter((f) => !filters.includes(f)), ...refused]
+      if (!refused.length) {
+        if (attempt > 0) this.o.log.info({ filters }, 'station broker granted the subscriptions it had refused')
+        return
+      }
+      this.subscribeRefusals += refused.length
+      const ms = Math.min(SUBSCRIBE_RETRY_MAX_MS, SUBSCRIBE_RETRY_FIRST_MS * 2 ** attempt)
+      this.o.log.error({ err: err?.message, refused, retry_ms: ms }, 'station broker refused subscriptions: their messages do not arrive until granted; subscribing again (check the broker ACL and limits)')
+      this.clearRetry()
+      this.retry = setTimeout(() => {
+        this.retry = null
+        if (this.client === client && client.connected) this.subscribe(client, refused, attempt + 1, () => {})
+      }, ms)
+      this.retry.unref()
+    })
+  }
+
+  private clearRetry(): void {
+    if (this.retry) clearTimeout(this.retry)
+    this.retry = null
+  }
+
   publish(topic: string, payload: string, opts: { qos: 0 | 1; properties?: mqtt.IClientPublishOptions['properties'] }): Promise<void> {
     const c = this.client
     if (!c || !c.connected) return Promise.reject(new Error('the station broker is not connected'))
@@ -130,6 +166,7 @@ export class StationBroker {
   }
 
   async stop(): Promise<void> {
+    this.clearRetry()
     const c = this.client
     this.client = null
     if (c) await c.endAsync().catch(() => {})

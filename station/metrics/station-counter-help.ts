@@ -21,9 +21,11 @@ export const STATION_COUNTER_HELP: Readonly<Record<string, string>> = {
   bad_acks_seen: 'Malformed acks seen on the broker from other instances.',
   live_seq: 'Events published to the consoles\' live feed.',
   live_subscriber_errors: 'Live-feed subscribers that threw (should stay 0: report a bug).',
+  broker_subscribe_refusals: 'Subscriptions the station broker refused (SUBACK 0x80); each is subscribed again until granted.',
 }
 
 /** Counters that are really levels: exposed as gauges under these names, not as _total. */
 export const STATION_LEVELS: Readonly<Record<string, [name: string, help: string]>> = {
   held: ['safehouse_station_held_rows', 'Rows held in memory while the database is unreachable (bounded by max_held_rows).'],
+  broker_refused_filters: ['safehouse_station_broker_refused_subscriptions', 'Subscriptions the station broker refuses right now: their messages do not arrive (alert on > 0).'],
 }

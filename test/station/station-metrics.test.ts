@@ -66,8 +66,9 @@ t.test('a real Prometheus scrapes the station: one post online, one unacknowledg
   t.match(text, /^safehouse_station_odd_name_x_total 3$/m, 'an odd counter name becomes a valid metric name')
   const counters = st.service.health.counters()
   t.ok(counters.messages > 0 && counters.alerts_stored >= 1)
-  for (const k of Object.keys(counters).filter((k) => k !== 'held')) t.match(text, new RegExp(`^# TYPE safehouse_station_${k.replace(/[^a-z0-9_]/g, '_')}_total counter$`, 'm'), `counter ${k} exposed`)
+  for (const k of Object.keys(counters).filter((k) => !(k in STATION_LEVELS))) t.match(text, new RegExp(`^# TYPE safehouse_station_${k.replace(/[^a-z0-9_]/g, '_')}_total counter$`, 'm'), `counter ${k} exposed`)
   t.match(text, /^safehouse_station_held_rows 0$/m, 'held rows is a gauge')
+  t.match(text, /^safehouse_station_broker_refused_subscriptions 0$/m, 'no subscription refused: a gauge at 0')
   t.notMatch(text, /test-city:kiosk-001:/, 'no alert id in any label')
 
   const prom = await new Prometheus([`127.0.0.1:${port}`], 'station').start()
