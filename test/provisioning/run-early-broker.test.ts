@@ -65,3 +65,31 @@ t.test('the first accepted connection is already refused without credentials, an
   p.kill('SIGTERM')
   await new Promise((r) => p.once('exit', r))
 })
+
+t.test('a post without a station never loads mqtt.js (issue 13 §6: idle memory)', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const { prebuiltRoot, childEnv } = await import('../harness/prebuilt-cli.js')
+  const { fileURLToPath } = await import('node:url')
+  const preload = fileURLToPath(new URL('../harness/list-loaded-packages.mjs', import.meta.url))
+  const dir = tmpDir(t)
+  const port = await freePort()
+  const config = join(dir, 'c.yaml')
+  writeFileSync(config, [
+    'site: s1', 'post: p1', `data_dir: ${join(dir, 'data')}`, 'log: { level: info, format: json }',
+    `broker: { host: 127.0.0.1, port: ${port} }`, 'station: { url: null }', 'devices:', '  - { id: b, kind: panic-button, driver: sim }', '',
+  ].join('\n'))
+  const p = spawn(process.execPath, ['--import', preload, join(prebuiltRoot(), 'provisioning', 'cli.js'), 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() })
+  t.teardown(() => { if (p.exitCode === null) p.kill('SIGKILL') })
+  let out = ''
+  let err = ''
+  p.stdout.on('data', (d: Buffer) => { out += d })
+  p.stderr.on('data', (d: Buffer) => { err += d })
+  const until = Date.now() + 60_000
+  while (!out.includes('gateway started') && Date.now() < until && p.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+  t.match(out, /gateway started/, `started; stderr: ${err}`)
+  p.kill('SIGTERM')
+  await new Promise((r) => p.once('exit', r))
+  const packages = (/^LOADED (.*)$/m.exec(err)?.[1] ?? '').split(',')
+  t.ok(packages.includes('aedes'), 'the embedded broker is loaded')
+  t.notOk(packages.includes('mqtt'), 'mqtt.js is not: nothing connects to a station')
+})
