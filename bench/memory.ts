@@ -9,7 +9,8 @@
  *
  *   node --import tsx --expose-gc bench/memory.ts              the 100,000-event run
  *   node --import tsx --expose-gc bench/memory.ts --soak-hour  plus a one-hour soak at 30 events/s
- *     with heap snapshots before and after, summarised by constructor (SAFEHOUSE_SOAK_MIN=N for N minutes)
+ *     with heap snapshots before and after, summarised by constructor (SAFEHOUSE_SOAK_MIN=N for N minutes;
+ *     SAFEHOUSE_SOAK_KEEP=dir keeps the two snapshots in dir)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -72,7 +73,9 @@ for (let s = 10; s <= 60; s += 10) {
 
 let soak = ''
 if (SOAK_MIN > 0) {
-  const dir = mkdtempSync(join(tmpdir(), 'safehouse-soak-'))
+  // SAFEHOUSE_SOAK_KEEP=dir keeps both snapshots there (to follow retainers afterwards).
+  const keep = process.env.SAFEHOUSE_SOAK_KEEP
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'safehouse-soak-'))
   const summary = (file: string) => summarizeSnapshot(file)
   const before = join(dir, 'before.heapsnapshot')
   await writeSnapshot(before)
@@ -100,7 +103,7 @@ Largest heap differences by constructor (after - before snapshot, bytes / object
 | constructor | bytes | objects |
 |---|---:|---:|
 ${diff.map(([k, d, c]) => `| ${k} | ${d} | ${c} |`).join('\n')}`
-  rmSync(dir, { recursive: true, force: true })
+  if (!keep) rmSync(dir, { recursive: true, force: true })
 }
 
 await station.stop()

@@ -17,6 +17,7 @@ import { TimerWheel } from './core/timer-wheel.js'
 import { AlertEncoder } from '../protocols/mqtt/alert-encoder.js'
 import { PostTopics } from '../protocols/mqtt/topics.js'
 import { EmbeddedBroker } from './broker/embedded-broker.js'
+import { brokerOptions } from './broker/broker-options.js'
 import { StationUplink } from './uplink/station-uplink.js'
 import type { Outbox } from './outbox/outbox.js'
 import { MemoryOutbox } from './outbox/memory-outbox.js'
@@ -58,6 +59,11 @@ export interface GatewayDeps {
   connectStation?: (url: string, opts: IClientOptions) => MqttClient
   /** DC-09 path hooks (tests, benchmarks): ACK latency, injected transport. */
   dc09?: Pick<Dc09Deps, 'onAcked' | 'transport'>
+  /**
+   * The embedded broker, already listening (open-gateway.ts: `safehouse run` listens before the
+   * gateway is loaded), built from brokerOptions(config) with holdInbound. Default: built here.
+   */
+  broker?: EmbeddedBroker
 }
 
 export class Gateway implements GatewayParts {
@@ -125,15 +131,8 @@ export class Gateway implements GatewayParts {
     })
     this.wheel = new TimerWheel(this.clock, c.core.tick_ms)
     this.outbox = deps.outbox ?? (c.outbox.kind === 'file' && deps.fileOutbox ? deps.fileOutbox(c.data_dir, c, this.log.child({ component: 'outbox' })) : new MemoryOutbox())
-    this.broker = new EmbeddedBroker({
-      broker: c.broker,
-      site: c.site,
-      post: c.post,
-      group: c.group,
-      passwords: secrets.broker_passwords,
-      log: this.log.child({ component: 'broker' }),
-      validateInbound: (topic, payload, from) => this.inbound.validate(topic, payload, from),
-    })
+    // Local clients' payloads are checked once the inbound router exists: start() wires it (openInbound).
+    this.broker = deps.broker ?? new EmbeddedBroker({ ...brokerOptions(c, secrets, this.log), holdInbound: true })
     this.uplink = new StationUplink({
       station: c.station,
       topics: this.topics,
@@ -225,8 +224,10 @@ export class Gateway implements GatewayParts {
     const recovered = await this.outbox.open()
     if (recovered.recovered || recovered.damaged) log.warn(recovered, 'outbox recovered alerts from the last run')
     await this.dc09?.start()
-    await this.broker.start()
+    await this.broker.start() // already listening when open-gateway.ts built it
     this.inbound.subscribeLocal()
+    // Publishes held since listen are decided now, with the gateway's subscriptions in place.
+    this.broker.openInbound((topic, payload, from) => this.inbound.validate(topic, payload, from))
     for (const p of this.group?.peers ?? []) p.start()
     this.wheel.start()
     this.hostHealth.start()

@@ -6,6 +6,7 @@
  * and connect time are bounded. The gateway itself publishes in process.
  */
 import { createServer, type Server, type Socket } from 'node:net'
+import mqttPacket from 'mqtt-packet'
 import { Aedes, type Client, type PublishPacket, type Subscription, type AuthenticateError, type AedesPublishPacket, type ConnectPacket } from 'aedes'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config-types.js'
@@ -45,9 +46,18 @@ export interface EmbeddedBrokerOptions {
   passwords: Readonly<Record<string, string>>
   log: Logger
   /** Checks a payload a local client publishes to a topic the gateway consumes; returns an error text or null. */
-  validateInbound?: (topic: string, payload: Buffer, from: Publisher) => string | null
+  validateInbound?: InboundValidator
+  /**
+   * Listening before the gateway is built (issue 13 §5, gateway/open-gateway.ts): local clients'
+   * publishes are held (their authorisation answered later, in order) until openInbound(), so
+   * nothing reaches a topic before the gateway's validator and its own subscriptions are in place.
+   * Logins and the ACL do not wait: they are the broker's own and hold from the first connection.
+   */
+  holdInbound?: boolean
   clock?: Clock
 }
+
+export type InboundValidator = (topic: string, payload: Buffer, from: Publisher) => string | null
 
 type SafehouseClient = Client & { safehouseUser?: string }
 
@@ -66,6 +76,10 @@ export class EmbeddedBroker {
   readonly limiter: LoginLimiter
   readonly checker: PasswordChecker
   private readonly owners = new ClientIdOwners()
+  private validateInbound: InboundValidator | null
+  /** Pending while local publishes are held (holdInbound), with the function that releases them. */
+  private held: { gate: Promise<void>; open: () => void } | null = null
+  private starting: Promise<void> | null = null
 
   constructor(private readonly o: EmbeddedBrokerOptions) {
     this.acl = new Acl(o.broker.users, roleRules(o.site, o.post, o.group))
@@ -81,6 +95,24 @@ export class EmbeddedBroker {
       exempt: l.exempt,
     })
     this.checker = new PasswordChecker({ concurrency: l.concurrency, queueLimit: l.queue, deadlineMs: o.broker.connect_timeout_ms, now: () => clock.monotonic() })
+    this.validateInbound = o.validateInbound ?? null
+    if (o.holdInbound) {
+      let open = noop
+      const gate = new Promise<void>((resolve) => { open = resolve })
+      this.held = { gate, open }
+    }
+  }
+
+  /**
+   * The gateway's payload check, set by the composition root once it exists, and the release of the
+   * publishes held since the broker began listening (holdInbound). Call after the gateway's own
+   * subscriptions are made, so a publish held at start reaches them.
+   */
+  openInbound(validate: InboundValidator | null): void {
+    this.validateInbound = validate
+    const h = this.held
+    this.held = null
+    h?.open()
   }
 
   /** Connections counted against max_clients (connected, or logging in). */
@@ -98,9 +130,32 @@ export class EmbeddedBroker {
     return this.aedes?.connectedClients ?? 0
   }
 
-  async start(): Promise<void> {
+  /** Builds aedes and listens; a second call (the gateway's start after an early listen) waits for the first. */
+  start(): Promise<void> {
+    this.starting ??= this.listen()
+    return this.starting
+  }
+
+  private async listen(): Promise<void> {
     const { broker, log } = this.o
-    if (broker.enabled) await this.checker.prepare(broker.users.map((u) => this.o.passwords[u.username]).filter((h): h is string => typeof h === 'string'))
+    // mqtt-packet (aedes' and mqtt.js' writer, one shared module) builds a cache of 65,536 two-byte
+    // Buffers for packet ids at its first write: 6.3 MB of heap and 65,536 objects every full GC
+    // walks, resident for good (issue 13 §6, found in a heap snapshot of an idle post). Without it
+    // each QoS 1 write allocates its 2-byte id instead.
+    mqttPacket.writeToStream.cacheNumbers = false
+    // The decoy hash (a scrypt on the threadpool) is not awaited: a check of an unknown user waits
+    // for it instead (password-checker.ts), so the broker listens without that delay.
+    if (broker.enabled) void this.checker.prepare(broker.users.map((u) => this.o.passwords[u.username]).filter((h): h is string => typeof h === 'string'))
+    const checkPayload = (client: Client, user: string | undefined, packet: PublishPacket, cb: (err?: Error | null) => void): void => {
+      const from = { user: user ?? '', role: this.roles.get(user ?? '') ?? '' }
+      const problem = this.validateInbound?.(packet.topic, packet.payload as Buffer, from) ?? null
+      if (problem) {
+        this.counters.rejectedPayload++
+        log.warn({ client: client.id, user, topic: packet.topic, problem }, 'broker publish rejected: bad payload')
+        return cb(new Error(`bad payload: ${problem}`))
+      }
+      cb(null)
+    }
     const aedes = await Aedes.createBroker({
       id: `safehouse-${this.o.post}`,
       connectTimeout: broker.connect_timeout_ms,
@@ -152,14 +207,10 @@ export class EmbeddedBroker {
           log.warn({ client: client.id, user, topic: badTopic === null ? packet.topic : undefined, problem: denied }, 'broker publish denied by ACL')
           return cb(new Error('publish not authorized'))
         }
-        const from = { user: user ?? '', role: this.roles.get(user ?? '') ?? '' }
-        const problem = this.o.validateInbound?.(packet.topic, packet.payload as Buffer, from) ?? null
-        if (problem) {
-          this.counters.rejectedPayload++
-          log.warn({ client: client.id, user, topic: packet.topic, problem }, 'broker publish rejected: bad payload')
-          return cb(new Error(`bad payload: ${problem}`))
-        }
-        cb(null)
+        // Early listen (holdInbound): the ACL above answers at once; the payload check and the
+        // forward wait until the gateway is wired (aedes handles a client's packets in turn).
+        if (this.held) void this.held.gate.then(() => checkPayload(client, user, packet, cb))
+        else checkPayload(client, user, packet, cb)
       },
       authorizeSubscribe: (client: Client | null, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void) => {
         if (!client) return cb(null, sub)
@@ -248,6 +299,7 @@ export class EmbeddedBroker {
 
   async stop(): Promise<void> {
     this.checker.close()
+    this.openInbound(this.validateInbound) // held publishes are answered (the broker is closing)
     const server = this.server
     this.server = null
     if (server) {

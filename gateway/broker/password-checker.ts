@@ -35,7 +35,8 @@ interface Job {
   /** False once the client hung up: its check is skipped (a connect-and-close flood costs no scrypt). */
   alive: () => boolean
   password: string
-  stored: string
+  /** null: an unknown user, checked against the decoy. */
+  stored: string | null
   queuedAt: number
   resolve: (r: CheckResult) => void
 }
@@ -44,7 +45,8 @@ export class PasswordChecker {
   private running = 0
   private readonly trusted: Job[] = []
   private readonly others: Job[] = []
-  private decoy = ''
+  /** The decoy hash, being made (prepare) or made; a check of an unknown user waits for it. */
+  private decoy: Promise<string> = Promise.resolve('')
   /** Earliest time (o.now) the next check may start. */
   private nextAt = 0
   private timer: NodeJS.Timeout | null = null
@@ -57,7 +59,7 @@ export class PasswordChecker {
    * Build the decoy from the most common parameter set among the stored hashes
    * (ties: the costliest), so an unknown user costs what a typical user costs.
    */
-  async prepare(stored: readonly string[]): Promise<void> {
+  prepare(stored: readonly string[]): Promise<void> {
     const counts = new Map<string, number>()
     for (const s of stored) {
       const p = typeof s === 'string' ? s.split('$') : []
@@ -71,7 +73,10 @@ export class PasswordChecker {
       if (n > bestCount || (n === bestCount && cost(k) > cost(best))) [best, bestCount] = [k, n]
     }
     const [N, r, p] = best.split('$').map(Number)
-    this.decoy = await hashPassword('not-a-user', N, r, p).catch(() => hashPassword('not-a-user'))
+    // Not awaited by the broker's start (issue 13 §5: it listens meanwhile); an unknown user's check
+    // in the first ~0.1 s after start waits for it, so it costs the decoy's make on top, once.
+    this.decoy = hashPassword('not-a-user', N, r, p).catch(() => hashPassword('not-a-user')).catch(() => '')
+    return this.decoy.then(noop)
   }
 
   /** Check `password` against `stored`, or against the decoy when stored is null (unknown user). */
@@ -82,7 +87,7 @@ export class PasswordChecker {
       return Promise.resolve('busy')
     }
     return new Promise<CheckResult>((resolve) => {
-      lane.push({ alive, password, stored: stored ?? this.decoy, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
+      lane.push({ alive, password, stored, queuedAt: this.o.now(), resolve: stored === null ? (r) => resolve(r === 'busy' ? 'busy' : 'bad') : resolve })
       this.pump()
     })
   }
@@ -122,7 +127,8 @@ export class PasswordChecker {
       job.resolve(r)
       this.pump()
     }
-    verifyPassword(job.password, job.stored).then((ok) => done(ok ? 'ok' : 'bad'), () => done('bad'))
+    const stored = job.stored === null ? this.decoy : Promise.resolve(job.stored)
+    stored.then((h) => verifyPassword(job.password, h)).then((ok) => done(ok ? 'ok' : 'bad'), () => done('bad'))
   }
 
   /** Stop the pacing timer (broker stop). Waiting logins are answered busy. */
@@ -132,6 +138,8 @@ export class PasswordChecker {
     for (const j of [...this.trusted.splice(0), ...this.others.splice(0)]) j.resolve('busy')
   }
 }
+
+function noop(): void {}
 
 function cost(params: string): number {
   const [N, r, p] = params.split('$').map(Number)

@@ -7,7 +7,8 @@
  * scene long over; the station path and the station's own outbox carry it.
  */
 import { readFileSync } from 'node:fs'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
+import { mqttConnect } from '../mqtt-connect.js'
 import type { Logger } from 'pino'
 import type { Clock } from '../../devices/time/clock.js'
 import type { Backoff } from '../../devices/time/backoff.js'
@@ -78,7 +79,7 @@ export class PeerLink {
       if (this.o.caFile) opts.ca = readFileSync(this.o.caFile)
     }
     this.state = 'connecting'
-    const client = noDelay((this.o.connect ?? mqtt.connect)(this.o.url, opts))
+    const client = noDelay((this.o.connect ?? mqttConnect)(this.o.url, opts))
     this.client = client
     client.on('connect', () => {
       if (client !== this.client) return

@@ -22,7 +22,8 @@
  * All end in 'close', which fails over like any loss.
  */
 import { readFileSync } from 'node:fs'
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt'
+import { mqttConnect } from '../mqtt-connect.js'
 import type { Logger } from 'pino'
 import type { Clock, TimerHandle } from '../../devices/time/clock.js'
 import type { Config } from '../config/config-types.js'
@@ -56,7 +57,7 @@ export interface PathLinkOptions {
   connect?: (url: string, opts: IClientOptions) => MqttClient
   onConnect: (link: PathLink, client: MqttClient) => void
   onClose: (link: PathLink, wasConnected: boolean) => void
-  onMessage: (link: PathLink, topic: string, payload: Buffer, packet: mqtt.IPublishPacket) => void
+  onMessage: (link: PathLink, topic: string, payload: Buffer, packet: IPublishPacket) => void
   onStateChange?: (link: PathLink) => void
 }
 
@@ -141,7 +142,7 @@ export class PathLink {
       if (s.key_file) opts.key = readFileSync(s.key_file)
     }
     this.setState('connecting')
-    const connect = this.o.connect ?? mqtt.connect
+    const connect = this.o.connect ?? mqttConnect
     const client = noDelay(connect(url, opts))
     this.client = client
     client.on('connect', () => {

@@ -9,14 +9,8 @@
 import { parseArgs } from 'node:util'
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { Prompter } from '../shared/prompter.js'
-import { DEFAULT_CONFIG, writeConfigText } from '../shared/config-file.js'
-import { parseConfig } from '../../gateway/config/load-config.js'
-import { ConfigError } from '../../gateway/config/config-error.js'
-import { hashPassword } from '../../gateway/config/password-hash.js'
-import { emptySecrets, writeSecrets } from '../../gateway/config/secrets.js'
-import { collectAnswers, flagsNeedPasswords, type InitFlags } from '../init/init-answers.js'
-import { renderConfig } from '../init/config-text.js'
+import { DEFAULT_CONFIG } from '../shared/defaults.js'
+import type { InitFlags } from '../init/init-answers.js'
 import { parseFlags, UsageError } from './usage-error.js'
 
 
@@ -69,6 +63,11 @@ export async function init(argv: string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
+  // Loaded only when init runs, not for --help (issue 13 §5: yaml, the config loader, scrypt).
+  const [{ Prompter }, { writeConfigText }, { parseConfig }, { ConfigError }, { hashPassword }, { emptySecrets, writeSecrets }, { collectAnswers, flagsNeedPasswords }, { renderConfig }] = await Promise.all([
+    import('../shared/prompter.js'), import('../shared/config-file.js'), import('../../gateway/config/load-config.js'), import('../../gateway/config/config-error.js'),
+    import('../../gateway/config/password-hash.js'), import('../../gateway/config/secrets.js'), import('../init/init-answers.js'), import('../init/config-text.js'),
+  ])
   const configFile = resolve(v.config ?? DEFAULT_CONFIG)
   const secretsFile = resolve(v.secrets ?? join(dirname(configFile), 'secrets.yaml'))
   if (secretsFile === configFile) throw new UsageError('--secrets must be another file than --config')

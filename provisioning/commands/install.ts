@@ -9,13 +9,7 @@
  */
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { loadConfig } from '../../gateway/config/load-config.js'
-import { ConfigError } from '../../gateway/config/config-error.js'
-import { buildInstallPlan } from '../install/install-plan.js'
-import { renderDryRun, runPlannedCommands, shellLine, writePlannedFiles } from '../install/apply-plan.js'
-import { cliExecStart } from '../install/exec-start.js'
-import { readUsbIdentity, UDEV_VALUE } from '../install/usb-identity.js'
-import { DEFAULT_CONFIG } from '../shared/config-file.js'
+import { DEFAULT_CONFIG } from '../shared/defaults.js'
 import { parseFlags, UsageError } from './usage-error.js'
 
 const HELP = `usage: safehouse install [--config FILE] [--user NAME] [--prefix DIR] [--dry-run] [--no-start]
@@ -59,6 +53,11 @@ export async function install(argv: string[]): Promise<number> {
     console.log(HELP)
     return 0
   }
+  // Loaded only when install runs, not for --help (issue 13 §5: yaml, the config loader, the plan).
+  const [{ loadConfig }, { ConfigError }, { buildInstallPlan }, { renderDryRun, runPlannedCommands, shellLine, writePlannedFiles }, { cliExecStart }, { readUsbIdentity, UDEV_VALUE }] = await Promise.all([
+    import('../../gateway/config/load-config.js'), import('../../gateway/config/config-error.js'), import('../install/install-plan.js'),
+    import('../install/apply-plan.js'), import('../install/exec-start.js'), import('../install/usb-identity.js'),
+  ])
   const user = v.user ?? 'safehouse'
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new UsageError(`--user "${user}": a system user name is 1-32 lower-case letters, digits, "_" or "-", starting with a letter or "_"`)
   const prefix = resolve(v.prefix ?? '/')

@@ -14,10 +14,11 @@ export async function runGateway(argv: string[]): Promise<number> {
     return 0
   }
   if (!values.config) throw new UsageError('--config FILE is required (e.g. /etc/safehouse/config.yaml)')
-  // The gateway's modules load after the usage checks, so `run --help` stays fast (issue 13 §5).
-  const [{ loadConfig }, { ConfigError }, { loadSecrets }, { createLogger }, { Gateway }, { defaultDrivers }, { createFileOutbox }] = await Promise.all([
+  // The gateway's modules load after the usage checks, so `run --help` stays fast, and only what
+  // the embedded broker needs loads before it listens: openGateway loads the rest (issue 13 §5).
+  const [{ loadConfig }, { ConfigError }, { loadSecrets }, { createLogger }, { openGateway }] = await Promise.all([
     import('../../gateway/config/load-config.js'), import('../../gateway/config/config-error.js'), import('../../gateway/config/secrets.js'),
-    import('../../gateway/logging.js'), import('../../gateway/gateway.js'), import('../../gateway/driver-registry.js'), import('../../gateway/outbox/create-outbox.js'),
+    import('../../gateway/logging.js'), import('../../gateway/open-gateway.js'),
   ])
   let config
   try {
@@ -33,7 +34,7 @@ export async function runGateway(argv: string[]): Promise<number> {
   const log = createLogger(config.log)
   let gw: GatewayT | null = null
   try {
-    gw = await Gateway.create(config, secrets, { log, drivers: defaultDrivers, fileOutbox: createFileOutbox })
+    gw = await openGateway(config, secrets, log)
     await gw.start()
   } catch (e) {
     // A fatal start error (the embedded broker's port taken, data_dir not writable, a driver

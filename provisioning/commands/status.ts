@@ -7,17 +7,11 @@
  */
 import { parseArgs } from 'node:util'
 import { PassThrough } from 'node:stream'
-import { PROTOCOL_ROOT, isTopicLevel } from '../../protocols/mqtt/topics.js'
-import { urlForLog } from '../../gateway/logging.js'
-import { Prompter } from '../shared/prompter.js'
-import { BrokerConnectError, connectBroker, toolClientId, type BrokerTarget } from '../status/broker-connect.js'
-import { brokerPassword, DEFAULT_CONFIG, loadPostConfig, localBrokerTarget, localUser, PASSWORD_ENV } from '../status/local-broker.js'
-import { collectRetained, RetainedReadError } from '../status/retained-collector.js'
-import { buildStatus, type ExpectedPost } from '../status/post-status.js'
-import { renderStatusTable } from '../status/status-table.js'
-import { parseFlags, UsageError } from './usage-error.js'
-import { pickDemo, runningDemos } from '../demo/demo-registry.js'
 import { existsSync } from 'node:fs'
+import type { BrokerTarget } from '../status/broker-connect.js'
+import type { ExpectedPost } from '../status/post-status.js'
+import { DEFAULT_CONFIG, PASSWORD_ENV } from '../shared/defaults.js'
+import { parseFlags, UsageError } from './usage-error.js'
 
 const USAGE = `usage: safehouse status [--config FILE] [--broker URL] [--user NAME] [--password-stdin] [--json] [--wait MS]
        safehouse status --station URL [--site SITE] [--user NAME] [--password-stdin] [--ca-file F] [--json] [--wait MS]
@@ -60,6 +54,13 @@ export async function status(argv: string[]): Promise<number> {
     console.log(USAGE)
     return 0
   }
+  // Loaded only when status runs, not for --help (issue 13 §5: yaml, the config loader, the tables).
+  const [{ PROTOCOL_ROOT, isTopicLevel }, { urlForLog }, { Prompter }, { BrokerConnectError, connectBroker, toolClientId }, { brokerPassword, loadPostConfig, localBrokerTarget, localUser },
+    { collectRetained, RetainedReadError }, { buildStatus }, { renderStatusTable }, { pickDemo, runningDemos }] = await Promise.all([
+    import('../../protocols/mqtt/topics.js'), import('../../gateway/logging.js'), import('../shared/prompter.js'), import('../status/broker-connect.js'),
+    import('../status/local-broker.js'), import('../status/retained-collector.js'), import('../status/post-status.js'), import('../status/status-table.js'),
+    import('../demo/demo-registry.js'),
+  ])
   const waitMs = positive(values.wait, 'wait', 5000)
   if (waitMs < 200) throw new UsageError('--wait must be at least 200 ms')
   const staleFlag = values['stale-after'] === undefined ? null : positive(values['stale-after'], 'stale-after', 0) * 1000

@@ -9,13 +9,13 @@ import { dirname, join } from 'node:path'
 
 /**
  * V8 flags for the service (issue 13 §6; docs/decisions.md "V8 flags for the service"): a young
- * generation of at most 2 MiB per semi-space (V8's default grows to 16 MiB; the gateway's live heap
- * is ~13 MiB, and an alert allocates ~50 bytes) and one V8 helper thread instead of four (each
+ * generation of at most 1 MiB per semi-space (V8's default grows to 16 MiB; the gateway's live heap
+ * is ~12 MiB, and an alert allocates ~50 bytes) and one V8 helper thread instead of four (each
  * one's malloc arena and stack stayed resident). Measured on `safehouse run` with a typical post:
- * idle RSS ~88 -> ~71 MiB. On the ExecStart line, not in NODE_OPTIONS, so every other node the
+ * idle RSS ~88 -> ~71 MiB (2 MiB semi-spaces), -2 MiB more with 1 MiB. On the ExecStart line, not in NODE_OPTIONS, so every other node the
  * service user runs is untouched.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1'] as const
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'] as const
 
 export interface ExecStart {
   argv: string[]

@@ -12,8 +12,7 @@ import { ConfigError } from '../../gateway/config/config-error.js'
 import type { Config } from '../../gateway/config/config-types.js'
 import { writeFileAtomic } from '../../gateway/config/atomic-file.js'
 
-/** Where `safehouse init` puts the site config, and where every command looks without --config. */
-export const DEFAULT_CONFIG = '/etc/safehouse/config.yaml'
+export { DEFAULT_CONFIG } from './defaults.js'
 
 /** The validated config a command works from; a broken one says how to fix it first. */
 export function loadConfigForCommand(file: string): Readonly<Config> {

@@ -10,8 +10,8 @@ import type { Prompter } from '../shared/prompter.js'
 import type { BrokerTarget } from './broker-connect.js'
 import { UsageError } from '../commands/usage-error.js'
 
-export { DEFAULT_CONFIG } from '../shared/config-file.js'
-export const PASSWORD_ENV = 'SAFEHOUSE_PASSWORD'
+export { DEFAULT_CONFIG, PASSWORD_ENV } from '../shared/defaults.js'
+import { PASSWORD_ENV } from '../shared/defaults.js'
 
 /** The post's config, validated as the gateway does; a missing or invalid file is a usage error (exit 2). */
 export function loadPostConfig(file: string): Readonly<Config> {

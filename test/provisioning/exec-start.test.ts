@@ -22,6 +22,6 @@ t.test('a built CLI runs as node FLAGS cli.js run --config FILE', async (t) => {
 t.test('node accepts the flags and they take effect', async (t) => {
   const r = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, '-p', "require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size"], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
-  // new_space holds two semi-spaces; at most 2 MiB each.
-  t.ok(Number(r.stdout) <= 4 * 1024 * 1024, `new space ${r.stdout.trim()} bytes`)
+  // new_space holds two semi-spaces; at most 1 MiB each.
+  t.ok(Number(r.stdout) <= 2 * 1024 * 1024, `new space ${r.stdout.trim()} bytes`)
 })

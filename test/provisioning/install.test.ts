@@ -107,7 +107,7 @@ t.test('--prefix writes the three files with their content and modes; no command
     'NoNewPrivileges=yes', 'ProtectSystem=strict', `ReadWritePaths=${join(f.dir, 'data')}`, 'ProtectHome=yes',
     'PrivateTmp=yes', 'WantedBy=multi-user.target', 'StartLimitIntervalSec=0',
   ]) t.match(unit, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line)
-  t.match(unit, new RegExp(`^ExecStart=${process.execPath} --max-semi-space-size=2 --v8-pool-size=1 --import tsx \\S+/provisioning/cli\\.ts run --config ${f.config}$`, 'm'), 'the service runs with the V8 memory flags (issue 13 §6)')
+  t.match(unit, new RegExp(`^ExecStart=${process.execPath} --max-semi-space-size=1 --v8-pool-size=1 --import tsx \\S+/provisioning/cli\\.ts run --config ${f.config}$`, 'm'), 'the service runs with the V8 memory flags (issue 13 §6)')
 
   const udev = readFileSync(join(f.prefix, UDEV), 'utf8')
   t.match(udev, 'SUBSYSTEM=="tty", ENV{ID_VENDOR_ID}=="2341", ENV{ID_MODEL_ID}=="0043", ENV{ID_SERIAL_SHORT}=="75833353035351F0E1A1", SYMLINK+="safehouse-firmata-nano"\n')

@@ -41,6 +41,16 @@ t.test('checks keep to half a core', async (t) => {
 t.test('the decoy uses the most common parameters of the configured hashes', async (t) => {
   const c = new PasswordChecker({ concurrency: 1, queueLimit: 3, deadlineMs: 60_000, now: () => performance.now() })
   await c.prepare([await hashPassword('a', 2048), await hashPassword('b', 2048), await hashPassword('c', 1024)])
-  t.match((c as unknown as { decoy: string }).decoy, /^scrypt\$2048\$8\$1\$/)
+  t.match(await (c as unknown as { decoy: Promise<string> }).decoy, /^scrypt\$2048\$8\$1\$/)
   t.equal(await c.check('not-a-user', null, true), 'bad', 'an unknown user never logs in, whatever the password')
+})
+
+t.test('an unknown user checked while the decoy is still being made (the broker listens before it is ready) is refused', async (t) => {
+  const c = new PasswordChecker({ concurrency: 1, queueLimit: 3, deadlineMs: 60_000, now: () => performance.now() })
+  const making = c.prepare([await hashPassword('a', 2048)]) // not awaited, as the broker's start does
+  const [unknown, known] = await Promise.all([c.check('whatever', null, false), c.check('a', await hashPassword('a', 2048), false)])
+  t.equal(unknown, 'bad', 'refused, after the decoy was made')
+  t.equal(known, 'ok', 'a configured user still logs in')
+  await making
+  c.close()
 })
