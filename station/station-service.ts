@@ -23,6 +23,7 @@ import { createStationWeb, type StationWeb } from './web/web-server.js'
 import { StationMetrics } from './metrics/station-metrics.js'
 import { MetricsListener } from '../devices/host/metrics-listener.js'
 import type { StationConfig } from './config/station-config-schema.js'
+import { StoreCatchUp } from './ingest/store-catch-up.js'
 import type { StationSecrets } from './config/load-station-config.js'
 
 export interface StationServiceOptions {
@@ -39,6 +40,8 @@ export interface StationServiceOptions {
   maxHeldRows?: number
   commandTimeoutMs?: number
   dbRetryMs?: number
+  /** How often an instance on PostgreSQL reads alerts its broker did not bring (store-catch-up.ts; default 5000). */
+  catchUpMs?: number
   scryptN?: number
   log?: Logger
   now?: () => number
@@ -81,6 +84,8 @@ export class StationService {
   metricsPort = 0
   metricsServer: MetricsListener | null = null
   private commands!: CommandClient
+  /** Only with PostgreSQL (several instances). */
+  catchUp: StoreCatchUp | null = null
   private readonly log: Logger
   private readonly now: () => number
 
@@ -114,6 +119,12 @@ export class StationService {
       counters: () => ({ ...counters.snapshot(), held: writer.held, live_seq: live.lastSeq, live_subscriber_errors: live.subscriberErrors, broker_subscribe_refusals: broker.subscribeRefusals, broker_refused_filters: broker.refusedFilters.length }),
     }
     await this.ingest.start()
+    // Several instances share PostgreSQL (issue 16 §3): what another instance stored and this one's
+    // broker never brought still reaches this instance's consoles (store-catch-up.ts).
+    if (this.store.kind === 'postgres') {
+      this.catchUp = new StoreCatchUp(this.store, this.ingest.writer.seen, this.live, (n) => this.counters.inc(n), this.now, { intervalMs: o.catchUpMs })
+      this.catchUp.start()
+    }
     const filters = [...stationFilters(o.broker.sites), ...AckEcho.filters(o.broker.sites), this.commands.replyFilter()]
     await this.broker.start(filters, (topic, payload, props) => {
       if (this.commands.isReply(topic)) return this.commands.handleReply(payload, props.correlationData)
@@ -142,6 +153,7 @@ export class StationService {
     await this.metricsServer?.stop()
     await this.web?.close().catch(() => {})
     this.rollCalls?.stop()
+    await this.catchUp?.stop()
     this.commands?.close()
     await this.broker?.stop()
     if (this.ingest) {

@@ -48,3 +48,40 @@ t.test('one row per alert, acks seen by both', async (t) => {
   await until(() => seenB.some((e) => e.type === 'ack' && e.id === 's1:p1:5' && e.by === 'operator-7'), 'instance B shows the ack live')
   t.same(await b.service.actions.acknowledge(b.ctx, 's1:p1:5', null), { ok: false, error: 'already_acknowledged' }, 'B cannot ack it again')
 })
+
+t.test('an alert the broker never brought to instance B still reaches B\'s consoles, from the database', async (t) => {
+  // Each instance on its own mosquitto: B's broker never carries A's alerts, the harshest form of
+  // the gap the city run saw on a RabbitMQ cluster (store-catch-up.ts).
+  const pg = await new Postgres().start()
+  t.teardown(() => pg.close())
+  const url = await pg.database('catchup')
+  const a = await testStation({ web: false, storeUrl: url, over: { catchUpMs: 300 } })
+  t.teardown(a.cleanup)
+  const b = await testStation({ web: false, storeUrl: url, over: { catchUpMs: 300 } })
+  t.teardown(b.cleanup)
+  const seenB: LiveEvent[] = []
+  b.service.live.subscribe((_s, e) => seenB.push(e))
+  const alertsOnB = (id: string) => seenB.filter((e) => e.type === 'alert' && e.alert.id === id).length
+  const alert = (post: string, seq: number) => JSON.stringify({ v: 1, id: `s1:${post}:${seq}`, site: 's1', post, device: 'btn', device_kind: 'panic-button', kind: 'panic', seq, hw_time: seq, sent_time: seq, test: false })
+  const status = JSON.stringify({ v: 1, state: 'online', since: 1 })
+
+  const pubA = await a.publisher()
+  await pubA.publishAsync('safehouse/v1/s1/p1/status', status, { qos: 1, retain: true })
+  await until(() => a.service.ingest.isKnown('s1', 'p1'), 'A knows p1')
+  await pubA.publishAsync('safehouse/v1/s1/p1/alert/btn', alert('p1', 1), { qos: 1 })
+  await pubA.publishAsync('safehouse/v1/s1/p1/alert/btn', alert('p1', 2), { qos: 1 })
+  await until(() => alertsOnB('s1:p1:1') === 1 && alertsOnB('s1:p1:2') === 1, 'both of A\'s alerts on B\'s live feed')
+  t.equal(b.service.counters.get('alerts_caught_up'), 2, 'counted as caught up from the database')
+
+  // What B took in from its own broker is shown once, not again by the catch-up.
+  const pubB = await b.publisher()
+  await pubB.publishAsync('safehouse/v1/s1/p2/status', status, { qos: 1, retain: true })
+  await until(() => b.service.ingest.isKnown('s1', 'p2'), 'B knows p2')
+  await pubB.publishAsync('safehouse/v1/s1/p2/alert/btn', alert('p2', 1), { qos: 1 })
+  await until(() => alertsOnB('s1:p2:1') === 1, 'B\'s own alert live')
+  await new Promise((r) => setTimeout(r, 1500)) // five catch-up reads
+  t.equal(alertsOnB('s1:p1:1') + alertsOnB('s1:p1:2'), 2, 'each caught-up alert shown once')
+  t.equal(alertsOnB('s1:p2:1'), 1, 'B\'s own alert not shown a second time')
+  t.equal(b.service.counters.get('alerts_caught_up'), 2)
+  t.equal(a.service.counters.get('alerts_caught_up'), 1, 'A in turn catches up B\'s alert')
+})
