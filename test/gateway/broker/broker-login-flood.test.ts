@@ -32,7 +32,7 @@ t.test('a flood of bad logins for a real user does not slow an alarm to the stat
   await station.subscribeAsync(`${ROOT}/alert/+`, { qos: 1 })
 
   // 300 wrong-password logins for the technician, at once, from 30 hosts.
-  const flood = Array.from({ length: 300 }, (_, i) => rawConnect(gw.broker.port, { clientId: `f${i}`, username: TECH.username, password: `guess-${i}`, localAddress: `127.0.0.${2 + (i % 30)}` }, 30_000))
+  const flood = Array.from({ length: 300 }, (_, i) => rawConnect(gw.broker.port, { clientId: `f${i}`, username: TECH.username, password: `guess-${i}`, localAddress: `127.0.0.${2 + (i % 30)}` }, 30_000, 5000))
   await until(() => gw.broker.counters.refusedBadLogin >= 1, 'the flood reaching the password check')
   const pressed = performance.now()
   gw.twins.get('counter-button')!.act('press')
@@ -43,6 +43,8 @@ t.test('a flood of bad logins for a real user does not slow an alarm to the stat
   // process); before the fix 100 bad logins alone delayed it 6.3 s, 500 by 28-31 s.
   t.ok(delay < 5000, `the alarm reached the station in ${delay.toFixed(0)} ms during the flood`)
   t.ok(results.every((r) => r.code === 3 || r.code === 4), 'every flood login was refused (4 checked and wrong, 3 refused unchecked)')
+  // Closed, not left open: within 5 s of the CONNACK (300 sockets closing in one process on a loaded
+  // 2-core CI machine took longer than the default 1 s once).
   t.ok(results.every((r) => r.closed), 'and closed')
   t.equal(gw.broker.checker.stats.maxRunning, 1, 'never more than one password check at a time')
   t.ok(gw.broker.checker.stats.checked <= 40, `${gw.broker.checker.stats.checked} of 300 logins cost a password check`)
