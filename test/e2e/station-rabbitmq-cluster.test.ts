@@ -12,17 +12,14 @@
  * Long tier: a cluster takes 15-40 s to start here and the suite's outage
  * restarts all three nodes, so it runs with SAFEHOUSE_SOAK=long (.ci/run) only.
  */
+import '../harness/long-tier.js'
 import t from 'tap'
 import { sharedRabbitCluster } from '../harness/station-broker-under-test.js'
 import { stationContractSuite } from './station-contract-suite.js'
 
-if (process.env.SAFEHOUSE_SOAK !== 'long') {
-  t.plan(0, 'RabbitMQ cluster contract suite: long tier only (SAFEHOUSE_SOAK=long)')
-} else {
-  t.setTimeout(420_000)
-  const rabbit = sharedRabbitCluster()
-  t.teardown(() => rabbit.close())
-  stationContractSuite(t, rabbit.factory, {
-    wholeOutage: 'RabbitMQ 3.10: after all three nodes restart together the replayed alert did not reach the station within 45 s (docs/city.md)',
-  })
-}
+t.setTimeout(420_000)
+const rabbit = sharedRabbitCluster()
+t.teardown(() => rabbit.close())
+stationContractSuite(t, rabbit.factory, {
+  wholeOutage: 'RabbitMQ 3.10: after all three nodes restart together the replayed alert did not reach the station within 45 s (docs/city.md)',
+})

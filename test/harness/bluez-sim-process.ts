@@ -20,7 +20,8 @@ export class BluezSimProcess {
   async open(timeoutMs = 15_000): Promise<this> {
     const entry = fileURLToPath(new URL('./bluez-sim-child.ts', import.meta.url))
     const child = fork(entry, [this.busAddress], {
-      execArgv: ['--import', 'tsx'],
+      // The suite's esbuild loader (ts-loader.mjs), lighter than tsx (issue 14 §5).
+      execArgv: ['--import', new URL('./ts-loader.mjs', import.meta.url).href],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })

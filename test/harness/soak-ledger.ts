@@ -70,7 +70,5 @@ export class SoakLedger {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Soak length: short by default (npm test), minutes with SAFEHOUSE_SOAK=long. */
-export function soakMs(shortMs: number, longMs: number): number {
-  return process.env.SAFEHOUSE_SOAK === 'long' ? longMs : shortMs
-}
+/** Soak length: short by default (npm test), minutes with SAFEHOUSE_SOAK=long (./soak-tier.ts). */
+export { soakMs } from './soak-tier.js'

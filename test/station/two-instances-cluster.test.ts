@@ -13,6 +13,7 @@
  *    store publishes no ack and the gateway keeps the alert);
  *  - a command through the MQTT 3.1.1 fallback.
  */
+import '../harness/long-tier.js'
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

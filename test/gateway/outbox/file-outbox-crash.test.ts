@@ -8,12 +8,14 @@
 import t from 'tap'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
+import { join } from 'node:path'
+import { buildSync } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 import { FileOutbox } from '../../../gateway/outbox/file-outbox.js'
 import { silent, tmpDir } from './outbox-test-kit.js'
 
 const RUNS = 50
-// About 15 s on an idle 2-core machine (child start-up dominates); room for a loaded CI box.
+// About 10 s on an idle 2-core machine (28 s at load 17); room for a loaded CI box.
 t.setTimeout(90_000)
 const child = fileURLToPath(new URL('./fixtures/outbox-crash-child.ts', import.meta.url))
 const repo = fileURLToPath(new URL('../../../', import.meta.url))
@@ -26,9 +28,21 @@ const live = new Set<ChildProcess>()
 
 interface RunResult { committed: string[]; acked: Set<string>; recoveredAtStart: number }
 
+/**
+ * The child and the outbox code it runs (node built-ins only), transpiled by esbuild (the transform
+ * tap's loader uses) into one plain module once per run, so each of the 50 starts is plain node:
+ * through a TypeScript loader every start cost ~0.5-1 CPU-s in its loader thread (issue 14 §5).
+ */
+function bundleChild(dir: string): string {
+  const out = join(dir, 'outbox-crash-child.mjs')
+  buildSync({ entryPoints: [child], outfile: out, bundle: true, format: 'esm', platform: 'node', target: `node${process.versions.node}`, sourcemap: 'inline', logLevel: 'silent' })
+  return out
+}
+let bundled = ''
+
 function runAndKill(dir: string, run: number, killAfterMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dir, String(run * 7919 + 1), String(run)], {
+    const p = spawn(process.execPath, ['--enable-source-maps', bundled, dir, String(run * 7919 + 1), String(run)], {
       // Without tap's NODE_OPTIONS (process-info hooks): they double the child's start-up time.
       cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' },
     })
@@ -114,6 +128,7 @@ async function chain(dir: string, first: number, runs: number): Promise<ChainRes
 // OUTBOX_CRASH_KEEP=1 keeps the logs in /tmp/crashdbg-* for gateway/outbox/outbox-inspect.ts.
 t.test(`SIGKILL at ${RUNS} random moments loses no accepted alert`, { timeout: 120_000 }, async (t) => {
   t.teardown(() => { for (const p of live) p.kill('SIGKILL') })
+  bundled = bundleChild(tmpDir(t))
   const dirs = process.env.OUTBOX_CRASH_KEEP ? [mkdtempSync('/tmp/crashdbg-'), mkdtempSync('/tmp/crashdbg-')] : [tmpDir(t), tmpDir(t)]
   const results = await Promise.all([chain(dirs[0], 1, RUNS / 2), chain(dirs[1], 1001, RUNS / 2)])
   for (const r of results) {
