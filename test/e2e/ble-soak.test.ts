@@ -169,6 +169,14 @@ t.test(`BLE whistle fault soak, ${DURATION_MS / 1000} s, seed ${SEED}`, async (t
     await steps[current]()
     await verify()
   }
+  // The run always ends with a press after its last fault: the device must still work once the
+  // faults are over, and a short run whose random steps were all faults (seed 13811 drew 5) still
+  // proves the press path.
+  stepNo++
+  current = 'press'
+  counts.set(current, (counts.get(current) ?? 0) + 1)
+  await steps[current]()
+  await verify()
   t.comment(`${stepNo} steps: ${[...counts].map(([k, v]) => `${k} ×${v}`).join(', ')}`)
   t.comment(`measured cause -> station: ${ledger.summary()}; scanner fault -> gateway state: ${scannerFaults.length ? `max ${Math.max(...scannerFaults)} ms` : 'none'}`)
   const dev = gw.devices.entries.find((e) => e.id === 'sos-1')!.index

@@ -135,6 +135,13 @@ t.test(`lamp box fault soak, ${DURATION_MS / 1000} s, seed ${SEED}`, async (t) =
     await verify()
     await sleep(300) // above the 250 ms unkeyed dedupe window between presses
   }
+  // The run always ends with a press after its last fault: the button and lamp box must still work
+  // once the faults are over, and a short run whose random steps were all faults still proves it.
+  stepNo++
+  current = 'press'
+  counts.set(current, (counts.get(current) ?? 0) + 1)
+  await steps[current]()
+  await verify()
   const lampIdx = post.gw.devices.entries.find((e) => e.id === LAMP)!.index
   const c = Object.fromEntries(post.gw.state.counters[lampIdx])
   t.comment(`${stepNo} steps: ${[...counts].map(([k, v]) => `${k} ×${v}`).join(', ')}`)
