@@ -120,9 +120,9 @@ export class StationService {
     }
     await this.ingest.start()
     // Several instances share PostgreSQL (issue 16 §3): what another instance stored and this one's
-    // broker never brought still reaches this instance's consoles (store-catch-up.ts).
+    // broker never brought still reaches this instance's consoles, and so do acks (store-catch-up.ts).
     if (this.store.kind === 'postgres') {
-      this.catchUp = new StoreCatchUp(this.store, this.ingest.writer.seen, this.live, (n) => this.counters.inc(n), this.now, { intervalMs: o.catchUpMs })
+      this.catchUp = new StoreCatchUp(this.store, this.live, (n) => this.counters.inc(n), this.now, { intervalMs: o.catchUpMs })
       this.catchUp.start()
     }
     const filters = [...stationFilters(o.broker.sites), ...AckEcho.filters(o.broker.sites), this.commands.replyFilter()]

@@ -58,8 +58,8 @@ export class StoreWriter {
   private stopped = false
   private readonly maxHeld: number
   private readonly retryMs: number
-  /** Alert ids taken in by this instance from its broker (recent-ids.ts). */
-  readonly seen = new RecentIds()
+  /** Alert ids taken in by this instance (recent-ids.ts). */
+  private readonly seen = new RecentIds()
   /**
    * Called after an alert was written (or found a duplicate/conflict); seenBefore: this instance
    * had taken the id in already (a redelivery), else a duplicate is another instance's store.

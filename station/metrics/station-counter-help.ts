@@ -19,6 +19,7 @@ export const STATION_COUNTER_HELP: Readonly<Record<string, string>> = {
   held_alerts_dropped: 'Alerts dropped from memory while the database was down (over max_held_rows; the gateway resends them).',
   held_rows_dropped: 'State rows dropped from memory while the database was down (over max_held_rows).',
   alerts_caught_up: 'Alerts put on this instance\'s live feed from the database because its broker never brought them (several instances on PostgreSQL; should stay near 0).',
+  acks_caught_up: 'Acks put on this instance\'s live feed from the database because its broker never brought the ack echo (several instances on PostgreSQL; should stay near 0).',
   bad_acks_seen: 'Malformed acks seen on the broker from other instances.',
   live_seq: 'Events published to the consoles\' live feed.',
   live_subscriber_errors: 'Live-feed subscribers that threw (should stay 0: report a bug).',

@@ -113,6 +113,11 @@ export class SqlStore implements StationDb {
     return rows.map(toAlert)
   }
 
+  async acknowledgedSince(from: number, limit: number): Promise<AlertRow[]> {
+    const rows = await this.db.all('SELECT * FROM alerts WHERE ack_at >= ? ORDER BY ack_at DESC, id LIMIT ?', [from, Math.min(Math.max(limit, 1), 10_000)])
+    return rows.map(toAlert)
+  }
+
   async alert(id: string): Promise<AlertRow | null> {
     const rows = await this.db.all('SELECT * FROM alerts WHERE id = ?', [id])
     return rows.length ? toAlert(rows[0]) : null

@@ -17,11 +17,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { freePort } from './mosquitto.js'
+import { canConnect, LoopbackCluster } from './loopback-cluster.js'
 
 export interface NatsUser {
   user: string
@@ -51,51 +51,27 @@ interface Node {
   log: string
 }
 
-export class NatsCluster {
+export class NatsCluster extends LoopbackCluster<Node> {
   readonly dir = mkdtempSync(join(tmpdir(), 'safehouse-nats-'))
-  readonly nodes: Node[] = []
   /** ms from spawning the first node to ready (the last start()). */
   startupMs = 0
 
-  constructor(private readonly o: NatsClusterOptions = {}) {}
-
-  /** The MQTT URL of node i (0-based). */
-  mqttUrl(i = 0): string {
-    return `mqtt://127.0.0.1:${this.nodes[i].mqtt}`
-  }
-
-  get mqttUrls(): string[] {
-    return this.nodes.map((_, i) => this.mqttUrl(i))
-  }
-
-  /** mqtt.js `servers`: reconnection goes round the nodes. */
-  get servers(): Array<{ host: string; port: number }> {
-    return this.nodes.map((n) => ({ host: '127.0.0.1', port: n.mqtt }))
+  constructor(private readonly o: NatsClusterOptions = {}) {
+    super()
   }
 
   async start(): Promise<this> {
     const t0 = Date.now()
     const n = this.o.nodes ?? 3
-    // freePort() only finds a port that was free a moment ago: another test may bind it before the
-    // node does (seen in CI: "Unable to listen for MQTT connections: address already in use").
-    // Such a start is retried on fresh ports; any other failure stops every node it spawned, so a
-    // failed start never leaves servers (and their pipes) keeping the test process alive.
-    for (let attempt = 1; ; attempt++) {
-      this.nodes.length = 0
+    // Retried on fresh ports when another test took one ("address already in use"; loopback-cluster.ts).
+    await this.startOnFreePorts(async () => {
       for (let i = 0; i < n; i++) {
         this.nodes.push({ name: `n${i + 1}`, client: await freePort(), route: await freePort(), mqtt: await freePort(), http: await freePort(), proc: null, log: '' })
       }
       for (let i = 0; i < n; i++) this.writeConfig(i)
       for (let i = 0; i < n; i++) this.spawnNode(i)
-      try {
-        await this.ready(30_000)
-        break
-      } catch (e) {
-        const portTaken = this.nodes.some((x) => x.log.includes('address already in use'))
-        await Promise.all(this.nodes.map((_, i) => this.stop(i)))
-        if (!portTaken || attempt >= 3) throw e
-      }
-    }
+      await this.ready(30_000)
+    }, () => this.nodes.some((x) => x.log.includes('address already in use')), () => Promise.all(this.nodes.map((_, i) => this.stop(i))).then(() => {}))
     try {
       await this.warmUp()
     } catch (e) {
@@ -238,13 +214,6 @@ async function healthy(port: number): Promise<boolean> {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => resolve(false))
-  })
-}
 
 /**
  * Diagnosis for a post that stopped receiving QoS 1 messages (docs/city.md, issue 16): its MQTT

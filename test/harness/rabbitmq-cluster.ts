@@ -21,10 +21,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './mosquitto.js'
+import { canConnect, LoopbackCluster } from './loopback-cluster.js'
 
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin'
 
@@ -61,25 +61,14 @@ export function rabbitPasswordHash(password: string): string {
   return Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest()]).toString('base64')
 }
 
-export class RabbitCluster {
+export class RabbitCluster extends LoopbackCluster<Node> {
   readonly dir = mkdtempSync(join(tmpdir(), 'safehouse-rabbit-'))
-  readonly nodes: Node[] = []
   private epmd = 0
   private readonly tag = `${process.pid}${randomBytes(2).toString('hex')}`
   startupMs = 0
 
-  constructor(private readonly o: RabbitClusterOptions = {}) {}
-
-  mqttUrl(i = 0): string {
-    return `mqtt://127.0.0.1:${this.nodes[i].mqtt}`
-  }
-
-  get mqttUrls(): string[] {
-    return this.nodes.map((_, i) => this.mqttUrl(i))
-  }
-
-  get servers(): Array<{ host: string; port: number }> {
-    return this.nodes.map((n) => ({ host: '127.0.0.1', port: n.mqtt }))
+  constructor(private readonly o: RabbitClusterOptions = {}) {
+    super()
   }
 
   async start(): Promise<this> {
@@ -89,26 +78,22 @@ export class RabbitCluster {
     chmodSync(join(this.dir, '.erlang.cookie'), 0o400)
     writeFileSync(join(this.dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n')
     writeFileSync(join(this.dir, 'definitions.json'), JSON.stringify(this.definitions()))
-    // freePort() finds a port free a moment ago; another test may take it first ('eaddrinuse'):
-    // such a start is retried on fresh ports. Any failed start stops every node it spawned.
-    for (let attempt = 1; ; attempt++) {
-      this.nodes.length = 0
-      this.epmd = await freePort()
-      for (let i = 0; i < n; i++) this.nodes.push({ name: `sh${this.tag}n${i + 1}@localhost`, amqp: await freePort(), dist: await freePort(), mqtt: await freePort(), proc: null, log: '' })
-      for (let i = 0; i < n; i++) this.writeConfig(i)
-      try {
+    // Retried on fresh ports when another test took one ('eaddrinuse'; loopback-cluster.ts).
+    try {
+      await this.startOnFreePorts(async () => {
+        this.epmd = await freePort()
+        for (let i = 0; i < n; i++) this.nodes.push({ name: `sh${this.tag}n${i + 1}@localhost`, amqp: await freePort(), dist: await freePort(), mqtt: await freePort(), proc: null, log: '' })
+        for (let i = 0; i < n; i++) this.writeConfig(i)
         this.spawnNode(0)
         await this.readyNode(0, 120_000)
         for (let i = 1; i < n; i++) this.spawnNode(i)
         await Promise.all(this.nodes.slice(1).map((_, k) => this.readyNode(k + 1, 120_000)))
         const running = this.runningNodes()
         if (running.length !== n) throw new Error(`RabbitMQ cluster formed with ${running.length} of ${n} nodes: ${running.join(', ')}`)
-        break
-      } catch (e) {
-        const portTaken = this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log))
-        await this.stopAll()
-        if (!portTaken || attempt >= 3) { this.killEpmd(); throw e }
-      }
+      }, () => this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log)), () => this.stopAll())
+    } catch (e) {
+      this.killEpmd()
+      throw e
     }
     this.startupMs = Date.now() - t0
     return this
@@ -286,10 +271,3 @@ export class RabbitCluster {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => resolve(false))
-  })
-}

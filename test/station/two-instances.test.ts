@@ -84,4 +84,13 @@ t.test('an alert the broker never brought to instance B still reaches B\'s conso
   t.equal(alertsOnB('s1:p2:1'), 1, 'B\'s own alert not shown a second time')
   t.equal(b.service.counters.get('alerts_caught_up'), 2)
   t.equal(a.service.counters.get('alerts_caught_up'), 1, 'A in turn catches up B\'s alert')
+
+  // An operator at A acknowledges: the echo goes out on A's broker only; B's consoles, which show
+  // the alert open, get the ack from the database.
+  t.same(await a.service.actions.acknowledge(a.ctx, 's1:p1:1', 'patrol sent'), { ok: true })
+  await until(() => seenB.some((e) => e.type === 'ack' && e.id === 's1:p1:1' && e.by === 'operator-7' && e.note === 'patrol sent'), 'the ack on B\'s live feed')
+  t.equal(b.service.counters.get('acks_caught_up'), 1)
+  await new Promise((r) => setTimeout(r, 1000)) // more catch-up reads
+  t.equal(seenB.filter((e) => e.type === 'ack' && e.id === 's1:p1:1').length, 1, 'the ack shown once')
+  t.equal(seenB.filter((e) => e.type === 'ack').length, 1, 'no other ack invented')
 })
