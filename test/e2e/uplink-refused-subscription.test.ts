@@ -43,9 +43,9 @@ async function ackingStation(t: Test, url: string) {
   return seen
 }
 
-t.test('a SUBSCRIBE refused twice is retried; the third gets through and the ack arrives', async (t) => {
-  let refusals = 0
-  const b = await broker(() => refusals++ < 2)
+/** A gateway on a broker refusing its ack SUBSCRIBE when `refuse` says so; one press, seen by the station. */
+async function pressThrough(t: Test, refuse: (client: Client) => boolean) {
+  const b = await broker(refuse)
   t.teardown(b.close)
   const seen = await ackingStation(t, b.url)
   const { gw, cleanup } = await testGateway({ stationUrl: b.url })
@@ -54,6 +54,12 @@ t.test('a SUBSCRIBE refused twice is retried; the third gets through and the ack
   await until(() => gw.uplink.connected, 'the uplink to connect')
   gw.twins.get('counter-button')?.act('press')
   await until(() => seen.size === 1, 'the alert at the station')
+  return gw
+}
+
+t.test('a SUBSCRIBE refused twice is retried; the third gets through and the ack arrives', async (t) => {
+  let refusals = 0
+  const gw = await pressThrough(t, () => refusals++ < 2)
   await until(() => gw.outbox.stats().depth === 0, 'the ack delivered once the retried SUBSCRIBE was granted', 15_000)
   t.equal(gw.uplink.counters.subscribeRefusals, 2, 'two refusals counted')
   t.equal(gw.uplink.counters.sessionResets, 0, 'no session rebuilt for a refusal that passed')
@@ -62,15 +68,7 @@ t.test('a SUBSCRIBE refused twice is retried; the third gets through and the ack
 
 t.test('a broker that refuses for the whole session: the session is rebuilt with a clean connect, then acks arrive', async (t) => {
   // Like the NATS session: refused as long as the client has not started a clean session.
-  const b = await broker((client) => !client.clean)
-  t.teardown(b.close)
-  const seen = await ackingStation(t, b.url)
-  const { gw, cleanup } = await testGateway({ stationUrl: b.url })
-  t.teardown(cleanup)
-  await gw.start()
-  await until(() => gw.uplink.connected, 'the uplink to connect')
-  gw.twins.get('counter-button')?.act('press')
-  await until(() => seen.size === 1, 'the alert at the station')
+  const gw = await pressThrough(t, (client) => !client.clean)
   await until(() => gw.outbox.stats().depth === 0, 'the ack delivered after the session was rebuilt', 25_000)
   t.equal(gw.uplink.counters.sessionResets, 1, 'one session rebuilt')
   t.equal(gw.uplink.counters.subscribeRefusals, 4, 'the first SUBSCRIBE and its three retries refused')

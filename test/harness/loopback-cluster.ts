@@ -6,8 +6,34 @@
  */
 import { connect } from 'node:net'
 
-export abstract class LoopbackCluster<N extends { mqtt: number }> {
+export abstract class LoopbackCluster<N extends { mqtt: number; proc: { pid?: number } | null }> {
   readonly nodes: N[] = []
+
+  /** Spawn node i with its config (it is not running). */
+  protected abstract spawnNode(i: number): void
+  /** Wait until every running node serves (and the cluster is healthy), at most `ms`. */
+  abstract ready(ms: number): Promise<void>
+  /** Stop node i (SIGTERM, then SIGKILL); resolves when it has exited. */
+  abstract stop(i: number): Promise<void>
+
+  /** Every node down (a whole-station outage). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.map((_, i) => this.stop(i)))
+  }
+
+  /** How long a node may take to come back (default of startAll). */
+  protected abstract readonly restartMs: number
+
+  /** Every stopped node back at once (one alone has no quorum), then wait until they serve. */
+  async startAll(ms = this.restartMs): Promise<void> {
+    this.nodes.forEach((x, i) => { if (!x.proc) this.spawnNode(i) })
+    await this.ready(ms)
+  }
+
+  /** pid of node i (null when down). */
+  pid(i: number): number | null {
+    return this.nodes[i].proc?.pid ?? null
+  }
 
   /** The MQTT URL of node i (0-based). */
   mqttUrl(i = 0): string {

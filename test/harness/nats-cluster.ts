@@ -56,6 +56,8 @@ export class NatsCluster extends LoopbackCluster<Node> {
   /** ms from spawning the first node to ready (the last start()). */
   startupMs = 0
 
+  protected readonly restartMs = 30_000
+
   constructor(private readonly o: NatsClusterOptions = {}) {
     super()
   }
@@ -105,7 +107,7 @@ export class NatsCluster extends LoopbackCluster<Node> {
     ].join('\n'))
   }
 
-  private spawnNode(i: number): void {
+  protected spawnNode(i: number): void {
     const node = this.nodes[i]
     node.log = ''
     const proc = spawn('nats-server', ['-c', join(this.dir, `${node.name}.conf`)], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -170,22 +172,6 @@ export class NatsCluster extends LoopbackCluster<Node> {
     if (this.nodes[i].proc) return
     this.spawnNode(i)
     await this.ready(ms)
-  }
-
-  /** Every node down (a whole-station outage): stop(i) for each. */
-  async stopAll(): Promise<void> {
-    await Promise.all(this.nodes.map((_, i) => this.stop(i)))
-  }
-
-  /** Every stopped node back at once (one alone has no quorum), then wait for health. */
-  async startAll(ms = 30_000): Promise<void> {
-    this.nodes.forEach((x, i) => { if (!x.proc) this.spawnNode(i) })
-    await this.ready(ms)
-  }
-
-  /** pid of node i (null when down). */
-  pid(i: number): number | null {
-    return this.nodes[i].proc?.pid ?? null
   }
 
   /** Resident memory (bytes), CPU % (as nats-server reports it) and connections of node i, from /varz. */

@@ -67,6 +67,8 @@ export class RabbitCluster extends LoopbackCluster<Node> {
   private readonly tag = `${process.pid}${randomBytes(2).toString('hex')}`
   startupMs = 0
 
+  protected readonly restartMs = 120_000
+
   constructor(private readonly o: RabbitClusterOptions = {}) {
     super()
   }
@@ -162,7 +164,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     }
   }
 
-  private spawnNode(i: number): void {
+  protected spawnNode(i: number): void {
     const node = this.nodes[i]
     node.log = ''
     // detached: its own process group, so kill() reaches the Erlang VM and its port programs.
@@ -231,20 +233,6 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     if (this.nodes[i].proc) return
     this.spawnNode(i)
     await this.readyNode(i, ms)
-  }
-
-  async stopAll(): Promise<void> {
-    await Promise.all(this.nodes.map((_, i) => this.stop(i)))
-  }
-
-  /** Every stopped node back at once (a quorum needs two), then wait for their MQTT listeners. */
-  async startAll(ms = 120_000): Promise<void> {
-    this.nodes.forEach((x, i) => { if (!x.proc) this.spawnNode(i) })
-    await this.ready(ms)
-  }
-
-  pid(i: number): number | null {
-    return this.nodes[i].proc?.pid ?? null
   }
 
   /** Resident memory of node i's Erlang VM (bytes, from /proc) and its CPU seconds; null when down. */
