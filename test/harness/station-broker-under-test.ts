@@ -31,38 +31,30 @@ export const mosquittoBroker: StationBrokerFactory = async (o = {}) => {
   return { kind: 'mosquitto', url: m.url, mqttVersion: 5, down: () => m.stop(), up: async () => { await m.start() }, release: () => m.close() }
 }
 
-/**
- * One NATS cluster shared by every call (a cluster takes ~3-4 s to start: one per test file, see
- * docs/city.md). JetStream always persists; release() leaves the cluster to `close`.
- */
-export function sharedNatsCluster(): { factory: StationBrokerFactory; cluster: () => Promise<NatsCluster>; close: () => Promise<void> } {
-  let c: Promise<NatsCluster> | null = null
-  const cluster = () => (c ??= new NatsCluster().start())
+/** A cluster shared by every call of its factory (started at the first); release() leaves it to `close`. */
+function sharedCluster<C extends NatsCluster | RabbitCluster>(start: () => Promise<C>, fields: Pick<StationBrokerUnderTest, 'kind' | 'gatewayStation'>): { factory: StationBrokerFactory; cluster: () => Promise<C>; close: () => Promise<void> } {
+  let c: Promise<C> | null = null
+  const cluster = () => (c ??= start())
   return {
     cluster,
     factory: async () => {
       const n = await cluster()
-      return { kind: 'nats-cluster', url: n.mqttUrl(0), mqttVersion: 4, down: () => n.stopAll(), up: () => n.startAll(), release: async () => {} }
+      return { ...fields, url: n.mqttUrl(0), mqttVersion: 4, down: () => n.stopAll(), up: () => n.startAll(), release: async () => {} }
     },
     close: async () => { if (c) await (await c).close() },
   }
 }
 
 /**
+ * One NATS cluster shared by every call (a cluster takes ~3-4 s to start: one per test file, see
+ * docs/city.md). JetStream always persists.
+ */
+export const sharedNatsCluster = () => sharedCluster(() => new NatsCluster().start(), { kind: 'nats-cluster' })
+
+/**
  * One RabbitMQ cluster (3.10, MQTT plugin, quorum queues for sessions) shared by every call: a
  * cluster takes 15-40 s to start on a loaded 2-core machine. Its nodes keep their data when
  * stopped; down() stops all three, up() starts them together (a node waits for its peers).
+ * RabbitMQ 3.10 closes an MQTT 5 CONNECT without a CONNACK, so the uplink cannot fall back: configured.
  */
-export function sharedRabbitCluster(): { factory: StationBrokerFactory; cluster: () => Promise<RabbitCluster>; close: () => Promise<void> } {
-  let c: Promise<RabbitCluster> | null = null
-  const cluster = () => (c ??= new RabbitCluster().start())
-  return {
-    cluster,
-    factory: async () => {
-      const n = await cluster()
-      // RabbitMQ 3.10 closes an MQTT 5 CONNECT without a CONNACK, so the uplink cannot fall back: configured.
-      return { kind: 'rabbitmq-cluster', url: n.mqttUrl(0), mqttVersion: 4, gatewayStation: { protocol: '3.1.1' }, down: () => n.stopAll(), up: () => n.startAll(), release: async () => {} }
-    },
-    close: async () => { if (c) await (await c).close() },
-  }
-}
+export const sharedRabbitCluster = () => sharedCluster(() => new RabbitCluster().start(), { kind: 'rabbitmq-cluster', gatewayStation: { protocol: '3.1.1' } })
