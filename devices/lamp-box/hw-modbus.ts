@@ -20,11 +20,11 @@ import { existsSync } from 'node:fs'
 import type { EventEmitter } from 'node:events'
 import { createRequire } from 'node:module'
 import type ModbusModule from 'modbus-serial'
-import type { SerialPort } from 'serialport'
 import type { DriverContext } from '../device-driver.js'
 import type { LampBoxConfig } from './config.js'
 import { LampBoxDriver } from './lamp-box-driver.js'
 import { LampBoxTxError, type ModbusTransport, type TxErrorKind } from './modbus-transport.js'
+import { listPorts } from '../host/serial-ports.js'
 
 type ModbusClient = InstanceType<typeof ModbusModule.default>
 type Callback<T> = (err: unknown, res: T) => void
@@ -37,11 +37,12 @@ interface RtuBufferedPort extends EventEmitter {
   write(data: Buffer): void
 }
 type RtuBufferedPortCtor = new (path: string, options: object) => RtuBufferedPort
-interface HwLibs { RTUBufferedPort: RtuBufferedPortCtor; ModbusRTU: typeof ModbusModule.default; SerialPort: typeof SerialPort }
+interface HwLibs { RTUBufferedPort: RtuBufferedPortCtor; ModbusRTU: typeof ModbusModule.default }
 let libs: HwLibs | null = null
 /**
- * modbus-serial and serialport load at the first open, not when the driver registry is imported
- * (issue 13 §5-6: the embedded broker listens before they are read).
+ * modbus-serial (and through it serialport) loads at the first open, not when the driver registry
+ * is imported (issue 13 §5-6: the embedded broker listens before they are read), nor to list the
+ * ports for a lamp box whose port is absent (the binding alone does that).
  */
 function hw(): HwLibs {
   if (libs) return libs
@@ -50,7 +51,6 @@ function hw(): HwLibs {
   return (libs = {
     RTUBufferedPort: (modbus as unknown as { RTUBufferedPort: RtuBufferedPortCtor }).RTUBufferedPort,
     ModbusRTU: modbus.default,
-    SerialPort: (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort,
   })
 }
 const EMPTY = Buffer.alloc(0)
@@ -71,7 +71,7 @@ export function classifyModbusError(e: unknown): LampBoxTxError {
 /** Serial ports the OS lists, for error messages ("ports present: ..."). Never rejects. */
 export async function listSerialPorts(): Promise<string[]> {
   try {
-    const ports = await hw().SerialPort.list()
+    const ports = await listPorts()
     return ports.map((p) => (p.manufacturer ? `${p.path} (${p.manufacturer})` : p.path))
   } catch {
     return []
@@ -92,6 +92,9 @@ export class ModbusSerialTransport implements ModbusTransport {
 
   async open(): Promise<void> {
     if (this.closing) await this.closing
+    // An unplugged adapter is the common outage: fail as serialport's binding would (same words),
+    // without loading modbus-serial and serialport for a port that is not there (issue 13 §6).
+    if (!existsSync(this.cfg.port)) throw new Error(`No such file or directory, cannot open ${this.cfg.port}`)
     const { RTUBufferedPort, ModbusRTU } = hw()
     const port = new RTUBufferedPort(this.cfg.port, {
       baudRate: this.cfg.baud, dataBits: 8, parity: this.cfg.parity, stopBits: this.cfg.stop_bits,

@@ -5,8 +5,9 @@
  * (provisioning/pair/button-firmata-board.ts). The only file that imports
  * serialport, firmata-io and johnny-five for buttons (DESIGN §4).
  *
- * Stack: serialport 13 `SerialPort` (prebuilt N-API binaries; johnny-five's
- * own optional serialport 8 would compile natively) -> FirmataFrameFilter
+ * Stack: serialport 13's `SerialPortStream` on its native binding
+ * (devices/host/serial-ports.ts; prebuilt N-API binaries; johnny-five's own
+ * optional serialport 8 would compile natively) -> FirmataFrameFilter
  * (only whole, well-formed messages reach firmata-io) -> firmata-io `Firmata`
  * given the filtered port as its transport -> johnny-five `Board({ io })`,
  * with repl, debug and the SIGINT handler off (a library must not own the
@@ -23,12 +24,13 @@
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { EventEmitter } from 'node:events'
-import type { SerialPort } from 'serialport'
+import type { SerialPortStream } from '@serialport/stream'
 import type { Clock, TimerHandle } from '../time/clock.js'
 import type { FirmataBoardConfig } from './board-config.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'
 import { FirmataPinTable, type FirmataIo } from './firmata-pin-table.js'
 import { describeMissingPort, type BoardFailure, type FirmataBoardEvents } from './firmata-board-events.js'
+import { listPorts, openSerialPort } from '../host/serial-ports.js'
 
 const require = createRequire(import.meta.url)
 
@@ -38,15 +40,12 @@ type J5BoardCtor = (new (options: Record<string, unknown>) => J5Board) & { cache
 
 interface HwLibs { Firmata: FirmataCtor; J5: J5BoardCtor }
 let libs: HwLibs | null = null
-let serialPort: typeof SerialPort | null = null
 /**
- * serialport, firmata-io and johnny-five load at a board's first open, not when the driver
- * registry is imported (issue 13 §5-6): the embedded broker listens before they are read.
- * A board whose port is absent needs only serialport (to list the ports present).
+ * firmata-io and johnny-five (and serialport's parts, devices/host/serial-ports.ts) load at a
+ * board's first open, not when the driver registry is imported (issue 13 §5-6): the embedded
+ * broker listens before they are read. A board whose port is absent needs only the serial
+ * binding (to list the ports present).
  */
-function serialPortClass(): typeof SerialPort {
-  return (serialPort ??= (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort)
-}
 function hw(): HwLibs {
   return (libs ??= {
     Firmata: (require('firmata-io') as { Firmata: FirmataCtor }).Firmata,
@@ -61,11 +60,11 @@ const PING = Buffer.from([0xf9])
 const CLOSE_WAIT_MS = 1000
 
 /**
- * What firmata-io gets as its transport: the SerialPort's events, but "data"
+ * What firmata-io gets as its transport: the SerialPortStream's events, but "data"
  * carries only complete Firmata messages (FirmataFrameFilter).
  */
 class FilteredTransport extends EventEmitter {
-  constructor(private readonly port: SerialPort) { super() }
+  constructor(private readonly port: SerialPortStream) { super() }
   write(data: Buffer, cb?: (err?: Error | null) => void): boolean { return this.port.write(data, cb) }
 }
 
@@ -74,7 +73,7 @@ export type BoardPhase = 'opening' | 'handshake' | 'ready' | 'closed'
 export class FirmataBoard {
   private phaseNow: BoardPhase = 'opening'
   private lastRx = 0
-  private port: SerialPort | null = null
+  private port: SerialPortStream | null = null
   private transport: FilteredTransport | null = null
   private io: FirmataIo | null = null
   private j5: J5Board | null = null
@@ -111,15 +110,14 @@ export class FirmataBoard {
   open(): void {
     const path = this.cfg.port
     if (!existsSync(path)) {
-      serialPortClass().list().then(
+      listPorts().then(
         (ports) => this.fail({ kind: 'missing', message: describeMissingPort(path, ports) }),
         (e: Error) => this.fail({ kind: 'missing', message: describeMissingPort(path, []) + ` (listing failed: ${e.message})` }),
       )
       return
     }
     const { Firmata, J5 } = hw()
-    const Port = serialPortClass()
-    const port = new Port({ path, baudRate: this.cfg.baud, autoOpen: false })
+    const port = openSerialPort({ path, baudRate: this.cfg.baud, autoOpen: false })
     this.port = port
     this.filter.resetFraming()
     const transport = new FilteredTransport(port)
@@ -311,7 +309,7 @@ export class FirmataBoard {
   }
 }
 
-function closePort(port: SerialPort | null): Promise<void> {
+function closePort(port: SerialPortStream | null): Promise<void> {
   if (!port) return Promise.resolve()
   port.removeAllListeners()
   port.on('error', noop)
