@@ -89,6 +89,11 @@ export class StationBroker {
       clean: false,
       ...(version === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
       reconnectPeriod: this.o.reconnectMs ?? 1000,
+      // mqtt.js 5 stops reconnecting for good after a CONNACK refusal unless this is set. A RabbitMQ
+      // node that boots answers "Server unavailable" until its cluster has a majority: without it the
+      // station stayed deaf after a whole-cluster restart (docs/city.md). The first start still
+      // fails at once on a refusal (below: the client is ended before mqtt.js would retry).
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       username: this.o.username ?? undefined,
       password: this.o.password ?? undefined,
