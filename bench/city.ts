@@ -13,6 +13,7 @@
  *
  *   node --import tsx bench/city.ts            2,100 posts, 150 s of traffic (kills at 60 s)
  *   CITY_POSTS=500 CITY_SECONDS=600 node --import tsx bench/city.ts
+ *   CITY_BROKER=rabbitmq CITY_POSTS=1000 node --import tsx bench/city.ts   the RabbitMQ 3.10 cluster
  */
 import { runCity, type Percentiles } from '../test/harness/city-run.js'
 import { machineLine, load1 } from './bench-stats.js'
@@ -32,11 +33,15 @@ const ms = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en
 const row = (name: string, p: Percentiles) => `| ${name} | ${p.n} | ${ms(p.p50)} | ${ms(p.p99)} | ${ms(p.max)} |`
 
 process.stderr.write(`${JSON.stringify(r)}\n`)
-console.log(`## Issue 16: a city on a NATS cluster (bench/city.ts)
+const rabbit = r.broker.startsWith('RabbitMQ')
+const brokerLine = rabbit
+  ? `3-node ${r.broker} cluster (MQTT plugin, quorum queues for sessions), per-post RabbitMQ users with topic permissions`
+  : `3-node ${r.broker} cluster (JetStream, MQTT, R3), per-post NATS users`
+console.log(`## Issue 16: a city on a ${r.broker} cluster (bench/city.ts)
 
-${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after (the machine is shared). Command: \`CITY_POSTS=${POSTS} CITY_SECONDS=${SECONDS} node --import tsx bench/city.ts\`.
-3-node NATS 2.9.10 cluster (JetStream, MQTT, R3), ${POSTS} posts x ${r.devices} devices from a load generator speaking the contract
-(test/harness/contract-fleet.ts, one process; why that is faithful: docs/city.md), per-post NATS users; two station instances
+${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after (the machine is shared). Command: \`${rabbit ? 'CITY_BROKER=rabbitmq ' : ''}CITY_POSTS=${POSTS} CITY_SECONDS=${SECONDS} node --import tsx bench/city.ts\`.
+${brokerLine}; ${POSTS} posts x ${r.devices} devices from a load generator speaking the contract
+(test/harness/contract-fleet.ts, one process; why that is faithful: docs/city.md); two station instances
 (real CLI processes) on one PostgreSQL 15; alerts ${r.seconds} s at 50/s with bursts of 1,000 within a second at ${bursts.map((b) => `${b.atS} s`).join(' and ')};
 broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start ${ms(r.clusterStartMs)} ms; ${POSTS} posts connected in ${ms(r.fleetConnectMs)} ms.
 
@@ -65,7 +70,7 @@ ${row('before the kill', r.console.before)}
 ${row('during (kill -> every post back)', r.console.during)}
 ${row('after', r.console.after)}
 
-Broker nodes (nats-server /varz, sampled every 2 s; n2 until it was killed):
+Broker nodes (${rabbit ? 'the Erlang VM from ps, connections from ss' : 'nats-server /varz'}, sampled every 2 s; the second node until it was killed):
 
 | node | RSS at end MiB | max RSS MiB | CPU % mean | CPU % max | connections at end |
 |---|---:|---:|---:|---:|---:|

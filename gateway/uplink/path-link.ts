@@ -59,6 +59,11 @@ export interface PathLinkOptions {
   onClose: (link: PathLink, wasConnected: boolean) => void
   onMessage: (link: PathLink, topic: string, payload: Buffer, packet: IPublishPacket) => void
   onStateChange?: (link: PathLink) => void
+  /**
+   * The backoff's jitter source (default Math.random; tests inject a seeded one). Jitter is what
+   * keeps a city's posts from reconnecting in lockstep after a node dies (issue 16 §1).
+   */
+  random?: () => number
 }
 
 /** CONNACK codes meaning "this broker does not speak MQTT 5" (3.1.1 rc 1; MQTT 5 reason 0x84). */
@@ -89,8 +94,8 @@ export class PathLink {
 
   constructor(private readonly o: PathLinkOptions) {
     this.protocolVersion = o.station.protocol === '3.1.1' ? 4 : 5
-    this.reconnect = new ReconnectTimer(o.clock, new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms))
-    this.firstDelay = new Backoff(o.station.backoff_initial_ms, o.station.backoff_initial_ms)
+    this.reconnect = new ReconnectTimer(o.clock, new Backoff(o.station.backoff_initial_ms, o.station.backoff_max_ms, o.random))
+    this.firstDelay = new Backoff(o.station.backoff_initial_ms, o.station.backoff_initial_ms, o.random)
   }
 
   get name(): string {

@@ -29,6 +29,7 @@ import { isMultiPath, stationPaths } from '../config/station-paths.js'
 import { PathLink, type UplinkState } from './path-link.js'
 import { SendWindow } from './send-window.js'
 import { BoundedQueue } from './bounded-queue.js'
+import { Backoff } from '../../devices/time/backoff.js'
 
 export type { UplinkState } from './path-link.js'
 
@@ -84,13 +85,21 @@ export interface StationUplinkOptions {
   onPathChange?: (index: number, up: boolean) => void
   /** Injected transport (tests): defaults to mqtt.connect. */
   connect?: (url: string, opts: IClientOptions) => MqttClient
+  /** Jitter source of every backoff (reconnect, failover, refused SUBSCRIBE); default Math.random. */
+  random?: () => number
 }
 
 /** A send-window slot is freed this long after its send even without an ack (send-window.ts). */
 const WINDOW_RELEASE_MS = 1000
 const OFFLINE = Buffer.from('{"v":1,"state":"offline"}')
-/** A refused SUBSCRIBE is retried this often (after 1 s, 2 s, 4 s) before the session is rebuilt. */
+/**
+ * A refused SUBSCRIBE is retried this often before the session is rebuilt, after a jittered
+ * backoff from SUBSCRIBE_RETRY_FIRST_MS (0.5-1 s, 1-2 s, 2-4 s): the refusals come in a crowd
+ * (a NATS cluster timing out consumer creation while many posts move, docs/city.md), and retries
+ * in lockstep would bring the crowd back together.
+ */
 const SUBSCRIBE_RETRIES = 3
+const SUBSCRIBE_RETRY_FIRST_MS = 1000
 /** At most one session rebuild per this long: a subscription an ACL refuses for good must not churn the connection. */
 const SESSION_RESET_MIN_MS = 5 * 60_000
 
@@ -101,6 +110,8 @@ export class StationUplink {
   /** Clock ms of the last session rebuild (subscribeInbound). */
   private sessionResetAt = Number.NEGATIVE_INFINITY
   private subscribeRetry: ReturnType<Clock['setTimeout']> | null = null
+  /** Delays between refused SUBSCRIBEs of one connection (reset when a new path takes over). */
+  private readonly subscribeBackoff: Backoff
   state: UplinkState = 'disabled'
   /** One per configured path, in order of preference; empty without a station. */
   readonly links: PathLink[]
@@ -128,7 +139,9 @@ export class StationUplink {
       onClose: (link, was) => this.onLinkClose(link, was),
       onMessage: (link, topic, payload, packet) => this.onLinkMessage(link, topic, payload, packet),
       onStateChange: () => this.updateState(),
+      random: o.random,
     }))
+    this.subscribeBackoff = new Backoff(SUBSCRIBE_RETRY_FIRST_MS, SUBSCRIBE_RETRY_FIRST_MS * 2 ** (SUBSCRIBE_RETRIES - 1), o.random)
     this.queue = new BoundedQueue(o.station.queue_limit)
     this.window = new SendWindow(o.station.max_inflight, WINDOW_RELEASE_MS, o.clock, (e) => this.publishAlert(e))
     o.outbox.onCommitted((batch) => this.sendAlerts(batch, false))
@@ -331,7 +344,8 @@ export class StationUplink {
       if (!err || !client.connected || this.active !== link || link.client !== client) return
       this.base.subscribeRefusals++
       if (attempt < SUBSCRIBE_RETRIES) {
-        const ms = 1000 * 2 ** attempt
+        if (attempt === 0) this.subscribeBackoff.reset()
+        const ms = this.subscribeBackoff.next()
         this.o.log.warn({ err: err.message, subs, retry_ms: ms }, 'station refused our subscriptions; subscribing again')
         this.subscribeRetry = this.o.clock.setTimeout(() => {
           this.subscribeRetry = null

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { Logger } from 'pino'
+import { Backoff } from '../../devices/time/backoff.js'
 
 export interface StationBrokerOptions {
   url: string
@@ -21,9 +22,15 @@ export interface StationBrokerOptions {
   clientId: string
   log: Logger
   reconnectMs?: number
+  /** Jitter of the refused-SUBSCRIBE backoff (default Math.random; tests inject a seeded one). */
+  random?: () => number
 }
 
-/** A refused SUBSCRIBE is sent again after 1, 2, 4 … s, then every 30 s while it stays refused. */
+/**
+ * A refused SUBSCRIBE is sent again after a jittered backoff (devices/time/backoff.ts): 0.5-1 s,
+ * 1-2 s, 2-4 s … then 15-30 s while it stays refused. Jittered because station instances on one
+ * cluster are refused together (the same overloaded node) and would otherwise retry together.
+ */
 const SUBSCRIBE_RETRY_FIRST_MS = 1000
 const SUBSCRIBE_RETRY_MAX_MS = 30_000
 
@@ -37,7 +44,9 @@ export class StationBroker {
   client: MqttClient | null = null
   private filters: string[] = []
 
-  constructor(private readonly o: StationBrokerOptions) {}
+  constructor(private readonly o: StationBrokerOptions) {
+    this.subscribeBackoff = new Backoff(SUBSCRIBE_RETRY_FIRST_MS, SUBSCRIBE_RETRY_MAX_MS, o.random)
+  }
 
   get connected(): boolean {
     return this.client?.connected === true
@@ -52,6 +61,7 @@ export class StationBroker {
   /** Filters refused, summed over every SUBACK (a counter). */
   subscribeRefusals = 0
   private retry: NodeJS.Timeout | null = null
+  private readonly subscribeBackoff: Backoff
 
   /** 5, or 4 when the broker refused MQTT 5 ([MQTT-3.1.2-2]; aedes speaks 3.1.1 only). */
   protocolVersion: 5 | 4 = 5
@@ -79,6 +89,11 @@ export class StationBroker {
       clean: false,
       ...(version === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
       reconnectPeriod: this.o.reconnectMs ?? 1000,
+      // mqtt.js 5 stops reconnecting for good after a CONNACK refusal unless this is set. A RabbitMQ
+      // node that boots answers "Server unavailable" until its cluster has a majority: without it the
+      // station stayed deaf after a whole-cluster restart (docs/city.md). The first start still
+      // fails at once on a refusal (below: the client is ended before mqtt.js would retry).
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       username: this.o.username ?? undefined,
       password: this.o.password ?? undefined,
@@ -143,7 +158,8 @@ export class StationBroker {
         return
       }
       this.subscribeRefusals += refused.length
-      const ms = Math.min(SUBSCRIBE_RETRY_MAX_MS, SUBSCRIBE_RETRY_FIRST_MS * 2 ** attempt)
+      if (attempt === 0) this.subscribeBackoff.reset()
+      const ms = this.subscribeBackoff.next()
       this.o.log.error({ err: err?.message, refused, retry_ms: ms }, 'station broker refused subscriptions: their messages do not arrive until granted; subscribing again (check the broker ACL and limits)')
       this.clearRetry()
       this.retry = setTimeout(() => {

@@ -94,8 +94,11 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory, miss
     t.teardown(() => b.release())
     const { gw, cleanup } = await testGateway({ stationUrl: b.url, station: { client_id: gwClientId(), ...b.gatewayStation } })
     t.teardown(cleanup)
-    // The station's console keeps a persistent session, as a command room's would.
-    const station = await mqtt.connectAsync(b.url, { clientId: `station-test-2-${n}`, clean: false, reconnectPeriod: 100, protocolVersion: b.mqttVersion })
+    // The station's console keeps a persistent session, as a command room's would, and keeps
+    // reconnecting through CONNACK refusals: a booting RabbitMQ node answers "Server unavailable"
+    // until its cluster has a majority, and mqtt.js 5 otherwise gives up for good (as the station
+    // service did: station-broker-connack-refused.test.ts).
+    const station = await mqtt.connectAsync(b.url, { clientId: `station-test-2-${n}`, clean: false, reconnectPeriod: 100, reconnectOnConnackError: true, protocolVersion: b.mqttVersion })
     t.teardown(() => station.endAsync(true))
     const got: string[] = []
     station.on('message', (_t, p) => got.push(JSON.parse(p.toString()).id))

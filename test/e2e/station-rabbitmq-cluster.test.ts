@@ -9,17 +9,18 @@
  * its retained topics by name on the node they were published to:
  * docs/city.md says what that means for a city.
  *
- * Long tier: a cluster takes 15-40 s to start here and the suite's outage
- * restarts all three nodes, so it runs with SAFEHOUSE_SOAK=long (.ci/run) only.
+ * Long tier: a cluster takes 15-50 s to start here and the suite's outage
+ * restarts all three nodes (2-2.5 min until all serve again: the harness
+ * stops them one by one and starts node 1 first, RabbitMQ's documented
+ * order), so it runs with SAFEHOUSE_SOAK=long (.ci/run) only.
  */
 import '../harness/long-tier.js'
 import t from 'tap'
 import { sharedRabbitCluster } from '../harness/station-broker-under-test.js'
 import { stationContractSuite } from './station-contract-suite.js'
 
-t.setTimeout(420_000)
+// The whole-cluster restart alone takes 2-2.5 min here (docs/city.md).
+t.setTimeout(900_000)
 const rabbit = sharedRabbitCluster()
 t.teardown(() => rabbit.close())
-stationContractSuite(t, rabbit.factory, {
-  wholeOutage: 'RabbitMQ 3.10: after all three nodes restart together the replayed alert did not reach the station within 45 s (docs/city.md)',
-})
+stationContractSuite(t, rabbit.factory)
