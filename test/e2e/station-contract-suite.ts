@@ -118,11 +118,14 @@ export function stationContractSuite(t: Test, broker: StationBrokerFactory, miss
     await until(() => gw.outbox.stats().depth === 1, 'the alert in the outbox')
     t.ok(Date.now() - localT0 < 2000, 'a dead station does not delay accepting the alert')
     const id = gw.outbox.pending()[0].id
+    const upAt = Date.now()
     await b.up()
+    const backAt = Date.now()
     // On reconnect the gateway replays it; a cluster still electing its stream leaders may take that
     // copy without storing it for the station's session, and then the ack-timeout resend brings it:
     // OUTAGE_ACK_TIMEOUT_S after the replay, not the default 30 s (NATS: 41 s for this test, issue 14 §5).
     await until(() => got.length >= 1, 'the replayed alert', 45_000)
+    t.comment(`${b.kind}: back ${backAt - upAt} ms after up(); the alert at the station ${Date.now() - backAt} ms later (${gw.uplink.counters.alertsReplayed} replayed, ${gw.ackWatcher.resends} ack-timeout resends)`)
     t.equal(got[0], id, 'delivered with the id it was accepted with')
   })
 
