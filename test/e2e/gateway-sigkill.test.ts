@@ -24,13 +24,14 @@ import { stringify } from 'yaml'
 import { startCli, tmpDir } from '../harness/cli-process.js'
 import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { seededRandom } from '../harness/seeded-random.js'
+import { LONG } from '../harness/soak-tier.js'
 import { until } from '../harness/test-gateway.js'
 import { hashPassword } from '../../gateway/config/password-hash.js'
 import { writeSecrets } from '../../gateway/config/secrets.js'
 import { inspectOutbox } from '../../gateway/outbox/outbox-inspect.js'
 
 /** SIGKILLs (and restarts) per run: 10 in `npm test`, the issue's 50 in `.ci/run` (SAFEHOUSE_SOAK=long; issue 14 §5). */
-export const KILLS = process.env.SAFEHOUSE_SOAK === 'long' ? 50 : 10
+export const KILLS = LONG ? 50 : 10
 const SEED = Number(process.env.SAFEHOUSE_SIGKILL_SEED ?? 20261124)
 const BUTTONS = Array.from({ length: 12 }, (_, i) => `btn-${i + 1}`)
 /** Each button is pressed this often (above the 250 ms unkeyed dedupe window, so no press is merged). */

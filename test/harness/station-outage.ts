@@ -22,7 +22,18 @@ const ROOT = 'safehouse/v1/test-city/kiosk-001'
 
 interface Seen { id: string; seq: number; device: string; kind: string; value: number; hwTime: number }
 
-export async function stationOutage(t: Test, o: { outageMs: number; alerts: number }): Promise<{ resends: number; drainMs: number }> {
+export interface StationOutageOptions {
+  outageMs: number
+  alerts: number
+  /**
+   * The gateway's station.ack_timeout_s (default: the product's 30). When the outage outlasts it
+   * (plus the watcher's 1 s scan and room), the test also asserts that it fired during the outage.
+   */
+  ackTimeoutS?: number
+}
+
+export async function stationOutage(t: Test, o: StationOutageOptions): Promise<{ resends: number; drainMs: number }> {
+  const ackTimeoutS = o.ackTimeoutS ?? 30
   // A real station broker keeps sessions across its own restart (persistence), so the
   // console's subscription survives the outage, as it would in a command room.
   // Mosquitto's default queue limits (max_queued_messages 1000 per client): the gateway's
@@ -32,6 +43,7 @@ export async function stationOutage(t: Test, o: { outageMs: number; alerts: numb
   const { gw, cleanup } = await testGateway({
     stationUrl: mosq.url,
     outbox: 'file',
+    station: { ack_timeout_s: ackTimeoutS },
     extra: { devices: DEVICES.map((id) => ({ id, kind: 'panic-button', driver: 'sim' })) },
   })
   t.teardown(cleanup)
@@ -92,6 +104,9 @@ export async function stationOutage(t: Test, o: { outageMs: number; alerts: numb
   t.ok(during.depth >= o.alerts, `all ${o.alerts} wait in the outbox (depth ${during.depth}, incl. escalations)`)
   t.equal(during.writeErrors, 0, 'every alert stored durably (no write errors, outbox not full)')
   t.notOk(gw.uplink.connected, 'still disconnected at the end of the outage')
+  if (o.outageMs >= ackTimeoutS * 1000 + 5000) {
+    t.ok(gw.ackWatcher.escalations > 0, `the ${ackTimeoutS} s ack timeout fired during the ${o.outageMs / 1000} s outage (${gw.ackWatcher.escalations} escalations)`)
+  }
   t.comment(`outage ${((Date.now() - outageStart) / 1000).toFixed(0)} s; outbox depth ${during.depth}; escalations raised ${gw.ackWatcher.escalations}`)
 
   await mosq.start()

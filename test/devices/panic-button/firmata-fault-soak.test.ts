@@ -17,10 +17,10 @@
 import t from 'tap'
 import { Kind } from '../../../protocols/event-kinds.js'
 import { seededRandom } from '../../harness/seeded-random.js'
+import { soakMs } from '../../harness/soak-tier.js'
 import { online, rig, sleep } from './firmata-rig.js'
 
-const LONG = process.env.SAFEHOUSE_SOAK === 'long'
-const DURATION_MS = LONG ? 3 * 60_000 : 15_000
+const DURATION_MS = soakMs(15_000, 3 * 60_000)
 const SEED = Number(process.env.SAFEHOUSE_SOAK_SEED ?? 20261207)
 
 /** Documented bounds (board defaults), ms. */

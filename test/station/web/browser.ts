@@ -1,6 +1,6 @@
 /**
  * Debian's chromium driven by playwright-core (no browser download), for the
- * console's browser tests: one launch per test file, shared by its tests.
+ * console's browser tests: one launch per test process, shared by its tests (test/e2e/station-console-browser.test.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { chromium, type Browser, type Page } from 'playwright-core'
