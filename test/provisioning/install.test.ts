@@ -65,7 +65,7 @@ t.test('--dry-run prints every file with its path, and the commands; writes and 
   // root needed). Both dry runs write nothing, so they run side by side (issue 14 §5).
   const [r, root] = await Promise.all([
     cli(['install', '--dry-run', '--config', f.config, '--prefix', f.prefix], { env: f.env, source: true, timeoutMs: 90_000 }),
-    cli(['install', '--dry-run', '--config', f.config, '--no-start'], { env: f.env }),
+    cli(['install', '--dry-run', '--config', f.config, '--no-start'], { env: f.env, timeoutMs: 90_000 }),
   ])
   t.equal(r.code, 0, r.err)
   t.match(r.out, `# ==== ${join(f.prefix, UNIT)} (systemd unit, mode 0644)`)
