@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const USAGE = `usage: safehouse config check FILE
 
@@ -16,10 +17,10 @@ Exit codes: 0 OK, 1 problems found, 2 usage.
 Example:
   safehouse config check /etc/safehouse/config.yaml`
 
-export async function configCheck(argv: string[]): Promise<number> {
+export async function configCheck(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values, positionals } = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } }))
   if (values.help) {
-    console.log(USAGE)
+    println(io.stdout, USAGE)
     return 0
   }
   const [file, extra] = positionals
@@ -31,15 +32,15 @@ export async function configCheck(argv: string[]): Promise<number> {
     import('../config-check/endpoint-rules.js'), import('../../gateway/config/station-paths.js'),
   ])
   try {
-    const secrets = secretRules()
+    const secrets = secretRules(io.env)
     const endpoints = endpointRules()
     const c = loadConfig(file, (cfg) => [...secrets(cfg), ...endpoints(cfg)])
     const station = stationPaths(c.station).map((p) => (p.name === 'primary' ? '' : `${p.name}: `) + p.endpoints.map((u) => urlForLog(u)).join(', ')).join('; ')
-    console.log(`${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${station || 'none (local only)'}`)
+    println(io.stdout, `${file}: OK — site ${c.site}, post ${c.post}, ${c.devices.length} device(s), station ${station || 'none (local only)'}`)
     return 0
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(e.message)
+      println(io.stderr, e.message)
       return 1
     }
     throw e

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { rmSync } from 'node:fs'
 import { parseFlags, UsageError } from './usage-error.js'
 import { DEMO_SITE, DEMO_POST, DEMO_HOLD_MS, DEMO_HOLD_PRESS_MS } from '../demo/demo-constants.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const seconds = (ms: number) => `${ms / 1000} s`
 // The hold hint is built from the demo config's own hold time (issue 14 §4: hints match the config).
@@ -16,12 +17,12 @@ const KEYS = `keys: p = press counter button · h = hold the public button ${sec
       a = acknowledge (manual mode) · s = gateway state · q = quit
 or from another terminal: npx safehouse simulate press counter-button · npx safehouse status`
 
-export async function runDemo(argv: string[]): Promise<number> {
+export async function runDemo(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: {
     once: { type: 'boolean' }, manual: { type: 'boolean' }, port: { type: 'string' }, 'console-port': { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }))
   if (values.help) {
-    console.log(`usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
+    println(io.stdout, `usage: safehouse demo [--once] [--manual] [--port N] [--verbose]
 
   --once     run the scripted press -> alert -> ack once and exit (0 when the gateway recorded the ack)
   --manual   the station console waits for "a" instead of acknowledging by itself
@@ -37,7 +38,7 @@ Examples:
     return 0
   }
   const t0 = Date.now()
-  const print = (line: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
+  const print = (line: string) => println(io.stdout, `${((Date.now() - t0) / 1000).toFixed(3).padStart(7)}s  ${line}`)
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${values.port}")`)
   // The demo's modules load after the usage checks, so `demo --help` stays fast (issue 13 §5).
@@ -128,7 +129,7 @@ Examples:
     const result = await Promise.race([acked.then(() => 'ok' as const), timeout])
     clearTimeout(timer) // else the process lingers 30 s after a demo that went well
     await stop(result === 'ok' ? 0 : 1)
-    if (result !== 'ok') console.error('demo: the acknowledgement was not recorded within 30 s')
+    if (result !== 'ok') println(io.stderr, 'demo: the acknowledgement was not recorded within 30 s')
     return result === 'ok' ? 0 : 1
   }
 

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { DEFAULT_CONFIG } from '../shared/defaults.js'
 import type { InitFlags } from '../init/init-answers.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 
 const HELP = `usage: safehouse init [--config FILE] [--secrets FILE] [--force] [answers as flags]
@@ -50,7 +51,7 @@ Examples:
       --site sh-huangpu --post kiosk-017 --station-url mqtts://station.example.city:8883 \\
       --station-username gw-kiosk-017 --ca-file /etc/safehouse/station-ca.pem --user lamp-panel:panel`
 
-export async function init(argv: string[]): Promise<number> {
+export async function init(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values: v } = parseFlags(() => parseArgs({ args: argv, allowPositionals: false, options: {
     site: { type: 'string' }, post: { type: 'string' }, 'post-type': { type: 'string' }, group: { type: 'string' },
     'data-dir': { type: 'string' }, 'station-url': { type: 'string' }, 'station-username': { type: 'string' },
@@ -60,7 +61,7 @@ export async function init(argv: string[]): Promise<number> {
     'non-interactive': { type: 'boolean' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }), `\n\nRun 'safehouse init --help' for the options.`)
   if (v.help) {
-    console.log(HELP)
+    println(io.stdout, HELP)
     return 0
   }
   // Loaded only when init runs, not for --help (issue 13 §5: yaml, the config loader, scrypt).
@@ -79,7 +80,7 @@ export async function init(argv: string[]): Promise<number> {
   if (!v.force) {
     for (const [file, flag] of [[configFile, '--config'], [secretsFile, '--secrets']] as const) {
       if (existsSync(file)) {
-        console.error(`safehouse init: ${file} already exists; nothing was changed. Pass --force to overwrite it, or choose another ${flag} FILE.`)
+        println(io.stderr, `safehouse init: ${file} already exists; nothing was changed. Pass --force to overwrite it, or choose another ${flag} FILE.`)
         return 1
       }
     }
@@ -87,12 +88,12 @@ export async function init(argv: string[]): Promise<number> {
   for (const file of [configFile, secretsFile]) {
     const problem = unwritable(dirname(file))
     if (problem) {
-      console.error(`safehouse init: cannot write ${file}: ${problem}`)
+      println(io.stderr, `safehouse init: cannot write ${file}: ${problem}`)
       return 1
     }
   }
 
-  const p = new Prompter({ input: process.stdin, output: process.stderr }, { script: !!v['password-stdin'] })
+  const p = new Prompter({ input: io.stdin, output: io.stderr }, { script: !!v['password-stdin'] })
   let collected
   try {
     if (interactive) p.say(`Creating ${configFile}. Press Enter to take the [default].`)
@@ -108,7 +109,7 @@ export async function init(argv: string[]): Promise<number> {
   } catch (e) {
     // The answers were checked one by one; this is the gateway's own last word on the whole file.
     if (e instanceof ConfigError) {
-      console.error(`${e.message}\nnothing was written`)
+      println(io.stderr, `${e.message}\nnothing was written`)
       return 1
     }
     throw e
@@ -117,7 +118,7 @@ export async function init(argv: string[]): Promise<number> {
   const secrets = emptySecrets()
   secrets.station_password = passwords.station
   for (const [name, pw] of passwords.users) {
-    process.stderr.write(`hashing the password of ${name} (scrypt)…\n`)
+    io.stderr.write(`hashing the password of ${name} (scrypt)…\n`)
     secrets.broker_passwords[name] = await hashPassword(pw)
   }
   mkdirSync(dirname(secretsFile), { recursive: true, mode: 0o755 })
@@ -127,7 +128,7 @@ export async function init(argv: string[]): Promise<number> {
 
   const users = answers.broker.users.length
   const cfg = configFile === DEFAULT_CONFIG ? '' : ` --config ${configFile}`
-  console.log(`Wrote ${configFile}
+  println(io.stdout, `Wrote ${configFile}
 Wrote ${secretsFile} (mode 0600: ${users} broker user${users === 1 ? '' : 's'} as scrypt hashes${passwords.station !== null ? ', the station password' : ''})
 
 Next steps:

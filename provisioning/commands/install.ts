@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { DEFAULT_CONFIG } from '../shared/defaults.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const HELP = `usage: safehouse install [--config FILE] [--user NAME] [--prefix DIR] [--dry-run] [--no-start]
                          [--firmata-serial [BOARD=]SERIAL]... [--rs485-serial SERIAL]
@@ -43,14 +44,14 @@ Examples:
   sudo safehouse install --firmata-serial nano=75833353035351F0E1A1 --rs485-serial A10KXYZ3
   safehouse install --prefix /mnt/sdcard-root --config /mnt/sdcard-root/etc/safehouse/config.yaml`
 
-export async function install(argv: string[]): Promise<number> {
+export async function install(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values: v } = parseFlags(() => parseArgs({ args: argv, allowPositionals: false, options: {
     config: { type: 'string' }, user: { type: 'string' }, prefix: { type: 'string' }, 'dry-run': { type: 'boolean' },
     'no-start': { type: 'boolean' }, 'firmata-serial': { type: 'string', multiple: true }, 'rs485-serial': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } }), `\n\nRun 'safehouse install --help' for the options.`)
   if (v.help) {
-    console.log(HELP)
+    println(io.stdout, HELP)
     return 0
   }
   // Loaded only when install runs, not for --help (issue 13 §5: yaml, the config loader, the plan).
@@ -63,10 +64,10 @@ export async function install(argv: string[]): Promise<number> {
   const prefix = resolve(v.prefix ?? '/')
   const dryRun = !!v['dry-run']
   const configFile = resolve(v.config ?? DEFAULT_CONFIG)
-  const progress = (line: string) => process.stderr.write(`${line}\n`)
+  const progress = (line: string) => io.stderr.write(`${line}\n`)
 
   if (!dryRun && prefix === '/' && process.getuid?.() !== 0) {
-    console.error('safehouse install: writing to /etc and running systemctl needs root: run with sudo (or look first with --dry-run)')
+    println(io.stderr, 'safehouse install: writing to /etc and running systemctl needs root: run with sudo (or look first with --dry-run)')
     return 1
   }
   let config
@@ -74,7 +75,7 @@ export async function install(argv: string[]): Promise<number> {
     config = loadConfig(configFile)
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(`${e.message}\nfix the config first (safehouse config check ${configFile}); nothing was installed`)
+      println(io.stderr, `${e.message}\nfix the config first (safehouse config check ${configFile}); nothing was installed`)
       return 1
     }
     throw e
@@ -106,7 +107,7 @@ export async function install(argv: string[]): Promise<number> {
   for (const w of plan.warnings) progress(`warning: ${w}`)
 
   if (dryRun) {
-    process.stdout.write(renderDryRun(plan, prefix))
+    io.stdout.write(renderDryRun(plan, prefix))
     for (const h of plan.hints) progress(`then: ${h}`)
     progress('dry run: nothing was written or run')
     return 0
@@ -117,16 +118,16 @@ export async function install(argv: string[]): Promise<number> {
     progress(`--prefix ${prefix}: no command was run; on the target run:`)
     for (const c of plan.commands) progress(`  ${shellLine(c.argv)}`)
     for (const h of plan.hints) progress(`then: ${h}`)
-    console.log(`safehouse: ${plan.files.length} files written under ${prefix}`)
+    println(io.stdout, `safehouse: ${plan.files.length} files written under ${prefix}`)
     return 0
   }
   const failed = runPlannedCommands(plan.commands, progress)
   for (const h of plan.hints) progress(`then: ${h}`)
   if (failed.length) {
-    console.error(`safehouse install: the files are written, but ${failed.length} command(s) failed:\n${failed.map((f) => `  ${f}`).join('\n')}\nfix the cause and re-run safehouse install (it is safe to repeat)`)
+    println(io.stderr, `safehouse install: the files are written, but ${failed.length} command(s) failed:\n${failed.map((f) => `  ${f}`).join('\n')}\nfix the cause and re-run safehouse install (it is safe to repeat)`)
     return 1
   }
-  console.log(`safehouse installed: ${plan.files.map((f) => f.path).join(', ')}; service ${v['no-start'] ? 'enabled (start it: sudo systemctl start safehouse)' : 'enabled and started'}.
+  println(io.stdout, `safehouse installed: ${plan.files.map((f) => f.path).join(', ')}; service ${v['no-start'] ? 'enabled (start it: sudo systemctl start safehouse)' : 'enabled and started'}.
 Logs: journalctl -u safehouse -f    State: safehouse status`)
   return 0
 }

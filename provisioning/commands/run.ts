@@ -3,14 +3,15 @@ import { parseArgs } from 'node:util'
 import type { Gateway as GatewayT } from '../../gateway/gateway.js'
 import { SystemdNotifier } from '../shared/systemd-notify.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 /** How long a failed start may spend closing what it opened before the process exits anyway. */
 const STOP_GRACE_MS = 3000
 
-export async function runGateway(argv: string[]): Promise<number> {
+export async function runGateway(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }))
   if (values.help) {
-    console.log('usage: safehouse run --config FILE\n\nExample:\n  safehouse run --config /etc/safehouse/config.yaml')
+    println(io.stdout, 'usage: safehouse run --config FILE\n\nExample:\n  safehouse run --config /etc/safehouse/config.yaml')
     return 0
   }
   if (!values.config) throw new UsageError('--config FILE is required (e.g. /etc/safehouse/config.yaml)')
@@ -25,7 +26,7 @@ export async function runGateway(argv: string[]): Promise<number> {
     config = loadConfig(values.config)
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(e.message)
+      println(io.stderr, e.message)
       return 1
     }
     throw e
@@ -43,7 +44,7 @@ export async function runGateway(argv: string[]): Promise<number> {
     // than one that exits: Restart= retries it and the journal shows why (issue 11 §4).
     const msg = (e as Error).message
     log.fatal({ err: msg, config: values.config }, 'gateway cannot start')
-    console.error(`safehouse run: cannot start (${values.config}): ${msg}`)
+    println(io.stderr, `safehouse run: cannot start (${values.config}): ${msg}`)
     if (gw) await Promise.race([gw.stop().catch(() => {}), new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())])
     process.exit(1)
   }

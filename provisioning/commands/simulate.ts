@@ -13,6 +13,7 @@ import { Prompter } from '../shared/prompter.js'
 import type { BrokerTarget } from '../status/broker-connect.js'
 import { DemoNotFound, pickDemo } from '../demo/demo-registry.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const USAGE = `usage: safehouse simulate ACTION DEVICE [ARG] [--demo PID | --config FILE [--user NAME] [--password-stdin]] [--wait MS]
 
@@ -34,13 +35,13 @@ Examples:
   safehouse simulate hold public-button 2000
   echo "$SIM_PW" | safehouse simulate blow whistle-07 --config ./site.yaml --password-stdin`
 
-export async function simulate(argv: string[]): Promise<number> {
+export async function simulate(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values, positionals } = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: {
     demo: { type: 'string' }, config: { type: 'string', short: 'c' }, user: { type: 'string' },
     'password-stdin': { type: 'boolean' }, wait: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }))
   if (values.help) {
-    console.log(USAGE)
+    println(io.stdout, USAGE)
     return 0
   }
   const [action, device, arg, extra] = positionals
@@ -66,7 +67,7 @@ export async function simulate(argv: string[]): Promise<number> {
     const username = values.user ?? (sims.length === 1 ? sims[0] : undefined)
     if (!username) throw new UsageError(sims.length ? `give --user NAME: ${values.config} has several simulator users (${sims.join(', ')})` : `${values.config} has no user with role simulator under broker.users (add one: safehouse user add NAME --role simulator)`)
     const fromStdin = !!values['password-stdin']
-    const prompter = new Prompter({ input: process.stdin, output: fromStdin ? new PassThrough() : process.stderr }, { script: fromStdin })
+    const prompter = new Prompter({ input: io.stdin, output: fromStdin ? new PassThrough() : io.stderr }, { script: fromStdin })
     try {
       target = localBrokerTarget(config, values.config, { username, clientId: toolClientId('simulate') })
       target.password = await brokerPassword(username, fromStdin, prompter)
@@ -81,7 +82,7 @@ export async function simulate(argv: string[]): Promise<number> {
       demo = pickDemo(values.demo)
     } catch (e) {
       if (e instanceof DemoNotFound) {
-        console.error(`safehouse simulate: ${e.message}`)
+        println(io.stderr, `safehouse simulate: ${e.message}`)
         return 1
       }
       throw e
@@ -98,7 +99,7 @@ export async function simulate(argv: string[]): Promise<number> {
     client = await connectBroker(target, { timeoutMs: waitMs })
   } catch (e) {
     if (!(e instanceof BrokerConnectError)) throw e
-    console.error(`safehouse simulate: ${e.message}`)
+    println(io.stderr, `safehouse simulate: ${e.message}`)
     return 1
   }
   try {
@@ -122,14 +123,14 @@ export async function simulate(argv: string[]): Promise<number> {
     client.publish(`${root}/sim/${device}/${action}`, arg ?? '', { qos: 1 }, () => {})
     const a = await answer
     if (!a) {
-      console.error(`safehouse simulate: no answer from the gateway within ${waitMs} ms (is it running, and does ${target.username} have role simulator?)`)
+      println(io.stderr, `safehouse simulate: no answer from the gateway within ${waitMs} ms (is it running, and does ${target.username} have role simulator?)`)
       return 1
     }
     if (!a.ok) {
-      console.error(`safehouse simulate: the gateway refused ${action} ${device}: ${a.error}`)
+      println(io.stderr, `safehouse simulate: the gateway refused ${action} ${device}: ${a.error}`)
       return 1
     }
-    console.log(`${action} ${device}: accepted by the gateway`)
+    println(io.stdout, `${action} ${device}: accepted by the gateway`)
     return 0
   } finally {
     await client.endAsync(true).catch(() => {})

@@ -14,6 +14,7 @@ import { openStore } from '../../station/store/open-store.js'
 import type { Lang, Role } from '../../station/station-api.js'
 import { readSecretLine } from './read-secret.js'
 import { UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const ROLES: Role[] = ['operator', 'supervisor', 'maintainer']
 const LANGS: Lang[] = ['zh-CN', 'en']
@@ -32,24 +33,24 @@ Examples:
 
 Roles: operator (acknowledge, roll call), supervisor (also users and commands), maintainer (posts, commands).`
 
-function loadOrPrint(file: string): ReturnType<typeof loadStationConfig> | null {
+function loadOrPrint(file: string, io: CliIO): ReturnType<typeof loadStationConfig> | null {
   try {
     return loadStationConfig(file)
   } catch (e) {
     if (e instanceof StationConfigError) {
-      console.error(e.message)
+      println(io.stderr, e.message)
       return null
     }
     throw e
   }
 }
 
-async function userAdd(argv: string[]): Promise<number> {
+async function userAdd(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
     role: { type: 'string' }, config: { type: 'string', short: 'c' }, lang: { type: 'string' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean' },
   } })
   if (values.help) {
-    console.log(HELP)
+    println(io.stdout, HELP)
     return 0
   }
   const name = positionals[0]
@@ -57,7 +58,7 @@ async function userAdd(argv: string[]): Promise<number> {
   if (!values.role || !ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
   if (values.lang && !LANGS.includes(values.lang as Lang)) throw new UsageError(`--lang must be one of ${LANGS.join(', ')}`)
   if (!values.config) throw new UsageError('--config FILE is required (the station config names the database)')
-  const config = loadOrPrint(values.config)
+  const config = loadOrPrint(values.config, io)
   if (!config) return 1
   const opts = optionsFromConfig(config, loadStationSecrets(config.secrets_file))
   const password = await readSecretLine(`Password for ${name}: `, !!values['password-stdin'])
@@ -69,29 +70,29 @@ async function userAdd(argv: string[]): Promise<number> {
   } finally {
     await store.close()
   }
-  console.log(`operator ${name} (${values.role}) stored in the ${store.kind} database (scrypt hash)`)
+  println(io.stdout, `operator ${name} (${values.role}) stored in the ${store.kind} database (scrypt hash)`)
   return 0
 }
 
-export async function station(argv: string[]): Promise<number> {
+export async function station(argv: string[], io: CliIO = processIO()): Promise<number> {
   if (argv[0] === 'user') {
     if (argv[1] !== 'add') throw new UsageError('usage: safehouse station user add NAME --role ROLE --config FILE')
-    return userAdd(argv.slice(2))
+    return userAdd(argv.slice(2), io)
   }
   if (argv[0] === 'config') {
     if (argv[1] !== 'check' || !argv[2]) throw new UsageError('usage: safehouse station config check FILE')
-    const c = loadOrPrint(argv[2])
+    const c = loadOrPrint(argv[2], io)
     if (!c) return 1
-    console.log(`${argv[2]}: ok (store ${c.store.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'}, broker ${c.broker.url}, console ${c.web.host}:${c.web.port})`)
+    println(io.stdout, `${argv[2]}: ok (store ${c.store.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'}, broker ${c.broker.url}, console ${c.web.host}:${c.web.port})`)
     return 0
   }
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean' } } })
   if (values.help) {
-    console.log(HELP)
+    println(io.stdout, HELP)
     return 0
   }
   if (!values.config) throw new UsageError('--config FILE is required (e.g. /etc/safehouse/station.yaml)')
-  const config = loadOrPrint(values.config)
+  const config = loadOrPrint(values.config, io)
   if (!config) return 1
   const log = pino({ level: config.log.level, redact: ['password', '*.password'] })
   const service = new StationService(optionsFromConfig(config, loadStationSecrets(config.secrets_file), log))
@@ -101,8 +102,8 @@ export async function station(argv: string[]): Promise<number> {
     await service.stop().catch(() => {})
     throw e
   }
-  console.error(`safehouse station: console on http://${config.web.host}:${service.webPort}/ (store ${service.store.kind})`)
-  if (service.metricsPort) console.error(`safehouse station: metrics on http://${config.metrics.host}:${service.metricsPort}/metrics`)
+  println(io.stderr, `safehouse station: console on http://${config.web.host}:${service.webPort}/ (store ${service.store.kind})`)
+  if (service.metricsPort) println(io.stderr, `safehouse station: metrics on http://${config.metrics.host}:${service.metricsPort}/metrics`)
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)

@@ -12,6 +12,7 @@ import type { BrokerTarget } from '../status/broker-connect.js'
 import type { ExpectedPost } from '../status/post-status.js'
 import { DEFAULT_CONFIG, PASSWORD_ENV } from '../shared/defaults.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const USAGE = `usage: safehouse status [--config FILE] [--broker URL] [--user NAME] [--password-stdin] [--json] [--wait MS]
        safehouse status --station URL [--site SITE] [--user NAME] [--password-stdin] [--ca-file F] [--json] [--wait MS]
@@ -44,14 +45,14 @@ Examples:
   echo "$PW" | safehouse status --station mqtts://station.example:8883 --site sh-huangpu \\
       --user maint-1 --password-stdin --ca-file /etc/safehouse/station-ca.pem`
 
-export async function status(argv: string[]): Promise<number> {
+export async function status(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: {
     config: { type: 'string', short: 'c' }, broker: { type: 'string' }, station: { type: 'string' }, site: { type: 'string' },
     user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'ca-file': { type: 'string' }, json: { type: 'boolean' },
     wait: { type: 'string' }, 'stale-after': { type: 'string' }, demo: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }), `\n\n${USAGE}`)
   if (values.help) {
-    console.log(USAGE)
+    println(io.stdout, USAGE)
     return 0
   }
   // Loaded only when status runs, not for --help (issue 13 §5: yaml, the config loader, the tables).
@@ -65,7 +66,7 @@ export async function status(argv: string[]): Promise<number> {
   if (waitMs < 200) throw new UsageError('--wait must be at least 200 ms')
   const staleFlag = values['stale-after'] === undefined ? null : positive(values['stale-after'], 'stale-after', 0) * 1000
   const fromStdin = !!values['password-stdin']
-  const prompter = new Prompter({ input: process.stdin, output: fromStdin ? new PassThrough() : process.stderr }, { script: fromStdin })
+  const prompter = new Prompter({ input: io.stdin, output: fromStdin ? new PassThrough() : io.stderr }, { script: fromStdin })
 
   let target: BrokerTarget
   let filters: string[]
@@ -85,7 +86,7 @@ export async function status(argv: string[]): Promise<number> {
         what: 'the station broker',
         hint: `Check the URL, the network and firewall${values.station.startsWith('mqtts') ? ', and --ca-file' : ''}`,
         username: values.user,
-        password: values.user ? await brokerPassword(values.user, fromStdin, prompter) : undefined,
+        password: values.user ? await brokerPassword(values.user, fromStdin, prompter, io.env) : undefined,
         caFile: values['ca-file'],
         clientId: toolClientId('status'),
       }
@@ -103,7 +104,7 @@ export async function status(argv: string[]): Promise<number> {
       staleAfterMs = staleFlag ?? 3 * config.core.state_interval_s * 1000
       expected = { site: config.site, post: config.post, file, devices: config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location })) }
       target = localBrokerTarget(config, file, { broker: values.broker ?? (demo ? `mqtt://127.0.0.1:${demo.port}` : undefined), username, caFile: values['ca-file'], clientId: toolClientId('status') })
-      target.password = demo?.technician.password ?? await brokerPassword(username, fromStdin, prompter)
+      target.password = demo?.technician.password ?? await brokerPassword(username, fromStdin, prompter, io.env)
     }
   } finally {
     prompter.close()
@@ -120,12 +121,12 @@ export async function status(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof BrokerConnectError) && !(e instanceof RetainedReadError)) throw e
     const message = (e as Error).message
-    if (values.json) console.log(JSON.stringify({ v: 1, ok: false, exit_code: 1, error: message }))
-    console.error(`safehouse status: ${message}`)
+    if (values.json) println(io.stdout, JSON.stringify({ v: 1, ok: false, exit_code: 1, error: message }))
+    println(io.stderr, `safehouse status: ${message}`)
     return 1
   }
   const report = buildStatus(messages, { now: Date.now(), staleAfterMs, source: { kind: values.station ? 'station' : 'local', url: urlForLog(target.url) ?? target.url }, expected })
-  console.log(values.json ? JSON.stringify(report, null, 2) : renderStatusTable(report))
+  println(io.stdout, values.json ? JSON.stringify(report, null, 2) : renderStatusTable(report))
   return report.exit_code
 }
 

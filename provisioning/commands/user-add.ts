@@ -11,15 +11,16 @@ import { existsSync } from 'node:fs'
 import { readSecretLine } from './read-secret.js'
 import { Prompter } from '../shared/prompter.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const ROLES = ['panel', 'technician', 'neighbour', 'station', 'simulator']
 
-export async function userAdd(argv: string[]): Promise<number> {
+export async function userAdd(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values, positionals } = parseFlags(() => parseArgs({ args: argv, allowPositionals: true, options: {
     role: { type: 'string' }, secrets: { type: 'string' }, 'password-stdin': { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }))
   if (values.help) {
-    console.log(`usage: safehouse user add NAME --role ROLE --secrets FILE [--password-stdin] [--force]
+    println(io.stdout, `usage: safehouse user add NAME --role ROLE --secrets FILE [--password-stdin] [--force]
 
 Roles: ${ROLES.join(', ')}. Add the same NAME and role under broker.users in the config.
 A NAME already in the secrets file is replaced only after a yes on the terminal, or with --force.
@@ -38,23 +39,23 @@ Example:
   ])
   const secrets = existsSync(values.secrets) ? loadSecrets(values.secrets, {}) : emptySecrets()
   if (secrets.broker_passwords[name] !== undefined && !values.force) {
-    const interactive = !values['password-stdin'] && process.stdin.isTTY === true
-    const yes = interactive && await confirmReplace(name, values.secrets)
+    const interactive = !values['password-stdin'] && io.stdin.isTTY === true
+    const yes = interactive && await confirmReplace(name, values.secrets, io)
     if (!yes) {
-      console.error(`user ${name} already exists in ${values.secrets}; nothing changed. To replace its password, run again with --force`)
+      println(io.stderr, `user ${name} already exists in ${values.secrets}; nothing changed. To replace its password, run again with --force`)
       return 1
     }
   }
-  const password = await readSecretLine('Password for ' + name + ': ', !!values['password-stdin'])
+  const password = await readSecretLine('Password for ' + name + ': ', !!values['password-stdin'], io)
   if (password.length < 8) throw new Error('the password must have at least 8 characters')
   secrets.broker_passwords[name] = await hashPassword(password)
   writeSecrets(values.secrets, secrets)
-  console.log(`user ${name} stored in ${values.secrets} (scrypt hash, mode 0600). Add to the config:\n  broker:\n    users:\n      - { username: ${name}, role: ${values.role} }`)
+  println(io.stdout, `user ${name} stored in ${values.secrets} (scrypt hash, mode 0600). Add to the config:\n  broker:\n    users:\n      - { username: ${name}, role: ${values.role} }`)
   return 0
 }
 
-async function confirmReplace(name: string, file: string): Promise<boolean> {
-  const p = new Prompter()
+async function confirmReplace(name: string, file: string, io: CliIO): Promise<boolean> {
+  const p = new Prompter({ input: io.stdin, output: io.stderr })
   try {
     return await p.confirm(`user ${name} already exists in ${file}; replace its password?`, false)
   } finally {

@@ -19,6 +19,7 @@ import { Checklist } from '../walk-test/checklist.js'
 import { runSession, type LampMode } from '../walk-test/walk-session.js'
 import { buildReport, localTime, writeReportFiles, type WalkTestReport } from '../walk-test/report.js'
 import { parseFlags, UsageError } from './usage-error.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const USAGE = `usage: safehouse walk-test [--config FILE] [--user NAME] [--password-stdin] [--minutes N]
                           [--report-dir DIR] [--json] [--lamp-ok | --no-lamp-check] [--by NAME]
@@ -52,14 +53,14 @@ Examples:
   printf '%s\\ny\\n' "$TECH_PW" | safehouse walk-test --password-stdin --json > report.json
   safehouse walk-test --off`
 
-export async function walkTest(argv: string[]): Promise<number> {
+export async function walkTest(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: {
     config: { type: 'string', short: 'c' }, user: { type: 'string' }, 'password-stdin': { type: 'boolean' }, minutes: { type: 'string' },
     'report-dir': { type: 'string' }, json: { type: 'boolean' }, 'lamp-ok': { type: 'boolean' }, 'no-lamp-check': { type: 'boolean' },
     by: { type: 'string' }, off: { type: 'boolean' }, broker: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } }), `\n\n${USAGE}`)
   if (values.help) {
-    console.log(USAGE)
+    println(io.stdout, USAGE)
     return 0
   }
   const minutes = values.minutes === undefined ? WALK_TEST_DEFAULT_MIN : Number(values.minutes)
@@ -83,12 +84,12 @@ export async function walkTest(argv: string[]): Promise<number> {
       client = await connectBroker(target, { timeoutMs: 10_000, reconnectMs: 1000 })
     } catch (e) {
       if (!(e instanceof BrokerConnectError)) throw e
-      console.error(`safehouse walk-test: ${e.message}`)
+      println(io.stderr, `safehouse walk-test: ${e.message}`)
       return 1
     }
     channel = new CommandChannel(client, topics, clientId, by)
     await channel.open()
-    if (values.off) return await switchOff(channel)
+    if (values.off) return await switchOff(channel, io)
 
     const list = new Checklist(config.devices.map((d) => ({ id: d.id, kind: d.kind, label: d.label, location: d.location, role: 'role' in d ? d.role : undefined })))
     if (!list.items.length) throw new Error(`${file} lists no devices: pair them first (safehouse pair ble|button|lamp)`)
@@ -100,18 +101,18 @@ export async function walkTest(argv: string[]): Promise<number> {
       await channel.send('walk-test', { on: false }, 5000).catch(() => {})
       throw e
     }
-    if (session.offError) console.error(`safehouse walk-test: ${offFailed(session.offError)}`)
+    if (session.offError) println(io.stderr, `safehouse walk-test: ${offFailed(session.offError)}`)
     const report = buildReport({
       site: config.site, post: config.post, post_type: config.post_type, technician: by,
       started_at: session.startedAt, ended_at: session.endedAt, ended_by: session.endedBy, time_limit_s: Math.round(minutes * 60_000) / 1000,
     }, list)
-    const delivered = await deliver(report, values['report-dir'] ?? join(config.data_dir, 'walk-tests'), channel, config.broker.max_packet_bytes)
+    const delivered = await deliver(report, values['report-dir'] ?? join(config.data_dir, 'walk-tests'), channel, config.broker.max_packet_bytes, io)
     if (values.json) {
-      console.log(JSON.stringify(report, null, 2))
-      for (const l of delivered.lines) console.error(l)
-    } else console.log(summary(report, delivered.lines))
+      println(io.stdout, JSON.stringify(report, null, 2))
+      for (const l of delivered.lines) println(io.stderr, l)
+    } else println(io.stdout, summary(report, delivered.lines))
     const failed = report.devices.filter((d) => d.result === 'fail')
-    if (failed.length) console.error(`FAILED: ${failed.map((d) => `${d.id} (${d.note ?? 'failed'})`).join('; ')}`)
+    if (failed.length) println(io.stderr, `FAILED: ${failed.map((d) => `${d.id} (${d.note ?? 'failed'})`).join('; ')}`)
     return failed.length || !delivered.ok || session.offError ? 1 : 0
   } finally {
     channel?.close()
@@ -122,13 +123,13 @@ export async function walkTest(argv: string[]): Promise<number> {
   }
 }
 
-async function switchOff(channel: CommandChannel): Promise<number> {
+async function switchOff(channel: CommandChannel, io: CliIO): Promise<number> {
   const r: CommandReply = await channel.send('walk-test', { on: false }).catch((e: Error) => ({ ok: false as const, error: e.message }))
   if (r.ok) {
-    console.log('walk-test mode is off: alerts are no longer marked test')
+    println(io.stdout, 'walk-test mode is off: alerts are no longer marked test')
     return 0
   }
-  console.error(`safehouse walk-test: ${offFailed(r.error)}`)
+  println(io.stderr, `safehouse walk-test: ${offFailed(r.error)}`)
   return 1
 }
 
@@ -137,7 +138,7 @@ function offFailed(why: string): string {
 }
 
 /** Write the files and have the gateway publish the report; every problem is said, none stops the other step. */
-async function deliver(report: WalkTestReport, dir: string, channel: CommandChannel, maxPacket: number): Promise<{ ok: boolean; lines: string[] }> {
+async function deliver(report: WalkTestReport, dir: string, channel: CommandChannel, maxPacket: number, io: CliIO): Promise<{ ok: boolean; lines: string[] }> {
   const lines: string[] = []
   let ok = true
   try {
@@ -145,12 +146,12 @@ async function deliver(report: WalkTestReport, dir: string, channel: CommandChan
     lines.push(`Report: ${f.md}`, `        ${f.json}`)
   } catch (e) {
     ok = false
-    console.error(`safehouse walk-test: cannot write the report to ${dir}: ${(e as Error).message}. Pass --report-dir DIR (a directory you can write), or run as the gateway's user`)
+    println(io.stderr, `safehouse walk-test: cannot write the report to ${dir}: ${(e as Error).message}. Pass --report-dir DIR (a directory you can write), or run as the gateway's user`)
   }
   const bytes = Buffer.byteLength(JSON.stringify(report)) + 400 // + request envelope and MQTT header
   if (bytes > maxPacket) {
     ok = false
-    console.error(`safehouse walk-test: the report (${bytes} bytes) is larger than the gateway's broker accepts (broker.max_packet_bytes ${maxPacket}); it is in the files only. Raise broker.max_packet_bytes to publish reports of this many devices`)
+    println(io.stderr, `safehouse walk-test: the report (${bytes} bytes) is larger than the gateway's broker accepts (broker.max_packet_bytes ${maxPacket}); it is in the files only. Raise broker.max_packet_bytes to publish reports of this many devices`)
     return { ok, lines }
   }
   const r: CommandReply = await channel.send('walk-test-report', { report }).catch((e: Error) => ({ ok: false as const, error: e.message }))
@@ -159,7 +160,7 @@ async function deliver(report: WalkTestReport, dir: string, channel: CommandChan
     lines.push(`Published on ${String(r.result.topic)} (retained): ${station}`)
   } else {
     ok = false
-    console.error(`safehouse walk-test: the gateway did not publish the report: ${r.error}`)
+    println(io.stderr, `safehouse walk-test: the gateway did not publish the report: ${r.error}`)
   }
   return { ok, lines }
 }

@@ -17,6 +17,7 @@ import { chooseOne, waitForPick } from './ble-pick.js'
 import { ALERT_KINDS, askDetails, idProblem, type GivenAnswers } from './ble-questions.js'
 import { existingEntry, saveBleDevice, type PairedBle } from './ble-save.js'
 import { BleScan, ScanError } from './ble-scan.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 
 const USAGE = `usage: safehouse pair ble [--config FILE] [--seconds N] [--address AA:BB:CC:DD:EE:FF]
@@ -53,14 +54,14 @@ Examples:
   echo "$KEY" | safehouse pair ble --address A4:C1:38:00:00:07 --id sos-counter \\
       --label "SOS counter" --location "front desk" --alert-kind sos --key-stdin --json`
 
-export async function pairBle(argv: string[]): Promise<number> {
+export async function pairBle(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values: v } = parseFlags(() => parseArgs({ args: argv, options: {
     config: { type: 'string', short: 'c' }, seconds: { type: 'string' }, address: { type: 'string' },
     id: { type: 'string' }, label: { type: 'string' }, location: { type: 'string' }, 'alert-kind': { type: 'string' },
     'key-stdin': { type: 'boolean' }, replace: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }))
   if (v.help) {
-    console.log(USAGE)
+    println(io.stdout, USAGE)
     return 0
   }
   const file = v.config ?? DEFAULT_CONFIG
@@ -81,12 +82,12 @@ export async function pairBle(argv: string[]): Promise<number> {
     if (problem !== null) throw new UsageError(`--id ${v.id}: ${problem}`)
   }
   if (address !== null && configured.has(address) && !replace) throw new Error(`${address} is already configured as "${configured.get(address)}": to pair it again, run with --replace`)
-  const say = (s: string): void => { process.stderr.write(s + '\n') }
+  const say = (s: string): void => { io.stderr.write(s + '\n') }
   if (config.ble.driver !== 'bluez') say(`note: ble.driver is ${config.ble.driver} in ${file}: the gateway will not hear BLE devices until it is set to bluez`)
 
   // --- scan and pick ---------------------------------------------------------
   const table = new CandidateTable(configured)
-  const list = new LiveList(process.stderr, !!process.stderr.isTTY, () => table.byAddress.values())
+  const list = new LiveList(io.stderr, !!io.stderr.isTTY, () => table.byAddress.values())
   const scan = new BleScan(config.ble, table, (a, n) => table.setName(a, n))
   table.onNewAddress = (a) => scan.requestName(a)
   table.events = { onChange: (c, isNew) => list.changed(c, isNew) }
@@ -116,7 +117,7 @@ export async function pairBle(argv: string[]): Promise<number> {
   }
 
   // --- questions ---------------------------------------------------------------
-  const prompter = new Prompter({ input: process.stdin, output: process.stderr }, { script: !!v['key-stdin'] })
+  const prompter = new Prompter({ input: io.stdin, output: io.stderr }, { script: !!v['key-stdin'] })
   try {
     const c = await chooseOne(prompter, pressed, say)
     const how = address !== null ? `given with --address${c.live ? '' : ' (BlueZ had it cached)'}` : c.pressWhy === 'press' ? 'pressed' : `pressed (${c.pressWhy})`
@@ -149,11 +150,11 @@ export async function pairBle(argv: string[]): Promise<number> {
       label: device.label, location: device.location, key_ref: r.keyRef, config: file, secrets_file: r.secretsFile,
       replay_counter_cleared: r.clearedCounter >= 0,
     }
-    if (v.json) console.log(JSON.stringify(result))
+    if (v.json) println(io.stdout, JSON.stringify(result))
     else {
-      console.log(`paired ${device.id} (${device.address}, ${formatLabel(c)}) into ${file}${r.keyRef ? `; key stored in ${r.secretsFile} as ${r.keyRef}` : ''}`)
-      if (r.clearedCounter >= 0) console.log(`cleared the stored replay counter for ${device.address} (was ${r.clearedCounter}), so the device is accepted again`)
-      console.log('restart the gateway to load it (sudo systemctl restart safehouse), then press the device once and watch: safehouse status')
+      println(io.stdout, `paired ${device.id} (${device.address}, ${formatLabel(c)}) into ${file}${r.keyRef ? `; key stored in ${r.secretsFile} as ${r.keyRef}` : ''}`)
+      if (r.clearedCounter >= 0) println(io.stdout, `cleared the stored replay counter for ${device.address} (was ${r.clearedCounter}), so the device is accepted again`)
+      println(io.stdout, 'restart the gateway to load it (sudo systemctl restart safehouse), then press the device once and watch: safehouse status')
     }
     return 0
   } finally {

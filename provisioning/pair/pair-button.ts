@@ -21,6 +21,7 @@ import { formatOhms } from './button-loop-check.js'
 import {
   baseButton, chooseBoard, idProblem, inputOwner, keptFields, writeButton, type BoardChoice,
 } from './button-config.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 const GPIO_DEVICE = panicButtonDefaults('x').input_device
 const BOOT_CONFIGS = ['/boot/firmware/config.txt', '/boot/config.txt']
@@ -58,14 +59,14 @@ Examples:
   safehouse pair button --gpio --id foot --seconds 120
   printf 'counter\\nCounter button\\nunder the counter\\n' | safehouse pair button --config ./config.yaml`
 
-export async function pairButton(argv: string[]): Promise<number> {
+export async function pairButton(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, allowNegative: true, options: {
     config: { type: 'string', short: 'c' }, board: { type: 'string' }, port: { type: 'string' }, loop: { type: 'string' },
     pullup: { type: 'boolean', default: true }, gpio: { type: 'boolean' }, 'input-device': { type: 'string' }, pin: { type: 'string' },
     seconds: { type: 'string' }, id: { type: 'string' }, label: { type: 'string' }, location: { type: 'string' },
     replace: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }), '; see safehouse pair button --help')
-  if (values.help) { console.log(HELP); return 0 }
+  if (values.help) { println(io.stdout, HELP); return 0 }
   const file = values.config ?? DEFAULT_CONFIG
   const replace = !!values.replace
   const seconds = values.seconds === undefined ? 60 : Number(values.seconds)
@@ -84,7 +85,7 @@ export async function pairButton(argv: string[]): Promise<number> {
     const problem = idProblem(config, values.id, replace)
     if (problem) throw (problem.startsWith('use ') ? new UsageError(`--id "${values.id}": ${problem}`) : new Error(problem))
   }
-  const prompter = new Prompter()
+  const prompter = new Prompter({ input: io.stdin, output: io.stderr })
   const say = (s: string): void => prompter.say(s)
   try {
     const base = baseButton(config, values.id, replace)
@@ -134,14 +135,14 @@ export async function pairButton(argv: string[]): Promise<number> {
     refuseTakenInput(config.devices, id, paired)
     writeButton(file, entry, choice?.isNew ? choice.board : null, replace)
     if (values.json) {
-      console.log(JSON.stringify({
+      println(io.stdout, JSON.stringify({
         ok: true, config: file, device: entry,
         board: choice ? { id: choice.board.id, port: choice.board.port, added: choice.isNew } : null,
         loop: learned?.type === 'loop' ? { reading: learned.report.reading, ohms: Number.isFinite(learned.report.ohms) ? Math.round(learned.report.ohms) : null, zone: learned.report.zone, press_checked: learned.verified } : null,
       }))
     } else {
       const board = choice?.isNew ? ` and board "${choice.board.id}" (${choice.board.port})` : ''
-      console.log(`added panic button "${id}"${board} to ${file}. Restart the gateway (sudo systemctl restart safehouse), then walk-test it.`)
+      println(io.stdout, `added panic button "${id}"${board} to ${file}. Restart the gateway (sudo systemctl restart safehouse), then walk-test it.`)
     }
     return 0
   } finally {

@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG, loadConfigForCommand } from '../shared/config-file.js'
 import { parseFlags, UsageError } from '../commands/usage-error.js'
 import { DEFAULT_LAMP_ID, writeLamp, type LampWritten } from './lamp-config.js'
 import { describeUnit, parseUnits, scanUnits, type UnitInfo } from './lamp-scan.js'
+import { type CliIO, println, processIO } from '../cli-io.js'
 
 /** The adapter's stable name after `safehouse install` (docs/install.md). */
 const UDEV_RS485 = '/dev/safehouse-rs485'
@@ -45,13 +46,13 @@ Examples:
   safehouse pair lamp --units 1-10 --add
   safehouse pair lamp --baud 9600 --parity none --units 1,2,3 --add --id lamp`
 
-export async function pairLamp(argv: string[]): Promise<number> {
+export async function pairLamp(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values } = parseFlags(() => parseArgs({ args: argv, options: {
     config: { type: 'string', short: 'c' }, port: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' },
     'stop-bits': { type: 'string' }, units: { type: 'string' }, 'timeout-ms': { type: 'string' }, add: { type: 'boolean' },
     id: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   } }), '; see safehouse pair lamp --help')
-  if (values.help) { console.log(HELP); return 0 }
+  if (values.help) { println(io.stdout, HELP); return 0 }
   const file = values.config ?? DEFAULT_CONFIG
   const haveConfig = existsSync(file)
   if (values.add && !haveConfig) throw new Error(`${file} does not exist: create it first with \`safehouse init --config ${file}\`, or name it with --config`)
@@ -70,7 +71,7 @@ export async function pairLamp(argv: string[]): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 20 || timeoutMs > 5000) throw new UsageError('--timeout-ms must be 20-5000')
   const id = values.id ?? lamp?.id ?? DEFAULT_LAMP_ID
 
-  const prompter = new Prompter()
+  const prompter = new Prompter({ input: io.stdin, output: io.stderr })
   const say = (s: string): void => prompter.say(s)
   try {
     const transport = new ModbusSerialTransport({ id, port, baud, parity, stop_bits: stopBits, timeout_ms: timeoutMs })
@@ -83,18 +84,18 @@ export async function pairLamp(argv: string[]): Promise<number> {
     let scan
     try {
       say(`Probing ${units.length} unit id${units.length === 1 ? '' : 's'} on ${transport.describe}, up to ${timeoutMs} ms each (about ${Math.ceil(units.length * timeoutMs / 1000)} s)...`)
-      scan = await scanUnits(transport, units, progress(units.length, say))
+      scan = await scanUnits(transport, units, progress(units.length, say, io.stderr))
       for (const u of scan.answered) infos.push(await describeUnit(transport, u))
     } finally {
       await transport.close()
     }
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
+    if (io.stderr.isTTY) io.stderr.write('\r\x1b[K')
     for (const i of infos) say(`  unit ${i.unit}: ${i.summary}`)
     if (scan.garbled.length) say(`  unit${scan.garbled.length === 1 ? '' : 's'} ${scan.garbled.join(', ')} sent garbled replies: a device is there, but baud, parity or stop bits differ, or the line lacks termination or biasing`)
 
     const json = { ok: infos.length > 0, port, line: transport.describe, units: units.length, answered: infos, garbled: scan.garbled, written: null as (LampWritten & { config: string; unit_id: number }) | null }
     if (scan.portError || infos.length === 0) {
-      if (values.json) console.log(JSON.stringify(json))
+      if (values.json) println(io.stdout, JSON.stringify(json))
       if (scan.portError) throw new Error(`${scan.portError}: check the adapter and run again`)
       throw new Error(nothingAnswered(transport.describe, units, scan.garbled, baud, parity))
     }
@@ -103,7 +104,7 @@ export async function pairLamp(argv: string[]): Promise<number> {
     let pick = infos.length === 1 ? infos[0] : preferred.length === 1 ? preferred[0] : null
     if (lamp && !infos.some((i) => i.unit === lamp.unit_id)) say(`The config's lamp box "${lamp.id}" has unit_id ${lamp.unit_id}, which did not answer.`)
     let write = !!values.add
-    if (!write && process.stdin.isTTY && haveConfig) {
+    if (!write && io.stdin.isTTY && haveConfig) {
       if (!pick) pick = await choose(prompter, infos)
       write = await prompter.confirm(`Write unit ${pick.unit} on ${port} to ${file} as lamp box "${id}"?`, true)
     }
@@ -116,8 +117,8 @@ export async function pairLamp(argv: string[]): Promise<number> {
     } else if (!values.json) {
       say(haveConfig ? `Nothing written: run again with --add${infos.length > 1 ? ' --units N' : ''} to put it in ${file}.` : `No config at ${file}: create it with \`safehouse init\`, then run again with --add.`)
     }
-    if (values.json) console.log(JSON.stringify(json))
-    else console.log(infos.map((i) => `unit ${i.unit}: ${i.model}${i.firmware ? ` firmware ${i.firmware}` : ''}`).join('\n'))
+    if (values.json) println(io.stdout, JSON.stringify(json))
+    else println(io.stdout, infos.map((i) => `unit ${i.unit}: ${i.model}${i.firmware ? ` firmware ${i.firmware}` : ''}`).join('\n'))
     return 0
   } finally {
     prompter.close()
@@ -131,11 +132,11 @@ async function choose(prompter: Prompter, infos: UnitInfo[]): Promise<UnitInfo> 
 }
 
 /** Progress on stderr: a rewritten line on a terminal, a line every 25 ids otherwise. */
-function progress(total: number, say: (s: string) => void): (done: number, unit: number, answered: boolean) => void {
-  const tty = !!process.stderr.isTTY
+function progress(total: number, say: (s: string) => void, stderr: CliIO['stderr']): (done: number, unit: number, answered: boolean) => void {
+  const tty = !!stderr.isTTY
   return (done, unit, answered) => {
-    if (tty) process.stderr.write(`\r\x1b[K  unit ${unit} (${done} of ${total})${answered ? ' answered' : ''}`)
-    if (answered) { if (tty) process.stderr.write('\n'); else say(`  unit ${unit} answered`) }
+    if (tty) stderr.write(`\r\x1b[K  unit ${unit} (${done} of ${total})${answered ? ' answered' : ''}`)
+    if (answered) { if (tty) stderr.write('\n'); else say(`  unit ${unit} answered`) }
     else if (!tty && (done % 25 === 0 || done === total)) say(`  ${done} of ${total} probed`)
   }
 }

@@ -62,9 +62,9 @@ export function localUser(config: Readonly<Config>, file: string, user?: string)
 }
 
 /** --password-stdin (one line), else $SAFEHOUSE_PASSWORD, else a prompt that does not echo. */
-export async function brokerPassword(user: string, fromStdin: boolean, prompter: Prompter): Promise<string> {
+export async function brokerPassword(user: string, fromStdin: boolean, prompter: Prompter, environment: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (!fromStdin) {
-    const env = process.env[PASSWORD_ENV]
+    const env = environment[PASSWORD_ENV]
     if (env) return env
   }
   return prompter.secret(`Password for ${user}`, { validate: (s) => (s === '' ? 'the password is empty' : null) })

@@ -1,39 +1,29 @@
 /**
  * Issue 14 §2 "one CLI voice", over every command: an unknown option or a bad
  * argument is exit 2 with one line naming it, then "run `safehouse CMD
- * --help`"; every command's --help exits 0. The table runs the real cli.ts
- * entry in this process (a fresh module instance per case, so argv, stdout,
- * stderr and the exit code are exactly what a user gets) because a spawned
- * CLI process costs a second or more of CPU each; the cases the issue quotes, and
- * --version, also run as spawned processes.
+ * --help`"; every command's --help exits 0. The table runs runCli, the
+ * function the binary calls, in this process (its argv, what it writes to
+ * stdout and stderr, its exit code) because a spawned CLI process costs a
+ * second or more of CPU each; the cases the issue quotes, and --version, also
+ * run as spawned processes.
  */
 import t, { type Test } from 'tap'
 import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { CLI, cli, tmpDir } from '../harness/cli-process.js'
+import { fileURLToPath } from 'node:url'
+import { cli, tmpDir } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 
 t.setTimeout(120_000)
 
-let n = 0
-/** Run the CLI entry in process: its argv, what it prints, its exit code. */
+/**
+ * Run the CLI in process: runCli(argv, io), the function the binary calls, with
+ * its own streams (test/harness/cli-in-process.ts). Output as one string without
+ * the last newline, as a terminal shows it.
+ */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const saved = { argv: process.argv, log: console.log, error: console.error, code: process.exitCode }
-  process.argv = [process.execPath, CLI, ...args]
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
-  process.exitCode = undefined
-  try {
-    await import(`${pathToFileURL(CLI).href}?case=${n++}`)
-    return { code: Number(process.exitCode), out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    process.argv = saved.argv
-    console.log = saved.log
-    console.error = saved.error
-    process.exitCode = saved.code
-  }
+  const r = await cliInProcess(args)
+  return { code: Number(r.code), out: r.out.replace(/\n$/, ''), err: r.err.replace(/\n$/, '') }
 }
 
 // [argv before the bad option, the command name its help is under]

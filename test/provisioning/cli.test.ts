@@ -1,6 +1,7 @@
 /**
  * The `safehouse` command as a user runs it: spawned processes, exit codes,
- * what they print. Also the gateway's Last Will when its process dies
+ * what they print (the usage-error cases run the same runCli in-process,
+ * issue 14 §5). Also the gateway's Last Will when its process dies
  * uncleanly (issue 2 §7), seen by a real mosquitto.
  */
 import t from 'tap'
@@ -9,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cli, cliCommand, tmpDir } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { childEnv } from '../harness/prebuilt-cli.js'
 import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { until } from '../harness/test-gateway.js'
@@ -26,15 +28,15 @@ t.test('config check: 0 for a good file, 1 listing every problem, 2 for usage', 
   const good = await cli(['config', 'check', join(dir, 'good.yaml')])
   t.equal(good.code, 0)
   t.match(good.out, /OK — site s1, post p1/)
-  const bad = await cli(['config', 'check', join(dir, 'bad.yaml')])
+  const bad = await cliInProcess(['config', 'check', join(dir, 'bad.yaml')])
   t.equal(bad.code, 1)
   t.match(bad.err, /3 problems/)
   t.match(bad.err, /bad\.yaml:1 +site:/)
   t.match(bad.err, /broker\.port/)
   t.match(bad.err, /did you mean "station"/)
-  t.equal((await cli(['config', 'check'])).code, 2)
-  t.equal((await cli(['nonsense'])).code, 2)
-  t.equal((await cli(['run', '--frobnicate'])).code, 2, 'an unknown option is a usage error in every command')
+  t.equal((await cliInProcess(['config', 'check'])).code, 2)
+  t.equal((await cliInProcess(['nonsense'])).code, 2)
+  t.equal((await cliInProcess(['run', '--frobnicate'])).code, 2, 'an unknown option is a usage error in every command')
 })
 
 t.test('run with a bad config exits 1 before opening anything', async (t) => {

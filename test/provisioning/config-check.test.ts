@@ -8,26 +8,17 @@ import t from 'tap'
 import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { configCheck } from '../../provisioning/commands/config-check.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { writeSecrets } from '../../gateway/config/secrets.js'
 import { hashPassword } from '../../gateway/config/password-hash.js'
-import { tmpDir } from '../harness/cli-process.js'
+import { tmpDir, type CliResult } from '../harness/cli-process.js'
 
 // Loading the modules alone takes seconds on a loaded 2-core machine.
 t.setTimeout(60_000)
 
-async function check(file: string): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const saved = { log: console.log, error: console.error }
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
-  try {
-    return { code: await configCheck([file]), out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    console.log = saved.log
-    console.error = saved.error
-  }
+/** `safehouse config check FILE` in process (runCli, the function the binary calls). */
+function check(file: string): Promise<CliResult> {
+  return cliInProcess(['config', 'check', file])
 }
 
 t.test('secrets, keys, passwords, TLS key mode, loop thresholds', async (t) => {

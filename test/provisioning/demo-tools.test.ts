@@ -14,23 +14,19 @@ import { simulate } from '../../provisioning/commands/simulate.js'
 import { status } from '../../provisioning/commands/status.js'
 import { runningDemos } from '../../provisioning/demo/demo-registry.js'
 import { UsageError } from '../../provisioning/commands/usage-error.js'
+import type { CliIO } from '../../provisioning/cli-io.js'
+import { collectingIO } from '../harness/cli-in-process.js'
 
 t.setTimeout(150_000)
 
-/** Call a command function as cli.ts does, capturing what it prints. */
-async function call(fn: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const saved = { log: console.log, error: console.error }
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
+/** Call a command function as runCli does, with its own streams, capturing what it prints. */
+async function call(fn: (argv: string[], io: CliIO) => Promise<number>, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { io, text } = collectingIO()
+  const lines = (s: string) => s.replace(/\n$/, '')
   try {
-    return { code: await fn(argv), out: out.join('\n'), err: err.join('\n') }
+    return { code: await fn(argv, io), out: lines(text.out), err: lines(text.err) }
   } catch (e) {
-    return { code: e instanceof UsageError ? 2 : 1, out: out.join('\n'), err: [...err, (e as Error).message].join('\n') }
-  } finally {
-    console.log = saved.log
-    console.error = saved.error
+    return { code: e instanceof UsageError ? 2 : 1, out: lines(text.out), err: [...(text.err ? [lines(text.err)] : []), (e as Error).message].join('\n') }
   }
 }
 

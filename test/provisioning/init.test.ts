@@ -1,17 +1,20 @@
 /**
- * `safehouse init` as a technician or a script runs it (issue 7 §1): a
- * spawned process, answers on stdin one per line, the files it leaves behind
- * checked by the gateway's own `config check` and loaders.
+ * `safehouse init` as a technician or a script runs it (issue 7 §1): answers
+ * on stdin one per line, the files it leaves behind checked by the gateway's
+ * own `config check` and loaders. The first case spawns the real binary; the
+ * others run the same command line in-process (runCli, issue 14 §5: no node
+ * start per case).
  */
 import t from 'tap'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { cli, tmpDir } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { loadSecrets } from '../../gateway/config/secrets.js'
 import { verifyPassword } from '../../gateway/config/password-hash.js'
 
-// Every case spawns the CLI (about a second each on a loaded machine).
+// The spawned case costs about a second on a loaded machine.
 t.setTimeout(120_000)
 
 const PANEL_PW = 'panel-pass-4711'
@@ -74,7 +77,7 @@ t.test('interactive with piped answers: a config `config check` accepts, secrets
     t.notOk(r.out.includes(pw) || r.err.includes(pw), 'no password in the output')
   }
 
-  const check = await cli(['config', 'check', config])
+  const check = await cliInProcess(['config', 'check', config])
   t.equal(check.code, 0, check.err)
   t.match(check.out, /OK — site sh-huangpu, post kiosk-017/)
 })
@@ -85,7 +88,7 @@ t.test('entirely from flags (--non-interactive, passwords on stdin)', async (t) 
   const secrets = join(dir, 'keys', 'secrets.yaml')
   const ca = join(dir, 'ca.pem')
   writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
-  const r = await cli([
+  const r = await cliInProcess([
     'init', '--non-interactive', '--password-stdin', '--config', config, '--secrets', secrets,
     '--site', 'sh-jingan', '--post', 'lookout-3', '--post-type', 'lookout', '--data-dir', join(dir, 'data'),
     '--station-url', 'mqtts://10.0.0.5:8883', '--station-username', 'gw-lookout-3', '--ca-file', ca,
@@ -103,7 +106,7 @@ t.test('entirely from flags (--non-interactive, passwords on stdin)', async (t) 
   t.ok(await verifyPassword(PANEL_PW, s.broker_passwords['lamp-panel']), 'first password line -> first --user')
   t.ok(await verifyPassword(TECH_PW, s.broker_passwords.ops), 'second password line -> second --user')
   t.equal(statSync(secrets).mode & 0o777, 0o600)
-  t.equal((await cli(['config', 'check', config])).code, 0)
+  t.equal((await cliInProcess(['config', 'check', config])).code, 0)
 })
 
 t.test('an existing config or secrets file is not overwritten without --force', async (t) => {
@@ -111,7 +114,7 @@ t.test('an existing config or secrets file is not overwritten without --force', 
   const config = join(dir, 'config.yaml')
   writeFileSync(config, 'site: old\npost: old\n')
   const args = ['init', '--non-interactive', '--config', config, '--site', 's2', '--post', 'p2', '--data-dir', join(dir, 'data')]
-  const refused = await cli(args)
+  const refused = await cliInProcess(args)
   t.equal(refused.code, 1)
   t.match(refused.err, /already exists/)
   t.match(refused.err, /--force/)
@@ -119,7 +122,7 @@ t.test('an existing config or secrets file is not overwritten without --force', 
   t.equal(readFileSync(config, 'utf8'), 'site: old\npost: old\n', 'config untouched')
   t.notOk(existsSync(join(dir, 'secrets.yaml')), 'no secrets file written either')
 
-  const forced = await cli([...args, '--force'])
+  const forced = await cliInProcess([...args, '--force'])
   t.equal(forced.code, 0, forced.err)
   // Minimal flags: no station, no users, defaults filled in.
   const c = parse(readFileSync(config, 'utf8'))
@@ -128,7 +131,7 @@ t.test('an existing config or secrets file is not overwritten without --force', 
 
   // Now only the secrets file is in the way of a new config name.
   const other = join(dir, 'other.yaml')
-  const refusedSecrets = await cli(['init', '--non-interactive', '--config', other, '--site', 's3', '--post', 'p3'])
+  const refusedSecrets = await cliInProcess(['init', '--non-interactive', '--config', other, '--site', 's3', '--post', 'p3'])
   t.equal(refusedSecrets.code, 1)
   t.match(refusedSecrets.err, /secrets\.yaml already exists.*--force.*another --secrets/)
   t.notOk(existsSync(other))
@@ -137,17 +140,17 @@ t.test('an existing config or secrets file is not overwritten without --force', 
 t.test('a bad answer ends a piped run with an error naming the question; nothing is written', async (t) => {
   const dir = tmpDir(t)
   const config = join(dir, 'config.yaml')
-  const badSite = await cli(['init', '--config', config], { stdin: interactiveAnswers(join(dir, 'data'), { site: 'Huangpu District' }) })
+  const badSite = await cliInProcess(['init', '--config', config], { stdin: interactiveAnswers(join(dir, 'data'), { site: 'Huangpu District' }) })
   t.equal(badSite.code, 1)
   t.match(badSite.err, /answer "Huangpu District" for "Site id.*": use 1-32 lower-case letters/)
   t.notOk(existsSync(config))
 
-  const badUrl = await cli(['init', '--config', config], { stdin: interactiveAnswers(join(dir, 'data'), { url: 'https://station.example.city' }) })
+  const badUrl = await cliInProcess(['init', '--config', config], { stdin: interactiveAnswers(join(dir, 'data'), { url: 'https://station.example.city' }) })
   t.equal(badUrl.code, 1)
   t.match(badUrl.err, /for "Station broker URL.*": scheme "https" is not supported/)
   t.notOk(existsSync(config))
 
-  const pwInUrl = await cli(['init', '--config', config], { stdin: interactiveAnswers(join(dir, 'data'), { url: 'mqtts://gw:hunter2secret@station.example.city' }) })
+  const pwInUrl = await cliInProcess(['init', '--config', config], { stdin: interactiveAnswers(join(dir, 'data'), { url: 'mqtts://gw:hunter2secret@station.example.city' }) })
   t.equal(pwInUrl.code, 1)
   t.match(pwInUrl.err, /do not put the password in the URL/)
   t.notOk(pwInUrl.err.includes('hunter2secret'), 'the password in the URL is not echoed')
@@ -157,7 +160,7 @@ t.test('a bad answer ends a piped run with an error naming the question; nothing
 t.test('stdin closed before every question is answered', async (t) => {
   const dir = tmpDir(t)
   const config = join(dir, 'config.yaml')
-  const r = await cli(['init', '--config', config], { stdin: 'sh-huangpu\nkiosk-017\n' })
+  const r = await cliInProcess(['init', '--config', config], { stdin: 'sh-huangpu\nkiosk-017\n' })
   t.equal(r.code, 1)
   t.match(r.err, /no answer for "Post type/)
   t.notOk(existsSync(config))
@@ -167,21 +170,21 @@ t.test('stdin closed before every question is answered', async (t) => {
 t.test('usage errors exit 2 and name the flag', async (t) => {
   const dir = tmpDir(t)
   const config = join(dir, 'config.yaml')
-  const badFlag = await cli(['init', '--non-interactive', '--config', config, '--site', 'Bad Site', '--post', 'p1'])
+  const badFlag = await cliInProcess(['init', '--non-interactive', '--config', config, '--site', 'Bad Site', '--post', 'p1'])
   t.equal(badFlag.code, 2)
   t.match(badFlag.err, /--site "Bad Site": use 1-32 lower-case/)
-  const missing = await cli(['init', '--non-interactive', '--config', config, '--post', 'p1'])
+  const missing = await cliInProcess(['init', '--non-interactive', '--config', config, '--post', 'p1'])
   t.equal(missing.code, 2)
   t.match(missing.err, /--site is required with --non-interactive/)
-  const noPwSource = await cli(['init', '--non-interactive', '--config', config, '--site', 's1', '--post', 'p1', '--user', 'x:panel'])
+  const noPwSource = await cliInProcess(['init', '--non-interactive', '--config', config, '--site', 's1', '--post', 'p1', '--user', 'x:panel'])
   t.equal(noPwSource.code, 2)
   t.match(noPwSource.err, /--password-stdin/)
-  const badUser = await cli(['init', '--non-interactive', '--password-stdin', '--config', config, '--site', 's1', '--post', 'p1', '--user', 'x:admin'], { stdin: 'whatever-pw\n' })
+  const badUser = await cliInProcess(['init', '--non-interactive', '--password-stdin', '--config', config, '--site', 's1', '--post', 'p1', '--user', 'x:admin'], { stdin: 'whatever-pw\n' })
   t.equal(badUser.code, 2)
   t.match(badUser.err, /role "admin" is not one of panel/)
   t.notOk(existsSync(config))
 
-  const help = await cli(['init', '--help'])
+  const help = await cliInProcess(['init', '--help'])
   t.equal(help.code, 0)
   t.match(help.out, /usage: safehouse init/)
   t.match(help.out, /Examples:\n  sudo safehouse init\n/)

@@ -61,7 +61,12 @@ esac
 t.test('--dry-run prints every file with its path, and the commands; writes and runs nothing', async (t) => {
   const f = fixture(t)
   // From the sources (through tsx): the unit names cli.ts (the other cases run the transpiled copy).
-  const r = await cli(['install', '--dry-run', '--config', f.config, '--prefix', f.prefix], { env: f.env, source: true })
+  // Into / (the second run) it says the commands would run as root; still nothing is touched (and no
+  // root needed). Both dry runs write nothing, so they run side by side (issue 14 §5).
+  const [r, root] = await Promise.all([
+    cli(['install', '--dry-run', '--config', f.config, '--prefix', f.prefix], { env: f.env, source: true, timeoutMs: 90_000 }),
+    cli(['install', '--dry-run', '--config', f.config, '--no-start'], { env: f.env, timeoutMs: 90_000 }),
+  ])
   t.equal(r.code, 0, r.err)
   t.match(r.out, `# ==== ${join(f.prefix, UNIT)} (systemd unit, mode 0644)`)
   t.match(r.out, /\[Service\][\s\S]*ExecStart=\S+ .*cli\.ts run --config \S+config\.yaml/)
@@ -77,8 +82,6 @@ t.test('--dry-run prints every file with its path, and the commands; writes and 
   t.notOk(existsSync(f.prefix), 'nothing written under the prefix')
   t.notOk(existsSync(f.ran), 'no command run')
 
-  // Into / it says the commands would run as root; still nothing is touched (and no root needed).
-  const root = await cli(['install', '--dry-run', '--config', f.config, '--no-start'], { env: f.env })
   t.equal(root.code, 0, root.err)
   t.match(root.out, '# ==== /etc/systemd/system/safehouse.service (systemd unit, mode 0644)')
   t.match(root.out, /# ==== commands \(run as root after writing the files\)/)
@@ -210,22 +213,25 @@ t.test('errors: a bad config, unclear serial flags, usage', async (t) => {
   const f = fixture(t)
   const bad = join(f.dir, 'bad.yaml')
   writeFileSync(bad, 'site: s1\npost: p1\nboards: [{ id: b }]\n')
-  const r = await cli(['install', '--config', bad, '--prefix', f.prefix], { env: f.env })
+  // Five independent processes (none writes: the bad config stops before, the rest are dry runs), side by side.
+  const [r, twoBoards, unknownBoard, badUser, help] = await Promise.all([
+    cli(['install', '--config', bad, '--prefix', f.prefix], { env: f.env }),
+    cli(['install', '--dry-run', '--config', f.config, '--firmata-serial', 'ABC'], { env: f.env }),
+    cli(['install', '--dry-run', '--config', f.config, '--firmata-serial', 'uno=ABC'], { env: f.env }),
+    cli(['install', '--dry-run', '--config', f.config, '--user', 'Root Admin'], { env: f.env }),
+    cli(['install', '--help']),
+  ])
   t.equal(r.code, 1)
   t.match(r.err, /boards\[0\]\.port/)
   t.match(r.err, /nothing was installed/)
   t.notOk(existsSync(f.prefix))
 
-  const twoBoards = await cli(['install', '--dry-run', '--config', f.config, '--firmata-serial', 'ABC'], { env: f.env })
   t.equal(twoBoards.code, 2)
   t.match(twoBoards.err, /2 boards; write BOARD=SERIAL \(boards: nano, clone\)/)
-  const unknownBoard = await cli(['install', '--dry-run', '--config', f.config, '--firmata-serial', 'uno=ABC'], { env: f.env })
   t.equal(unknownBoard.code, 2)
   t.match(unknownBoard.err, /no board "uno"/)
-  const badUser = await cli(['install', '--dry-run', '--config', f.config, '--user', 'Root Admin'], { env: f.env })
   t.equal(badUser.code, 2)
 
-  const help = await cli(['install', '--help'])
   t.equal(help.code, 0)
   t.match(help.out, /usage: safehouse install/)
   t.match(help.out, /Examples:\n  sudo safehouse install\n/)

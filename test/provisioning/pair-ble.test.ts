@@ -20,6 +20,7 @@ import { UsageError } from '../../provisioning/commands/usage-error.js'
 import { CandidateTable } from '../../provisioning/pair/ble-candidates.js'
 import { pairBle } from '../../provisioning/pair/pair-ble.js'
 import { cli, startCli, tmpDir, type CliResult } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { PrivateBus, type PrivateBusOptions } from '../harness/bluez-sim-bus.js'
 import { BluezSim } from '../harness/bluez-sim.js'
 import { RecordingSink, waitFor } from '../harness/bluez-sim-recorder.js'
@@ -103,7 +104,7 @@ t.test('lists what it hears, picks the pressed button, asks, writes the config; 
   // The secrets file `safehouse init` would have made: run refuses a config whose secrets file is
   // missing, and so does config check since issue 14.
   writeFileSync(join(file, '..', 'secrets.yaml'), '{}\n', { mode: 0o600 })
-  const check = await cli(['config', 'check', file])
+  const check = await cliInProcess(['config', 'check', file]) // spawned in cli.test.ts
   t.equal(check.code, 0, 'exit 0', { stderr: check.err })
 })
 
@@ -183,14 +184,17 @@ t.test('a duplicate id is refused without --replace (flag: usage error; answer: 
 
 t.test('no bluetoothd on the bus, or a policy that denies it: exit 1 naming what to check', async (t) => {
   const none = await rig(t, { noBluetoothd: true })
-  const r = await cli(['pair', 'ble', '--config', none.file, '--seconds', '5'])
+  const denied = await rig(t, { bus: { denyBluez: true } })
+  // Two independent processes, side by side (issue 14 §5).
+  const [r, d] = await Promise.all([
+    cli(['pair', 'ble', '--config', none.file, '--seconds', '5']),
+    cli(['pair', 'ble', '--config', denied.file, '--seconds', '5']),
+  ])
   t.equal(r.code, 1)
   t.match(r.err, /bluetoothd is not running/)
   t.match(r.err, /systemctl status bluetooth/)
   t.match(r.err, /safehouse install/)
   t.match(r.err, /group\s+bluetooth/)
-  const denied = await rig(t, { bus: { denyBluez: true } })
-  const d = await cli(['pair', 'ble', '--config', denied.file, '--seconds', '5'])
   t.equal(d.code, 1)
   t.match(d.err, /D-Bus policy denies/)
 })

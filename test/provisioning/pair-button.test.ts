@@ -14,6 +14,7 @@ import { parse } from 'yaml'
 import { PtyPair } from '../harness/pty-pair.js'
 import { FirmataPeer, type FirmataPeerOptions } from '../harness/firmata-peer.js'
 import { cli, startCli, tmpDir } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { encodeInputEvent, EV_KEY } from '../../devices/panic-button/input-event.js'
 
 t.setTimeout(90_000)
@@ -82,7 +83,7 @@ t.test('press-to-learn: the toggled pin is learned, written, and config check ac
   const out = JSON.parse(p.output.out)
   t.match(out, { ok: true, device: { id: 'door', kind: 'panic-button', driver: 'firmata', board: 'main', pin: 3, wiring: 'normally_open', label: 'Back door', location: 'behind the kiosk' } })
   t.match(devices(file)[1], { id: 'door', pin: 3, board: 'main' })
-  const check = await cli(['config', 'check', file])
+  const check = await cliInProcess(['config', 'check', file]) // spawned in cli.test.ts
   t.equal(check.code, 0, check.err)
   t.match(check.out, /2 device\(s\)/)
 })

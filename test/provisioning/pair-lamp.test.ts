@@ -11,6 +11,7 @@ import { parse } from 'yaml'
 import { PtyPair } from '../harness/pty-pair.js'
 import { LampBoxSlave } from '../harness/lamp-box-slave.js'
 import { cli, tmpDir } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { LampBoxControllerModel } from '../../devices/lamp-box/controller-model.js'
 
 t.setTimeout(90_000)
@@ -46,7 +47,7 @@ t.test('finds the controller among the scanned ids and writes it with --add (exi
   const text = readFileSync(file, 'utf8')
   t.match(text, /# keep this/, 'comments kept')
   t.match(parse(text).devices[0], { id: 'lamp', kind: 'lamp-box', driver: 'modbus', port: pty.a, baud: 19200, unit_id: 7, location: 'roof, north side' })
-  const check = await cli(['config', 'check', file])
+  const check = await cliInProcess(['config', 'check', file]) // spawned in cli.test.ts
   t.equal(check.code, 0, check.err)
 })
 
@@ -71,7 +72,12 @@ t.test('nothing answers: exit 1 with the hints; a missing adapter: exit 1 naming
   slave.mode = 'silent'
   const file = join(tmpDir(t), 'config.yaml')
   writeFileSync(file, 'site: s1\npost: p1\n')
-  const r = await cli(['pair', 'lamp', '--config', file, '--port', pty.a, '--units', '1-4', '--timeout-ms', '200', '--add'], { timeoutMs: 40_000 })
+  // Three independent processes, side by side (issue 14 §5).
+  const [r, missing, usage] = await Promise.all([
+    cli(['pair', 'lamp', '--config', file, '--port', pty.a, '--units', '1-4', '--timeout-ms', '200', '--add'], { timeoutMs: 40_000 }),
+    cli(['pair', 'lamp', '--config', file, '--port', '/dev/ttyNOPE-lamp', '--units', '1']),
+    cli(['pair', 'lamp', '--units', '0-300']),
+  ])
   t.equal(r.code, 1)
   t.match(r.err, /nothing answered on .* at 19200 8E1 \(unit ids 1-4\)/)
   t.match(r.err, /A and B \(D-\/D\+\) swapped/)
@@ -80,10 +86,8 @@ t.test('nothing answers: exit 1 with the hints; a missing adapter: exit 1 naming
   t.match(r.err, /probe all with --units 1-247/)
   t.equal(readFileSync(file, 'utf8'), 'site: s1\npost: p1\n', 'config untouched')
 
-  const missing = await cli(['pair', 'lamp', '--config', file, '--port', '/dev/ttyNOPE-lamp', '--units', '1'])
   t.equal(missing.code, 1)
   t.match(missing.err, /cannot open serial port \/dev\/ttyNOPE-lamp \(.*\)\. Serial ports present: .*Give the RS-485 adapter's port with --port \(after `safehouse install` it is \/dev\/safehouse-rs485/)
-  const usage = await cli(['pair', 'lamp', '--units', '0-300'])
   t.equal(usage.code, 2)
   t.match(usage.err, /--units "0-300": give unit ids 1-247/)
 })

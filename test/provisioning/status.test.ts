@@ -1,7 +1,9 @@
 /**
- * `safehouse status` as a maintainer runs it (issue 7 §4): a spawned CLI
+ * `safehouse status` as a maintainer runs it (issue 7 §4): the CLI
  * against an in-process gateway's embedded broker, and against a real
- * mosquitto as the station broker holding several posts.
+ * mosquitto as the station broker holding several posts. One case of each
+ * kind (table, broker unreachable, --station) spawns the real binary; the
+ * others run the same command line in-process (runCli, issue 14 §5).
  */
 import t from 'tap'
 import mqtt from 'mqtt'
@@ -9,6 +11,7 @@ import { writeFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify, parse } from 'yaml'
 import { cli } from '../harness/cli-process.js'
+import { cliInProcess } from '../harness/cli-in-process.js'
 import { Mosquitto, freePort } from '../harness/mosquitto.js'
 import { until, USERS } from '../harness/test-gateway.js'
 import { cliGateway, freshStates, TECH_ENV } from './cli-gateway.js'
@@ -28,7 +31,7 @@ t.test('local: a readable table and --json, exit 0 when all is fine', async (t) 
   t.match(table.out, /1 post\(s\), 3 device\(s\) — all fine \(exit 0\)/)
   t.notMatch(table.out + table.err, USERS.technician.password, 'the password is never printed')
 
-  const json = await cli(['status', '--config', configFile, '--json'], { env: TECH_ENV })
+  const json = await cliInProcess(['status', '--config', configFile, '--json'], { env: TECH_ENV })
   t.equal(json.code, 0, json.err)
   const r = JSON.parse(json.out) as StatusReport
   t.match(r, { v: 1, ok: true, exit_code: 0, source: { kind: 'local' }, summary: { posts: 1, devices: 3, posts_with_problems: 0, devices_with_problems: 0 } })
@@ -56,7 +59,7 @@ t.test('local: exit 3 for a faulted device and a configured device the gateway n
   await until(() => gw.state.status[button] === 'fault', 'the button to fault')
   gw.statePublisher.flush(false)
 
-  const json = await cli(['status', '--config', configFile, '--json'], { env: TECH_ENV })
+  const json = await cliInProcess(['status', '--config', configFile, '--json'], { env: TECH_ENV })
   t.equal(json.code, 3, json.err)
   const r = JSON.parse(json.out) as StatusReport
   t.match(r, { ok: false, exit_code: 3, summary: { devices: 4, devices_with_problems: 2 } })
@@ -65,7 +68,7 @@ t.test('local: exit 3 for a faulted device and a configured device the gateway n
   t.match(r.posts[0].devices[0], { status: 'fault', status_reason: 'simulated board unplugged', problems: ['fault: simulated board unplugged', 'device_fault'] })
   t.match(r.posts[0].devices[1], { status: 'unknown', label: 'Back door', problems: [/no state published/] })
 
-  const table = await cli(['status', '--config', configFile], { env: TECH_ENV })
+  const table = await cliInProcess(['status', '--config', configFile], { env: TECH_ENV })
   t.equal(table.code, 3)
   const rows = table.out.split('\n').filter((l) => /^ {2}[! ] /.test(l) && !/DEVICE/.test(l))
   t.match(rows[0], /^ {2}! counter-button +panic-button +fault .*fault: simulated board unplugged; device_fault/)
@@ -83,10 +86,10 @@ t.test('local: exit 1 when the broker cannot be reached or refuses the login; 2 
   // Independent runs: in parallel, so the file stays quick on a loaded machine.
   const [r, j, bad, missing, help] = await Promise.all([
     cli(['status', '--config', dead], { env: TECH_ENV }),
-    cli(['status', '--config', dead, '--json'], { env: TECH_ENV }),
-    cli(['status', '--config', configFile, '--password-stdin'], { stdin: `${wrong}\n` }),
-    cli(['status', '--config', join(dir, 'nope.yaml')]),
-    cli(['status', '--help']),
+    cliInProcess(['status', '--config', dead, '--json'], { env: TECH_ENV }),
+    cliInProcess(['status', '--config', configFile, '--password-stdin'], { stdin: `${wrong}\n` }),
+    cliInProcess(['status', '--config', join(dir, 'nope.yaml')]),
+    cliInProcess(['status', '--help']),
   ])
   t.equal(r.code, 1)
   t.match(r.err, `cannot reach the gateway's embedded broker at mqtt://127.0.0.1:${port}: connection refused`)
@@ -126,14 +129,14 @@ t.test('--station: every post of the site from the station broker; an offline po
   t.type(r.posts[0].since, 'number', 'online since, from the retained status')
 
   await b.gw.stop() // a clean stop publishes the retained "offline"
-  const off = await cli(['status', '--station', mosq.url])
+  const off = await cliInProcess(['status', '--station', mosq.url])
   t.equal(off.code, 3, off.err)
   t.match(off.out, /^! test-city\/kiosk-002 +offline/, 'the offline post comes first')
   t.match(off.out, /! offline: the gateway stopped or lost its connection/)
   t.match(off.out, /test-city\/kiosk-001 +online since/)
   t.match(off.out, /problems: 1 post\(s\)/)
 
-  const none = await cli(['status', '--station', mosq.url, '--site', 'elsewhere', '--json'])
+  const none = await cliInProcess(['status', '--station', mosq.url, '--site', 'elsewhere', '--json'])
   t.equal(none.code, 3, 'no posts at all is not "all fine"')
   t.match(JSON.parse(none.out), { summary: { posts: 0 }, ok: false })
 })
