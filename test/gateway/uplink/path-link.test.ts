@@ -5,40 +5,14 @@
  * the first delay); a connected node is kept; a lost one moves to the next.
  */
 import t from 'tap'
-import { EventEmitter } from 'node:events'
-import { pino } from 'pino'
-import type { MqttClient } from 'mqtt'
 import { FakeClock } from '../../../devices/time/clock.js'
-import { PathLink } from '../../../gateway/uplink/path-link.js'
 import { parseConfig } from '../../../gateway/config/load-config.js'
-
-class FakeClient extends EventEmitter {
-  constructor(readonly url: string) { super() }
-  end(_force?: boolean, _opts?: object, cb?: () => void): this { cb?.(); return this }
-  publish(): this { return this }
-}
+import { fakePathLink } from '../../harness/fake-path-link.js'
 
 function rig(endpoints: string[]) {
   const clock = new FakeClock()
   const station = parseConfig(`site: s\npost: p\nstation:\n  backoff_initial_ms: 100\n  backoff_max_ms: 10000\n  endpoints: [${endpoints.join(', ')}]\n`).station
-  const attempts: { url: string; at: number; client: FakeClient }[] = []
-  const link = new PathLink({
-    path: { name: 'primary', endpoints, testReportS: 0 },
-    station,
-    clientId: 'c',
-    password: null,
-    will: { topic: 'w', payload: Buffer.from('x') },
-    clock,
-    log: pino({ level: 'silent' }),
-    connect: (url) => {
-      const client = new FakeClient(url)
-      attempts.push({ url, at: clock.monotonic(), client })
-      return client as unknown as MqttClient
-    },
-    onConnect: () => {},
-    onClose: () => {},
-    onMessage: () => {},
-  })
+  const { link, attempts } = fakePathLink({ endpoints, station, clock, clientId: 'c' })
   return { clock, link, attempts }
 }
 

@@ -9,54 +9,26 @@
  * `backoff_initial_ms` 500 and `backoff_max_ms` 30000.
  */
 import t, { type Test } from 'tap'
-import { EventEmitter } from 'node:events'
-import { pino } from 'pino'
-import type { MqttClient } from 'mqtt'
 import { FakeClock } from '../../../devices/time/clock.js'
-import { PathLink } from '../../../gateway/uplink/path-link.js'
 import { parseConfig } from '../../../gateway/config/load-config.js'
 import { seededRandom } from '../../harness/seeded-random.js'
-
-class FakeClient extends EventEmitter {
-  constructor(readonly url: string) { super() }
-  end(_force?: boolean, _opts?: object, cb?: () => void): this { cb?.(); return this }
-  publish(): this { return this }
-}
+import { fakePathLink, type Attempt } from '../../harness/fake-path-link.js'
+import type { PathLink } from '../../../gateway/uplink/path-link.js'
 
 const A = 'mqtt://127.0.0.1:1001'
 const B = 'mqtt://127.0.0.1:1002'
 const C = 'mqtt://127.0.0.1:1003'
 const POSTS = 300
 
-interface Post { link: PathLink; attempts: { url: string; at: number; client: FakeClient }[] }
+interface Post { link: PathLink; attempts: Attempt[] }
 
 /** POSTS links on one clock with the default backoff (500 ms first, 30 s max). */
 function city(t: Test, clock: FakeClock): Post[] {
   const station = parseConfig(`site: s\npost: p\nstation:\n  endpoints: [${A}, ${B}, ${C}]\n`).station
   t.equal(station.backoff_initial_ms, 500, 'the documented default first delay')
   t.equal(station.backoff_max_ms, 30_000, 'the documented default longest delay')
-  return Array.from({ length: POSTS }, (_, i) => {
-    const attempts: Post['attempts'] = []
-    const link = new PathLink({
-      path: { name: 'primary', endpoints: [A, B, C], testReportS: 0 },
-      station,
-      clientId: `post-${i}`,
-      password: null,
-      will: { topic: 'w', payload: Buffer.from('x') },
-      clock,
-      log: pino({ level: 'silent' }),
-      random: seededRandom(1000 + i),
-      connect: (url) => {
-        const client = new FakeClient(url)
-        attempts.push({ url, at: clock.monotonic(), client })
-        return client as unknown as MqttClient
-      },
-      onConnect: () => {},
-      onClose: () => {},
-      onMessage: () => {},
-    })
-    return { link, attempts }
-  })
+  return Array.from({ length: POSTS }, (_, i) =>
+    fakePathLink({ endpoints: [A, B, C], station, clock, clientId: `post-${i}`, random: seededRandom(1000 + i) }))
 }
 
 const last = (p: Post) => p.attempts[p.attempts.length - 1]
