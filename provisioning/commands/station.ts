@@ -61,7 +61,7 @@ async function userAdd(argv: string[], io: CliIO): Promise<number> {
   const config = loadOrPrint(values.config, io)
   if (!config) return 1
   const opts = optionsFromConfig(config, loadStationSecrets(config.secrets_file))
-  const password = await readSecretLine(`Password for ${name}: `, !!values['password-stdin'])
+  const password = await readSecretLine(`Password for ${name}: `, !!values['password-stdin'], io)
   if (password.length < 8) throw new Error('the password must have at least 8 characters')
   const store = await openStore(opts.storeUrl)
   try {

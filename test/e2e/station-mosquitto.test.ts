@@ -6,8 +6,7 @@
  */
 import t from 'tap'
 import mqtt from 'mqtt'
-import { createServer } from 'node:net'
-import { Aedes } from 'aedes'
+import { aedesOnLoopback } from '../harness/aedes-on-loopback.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 import { mosquittoBroker } from '../harness/station-broker-under-test.js'
 import { stationContractSuite } from './station-contract-suite.js'
@@ -15,11 +14,8 @@ import { stationContractSuite } from './station-contract-suite.js'
 stationContractSuite(t, mosquittoBroker)
 
 t.test('MQTT 3.1.1-only station broker (aedes): the uplink falls back and still delivers', async (t) => {
-  const aedes = await Aedes.createBroker({})
-  const server = createServer((sock) => aedes.handle(sock))
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  t.teardown(() => new Promise<void>((r) => server.close(() => aedes.close(() => r()))))
-  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`
+  const { url, close } = await aedesOnLoopback({})
+  t.teardown(close)
   const { gw, cleanup } = await testGateway({ stationUrl: url })
   t.teardown(cleanup)
   const station = await mqtt.connectAsync(url, { clientId: 'station-311', protocolVersion: 4 })

@@ -12,21 +12,17 @@
  */
 import t, { type Test } from 'tap'
 import mqtt from 'mqtt'
-import { createServer } from 'node:net'
-import { Aedes, type Client } from 'aedes'
+import type { Client } from 'aedes'
+import { aedesOnLoopback } from '../harness/aedes-on-loopback.js'
 import { testGateway, until } from '../harness/test-gateway.js'
 
 t.setTimeout(60_000)
 const ROOT = 'safehouse/v1/test-city/kiosk-001'
 
-async function broker(refuse: (client: Client) => boolean) {
-  const aedes = await Aedes.createBroker({
+function broker(refuse: (client: Client) => boolean) {
+  return aedesOnLoopback({
     authorizeSubscribe: (client, sub, cb) => cb(null, client && sub.topic === `${ROOT}/ack` && refuse(client) ? null : sub),
   })
-  const server = createServer((sock) => aedes.handle(sock))
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`
-  return { aedes, url, close: () => new Promise<void>((r) => server.close(() => aedes.close(() => r()))) }
 }
 
 /** A station console that acks every alert it saw, every 500 ms until the test ends. */

@@ -7,27 +7,15 @@
 import t from 'tap'
 import mqtt from 'mqtt'
 import pino from 'pino'
-import { createServer } from 'node:net'
-import { Aedes } from 'aedes'
+import { aedesOnLoopback } from '../harness/aedes-on-loopback.js'
+import { until } from '../harness/until.js'
 import { StationBroker } from '../../station/ingest/station-broker.js'
 
 const ALERTS = 'safehouse/v1/+/+/alert/#'
 const ACKS = 'safehouse/v1/+/+/ack'
 
-async function refusingBroker(refuse: (topic: string) => boolean) {
-  const aedes = await Aedes.createBroker({ authorizeSubscribe: (_c, sub, cb) => cb(null, refuse(sub.topic) ? null : sub) })
-  const server = createServer((sock) => aedes.handle(sock))
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`
-  return { url, close: () => new Promise<void>((r) => server.close(() => aedes.close(() => r()))) }
-}
-
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+function refusingBroker(refuse: (topic: string) => boolean) {
+  return aedesOnLoopback({ authorizeSubscribe: (_c, sub, cb) => cb(null, refuse(sub.topic) ? null : sub) })
 }
 
 t.test('a refused alert filter is subscribed again until granted; the granted one works throughout', async (t) => {
@@ -46,13 +34,13 @@ t.test('a refused alert filter is subscribed again until granted; the granted on
   const pub = await mqtt.connectAsync(b.url, { clientId: 'gw' })
   t.teardown(() => pub.endAsync())
   await pub.publishAsync('safehouse/v1/s1/p1/ack', '{}', { qos: 1 })
-  await until(() => got.includes('safehouse/v1/s1/p1/ack'), 'the granted filter delivering while the other is refused')
+  await until(() => got.includes('safehouse/v1/s1/p1/ack'), 'the granted filter delivering while the other is refused', 15_000)
 
-  await until(() => sb.refusedFilters.length === 0, 'the alert filter granted on a retry (after 1 s and 2 s)')
+  await until(() => sb.refusedFilters.length === 0, 'the alert filter granted on a retry (after 1 s and 2 s)', 15_000)
   t.equal(sb.subscribeRefusals, 2, 'refused twice, granted the third time')
   t.match(logs.join(''), /granted the subscriptions it had refused/)
   await pub.publishAsync('safehouse/v1/s1/p1/alert/btn', '{}', { qos: 1 })
-  await until(() => got.includes('safehouse/v1/s1/p1/alert/btn'), 'the alert delivered once the filter was granted')
+  await until(() => got.includes('safehouse/v1/s1/p1/alert/btn'), 'the alert delivered once the filter was granted', 15_000)
 })
 
 t.test('a filter refused for good stays visible and keeps being retried, without a crash', async (t) => {
@@ -60,7 +48,7 @@ t.test('a filter refused for good stays visible and keeps being retried, without
   t.teardown(b.close)
   const sb = new StationBroker({ url: b.url, username: null, password: null, caFile: null, clientId: 'st-refused-2', protocol: '3.1.1', log: pino({ level: 'silent' }) })
   await sb.start([ALERTS], () => {})
-  await until(() => sb.subscribeRefusals >= 2, 'a second attempt')
+  await until(() => sb.subscribeRefusals >= 2, 'a second attempt', 15_000)
   t.same(sb.refusedFilters, [ALERTS], 'still refused: the gauge stays at 1')
   await sb.stop()
   const n = sb.subscribeRefusals
