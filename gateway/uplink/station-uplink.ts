@@ -102,6 +102,16 @@ const SUBSCRIBE_RETRIES = 3
 const SUBSCRIBE_RETRY_FIRST_MS = 1000
 /** At most one session rebuild per this long: a subscription an ACL refuses for good must not churn the connection. */
 const SESSION_RESET_MIN_MS = 5 * 60_000
+/**
+ * Our subscriptions at the station (acks, commands, the group topic). No Local (MQTT 5 §3.8.3.1,
+ * `nl`): the broker does not send back what this connection published. Every alarm we raise also
+ * goes to the group topic we subscribe to (gateway/group/group-fanout.ts), so without it each
+ * alert came straight back: one more PUBLISH in, PUBACK out, JSON parse and schema check per
+ * alert, all on the alert's way (issue 13 §1: the station path's p99). Nothing we subscribe to is
+ * ours to hear: acks and commands come from the station, group alerts from the other posts.
+ * mqtt.js sends `nl` only at protocol level 5; on 3.1.1 the echo still comes and is ignored.
+ */
+const INBOUND_SUBSCRIPTION = { qos: 1, nl: true } as const
 
 export class StationUplink {
   private readonly base = { alertsSent: 0, alertsReplayed: 0, publishErrors: 0, queueDropped: 0, pathSwitches: 0, inboundIgnored: 0, resubscribes: 0, subscribeRefusals: 0, sessionResets: 0 }
@@ -339,7 +349,7 @@ export class StationUplink {
     if (this.subscribeRetry) this.o.clock.clearTimeout(this.subscribeRetry)
     this.subscribeRetry = null
     const subs = this.inboundTopics()
-    client.subscribe(subs, { qos: 1 }, (err) => {
+    client.subscribe(subs, INBOUND_SUBSCRIPTION, (err) => {
       // A connection that closed (or stopped being the active one) before its SUBACK is not a refusal.
       if (!err || !client.connected || this.active !== link || link.client !== client) return
       this.base.subscribeRefusals++

@@ -64,6 +64,18 @@ t.test('without direct links the station broker alone carries the group', async 
   t.teardown(() => mosq.close())
   const posts = await startGroup(t, mosq.url, { linked: false })
   await pressAndExpect(t, posts[1], [posts[0], posts[2]])
+  // MQTT 5 No Local (issue 13 §1): the station does not send a post its own group alert back.
+  t.same(posts.map((p) => p.gw.group!.fanout.counters.echoes), [0, 0, 0], 'no post heard its own alert back')
+  t.same(posts.map((p) => p.gw.uplink.protocolVersion), [5, 5, 5])
+})
+
+t.test('MQTT 3.1.1 (no No Local): the sender hears its own alert back and ignores it', async (t) => {
+  const mosq = await new Mosquitto().start()
+  t.teardown(() => mosq.close())
+  const posts = await startGroup(t, mosq.url, { linked: false, station: { protocol: '3.1.1' } })
+  t.same(posts.map((p) => p.gw.uplink.protocolVersion), [4, 4, 4])
+  await pressAndExpect(t, posts[1], [posts[0], posts[2]])
   t.equal(posts[0].gw.group!.fanout.counters.echoes, 0)
-  t.equal(posts[1].gw.group!.fanout.counters.echoes, 1, 'the sender heard its own alert back from the station and ignored it')
+  await until(() => posts[1].gw.group!.fanout.counters.echoes === 1, 'the sender to hear its own alert back from the station')
+  t.equal(posts[1].gw.group!.fanout.counters.relayed, 0, 'and not relay it')
 })

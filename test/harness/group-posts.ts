@@ -24,6 +24,8 @@ export interface GroupOptions {
   linked?: boolean
   /** Extra config for every post (e.g. core: { dedupe_ms: 0 }). */
   extra?: Record<string, unknown>
+  /** Extra station config for every post (e.g. protocol: '3.1.1'). */
+  station?: Record<string, unknown>
 }
 
 export async function startGroup(owner: { teardown: (f: () => unknown) => void }, stationUrl: string, o: GroupOptions = {}): Promise<GroupPost[]> {
@@ -40,6 +42,7 @@ export async function startGroup(owner: { teardown: (f: () => unknown) => void }
     const { gw, cleanup } = await testGateway({
       post,
       stationUrl,
+      station: o.station,
       groupPassword: USERS.neighbour.password,
       extraPasswords: Object.fromEntries(others.map((p) => [p, USERS.neighbour.password])),
       extra: {
