@@ -93,7 +93,7 @@ export class Gateway implements GatewayParts {
   readonly rollCall: RollCall
   private testReports: (TimerHandle | null)[] = []
   readonly startedAt: number
-  private readonly sequence: SequenceSource & { open?: () => void }
+  private readonly sequence: SequenceSource & { open?: () => void; settled?: () => Promise<void> }
   private readonly alertTopics: string[]
   private readonly abort = new AbortController()
   private started = false
@@ -275,6 +275,7 @@ export class Gateway implements GatewayParts {
     await this.metricsServer?.stop()
     await this.broker.stop()
     await this.outbox.close()
+    await this.sequence.settled?.() // a lease being written ahead lands before the next start reads the file
     if (this.started) this.log.info({}, 'gateway stopped')
     this.started = false
   }

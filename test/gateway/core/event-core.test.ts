@@ -1,14 +1,11 @@
 import t from 'tap'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { FakeClock } from '../../../devices/time/clock.js'
 import { EventCore, type CoreEvent, type EventSink } from '../../../gateway/core/event-core.js'
 import { DeviceTable, GATEWAY_DEVICE } from '../../../gateway/core/device-table.js'
 import { EventClass, Kind, KIND_NAMES } from '../../../protocols/event-kinds.js'
 import { EventLane } from '../../../gateway/core/event-lane.js'
 import { Dedupe } from '../../../gateway/core/dedupe.js'
-import { FileSequence, MemorySequence } from '../../../gateway/core/sequence.js'
+import { MemorySequence } from '../../../gateway/core/sequence.js'
 import { AlertEncoder } from '../../../protocols/mqtt/alert-encoder.js'
 import { checkPayload } from '../../../protocols/mqtt/schemas.js'
 
@@ -266,43 +263,4 @@ t.test('EventLane and Dedupe on their own', async (t) => {
   const off = new Dedupe(1, Float64Array.of(0), Float64Array.of(0))
   t.notOk(off.isDuplicate(0, 1, 5, 0))
   t.notOk(off.isDuplicate(0, 1, 5, 0), 'window 0 = no dedupe')
-})
-
-t.test('FileSequence', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'safehouse-seq-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-
-  t.test('leases survive restarts: each run continues above the last, all unique', async (t) => {
-    const sub = mkdtempSync(join(dir, 'run-'))
-    const all: number[] = []
-    for (const count of [25, 3, 0, 11]) {
-      const s = new FileSequence(sub, 10)
-      s.open()
-      for (let i = 0; i < count; i++) all.push(s.next())
-    }
-    const s = new FileSequence(sub, 10)
-    s.open()
-    all.push(s.next())
-    t.same(all.slice(0, 25), Array.from({ length: 25 }, (_, i) => i + 1), 'first run counts from 1')
-    for (let i = 1; i < all.length; i++) t.ok(all[i] > all[i - 1], `increasing at ${i}: ${all[i - 1]} < ${all[i]}`)
-    t.equal(new Set(all).size, all.length, 'unique')
-    t.equal(readFileSync(join(sub, 'sequence'), 'utf8').trim(), String(all[all.length - 1] - 1 + 10), 'the file holds the reserved high mark')
-  })
-
-  t.test('next() before open() still continues above the stored lease', async (t) => {
-    const sub = mkdtempSync(join(dir, 'noopen-'))
-    writeFileSync(join(sub, 'sequence'), '5000\n')
-    const s = new FileSequence(sub, 10)
-    t.equal(s.next(), 5001)
-  })
-
-  t.test('a corrupt or truncated sequence file is a clear error', async (t) => {
-    for (const text of ['garbage', '', '   \n', '-5', '12abc', '1e3', '99999999999999999999']) {
-      const sub = mkdtempSync(join(dir, 'bad-'))
-      const file = join(sub, 'sequence')
-      writeFileSync(file, text)
-      t.throws(() => new FileSequence(sub).open(), { message: new RegExp(`${file} holds .*not a sequence number.*move it aside`) }, JSON.stringify(text))
-      t.equal(readFileSync(file, 'utf8'), text, 'the file is left as it was')
-    }
-  })
 })
