@@ -17,6 +17,10 @@
  *
  *   node --import tsx --expose-gc bench/latency.ts [--events=N] [--warmup=N] [--subs=1,10,100]
  *                                                  [--paths=local,station,reference]
+ *
+ * `--procs=separate [--rounds=N]` (issue 13 §1): the gateway and the reference publisher each in
+ * their own process, as in production, the subscribers here; station and reference alternate for
+ * N rounds (default 5) at the first --subs value. See bench/latency-separate.ts.
  */
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -28,6 +32,7 @@ import { EventClass, Kind } from '../protocols/event-kinds.js'
 import type { CoreEvent } from '../gateway/core/event-core.js'
 import { summarize, ms, machineLine, type Summary } from './bench-stats.js'
 import { noDelay } from '../gateway/reconnect.js'
+import { runSeparate, type SeparateRow } from './latency-separate.js'
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const SUBS = (arg('subs') ?? '1,10,100').split(',').map(Number)
@@ -37,6 +42,8 @@ const WARMUP = Number(arg('warmup') ?? 200)
 /** Which paths to run (default all); the reference republishes the station run's payloads, so it needs `station`. */
 const PATHS = new Set((arg('paths') ?? 'local,station,reference').split(','))
 if (PATHS.has('reference') && !PATHS.has('station')) throw new Error('--paths: reference needs station (it republishes the payloads of the station run)')
+const SEPARATE = arg('procs') === 'separate'
+const ROUNDS = Number(arg('rounds') ?? 5)
 const GAP_MS = 1
 const EVENT_TIMEOUT_MS = 5000
 const TARGET_LOCAL_P99_MS = 1
@@ -127,6 +134,16 @@ interface Row { path: string; subs: number; events: number; s: Summary; lost: nu
 async function main(): Promise<void> {
   const started = performance.now()
   loadBefore = os.loadavg()[0]
+  if (SEPARATE) {
+    const mosq = await new Mosquitto().start()
+    try {
+      const rows = await runSeparate(mosq, { subs: SUBS[0], events: EVENTS(SUBS[0]), warmup: WARMUP, gapMs: GAP_MS, rounds: ROUNDS, log })
+      printSeparate(rows, (performance.now() - started) / 1000)
+    } finally {
+      await mosq.close()
+    }
+    return
+  }
   const mosq = await new Mosquitto().start()
   const brokerUsers = Object.values(USERS).map(({ username, role }) => ({ username, role }))
   const { gw, cleanup } = await testGateway({
@@ -265,6 +282,33 @@ function print(rows: Row[], seconds: number): void {
   const lost = rows.reduce((a, r) => a + r.lost, 0)
   const strays = rows.reduce((a, r) => a + r.strays, 0)
   out.push('', `Deliveries lost (not received within ${EVENT_TIMEOUT_MS / 1000} s): ${lost}; unmatched messages: ${strays}. Wall time ${seconds.toFixed(0)} s.`)
+  process.stdout.write(out.join('\n') + '\n')
+}
+
+function printSeparate(rows: SeparateRow[], seconds: number): void {
+  const out: string[] = []
+  out.push('## Alert latency, publishers in their own processes (bench/latency.ts --procs=separate)', '')
+  out.push(`${machineLine()}; mosquitto from the OS package. 1-min load average ${loadBefore.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end.`, '')
+  out.push(
+    'The gateway (station path) and the reference publisher each run in their own Node process, forked the same way;',
+    'the subscribers run in the bench process. Latency is CLOCK_MONOTONIC from just before `core.input()` (gateway) or',
+    '`publish()` (reference), in the publisher\'s process, to the subscriber\'s `message` event. Station and reference',
+    `alternate, ${ROUNDS} rounds in one run; the reference republishes the payload bytes of the station round before it.`,
+    '',
+  )
+  out.push('| round | path | subscribers | alerts | deliveries | p50 ms | p99 ms | p99.9 ms | max ms | lost |')
+  out.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const r of rows) out.push(`| ${r.round} | ${r.path} | ${r.subs} | ${r.events} | ${r.s.n} | ${ms(r.s.p50)} | ${ms(r.s.p99)} | ${ms(r.s.p999)} | ${ms(r.s.max)} | ${r.lost} |`)
+  const ratios: number[] = []
+  const p50s: number[] = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    const st = rows.find((r) => r.round === round && r.path.startsWith('twin'))
+    const ref = rows.find((r) => r.round === round && r.path.startsWith('reference'))
+    if (st && ref) { ratios.push(st.s.p99 / ref.s.p99); p50s.push(st.s.p50 / ref.s.p50) }
+  }
+  const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN }
+  const m = median(ratios)
+  out.push('', `p99 ratio station/reference per round: ${ratios.map((r) => r.toFixed(2) + 'x').join(', ')}; median **${m.toFixed(2)}x** (target ${TARGET_RATIO}x: ${m <= TARGET_RATIO ? 'met' : '**missed**'}). p50 ratio median ${median(p50s).toFixed(2)}x. Wall time ${seconds.toFixed(0)} s.`)
   process.stdout.write(out.join('\n') + '\n')
 }
 

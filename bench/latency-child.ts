@@ -1,0 +1,85 @@
+/**
+ * One publisher of bench/latency-separate.ts in its own process, as in
+ * production (issue 13 §1): either the gateway (`station`: twin input ->
+ * core -> outbox -> uplink -> mosquitto) or the reference (`reference`: a
+ * plain mqtt.js client publishing the gateway's recorded payload bytes).
+ * The bench process holds the subscribers and says when to send; this
+ * process stamps each send with CLOCK_MONOTONIC (process.hrtime, the same
+ * clock in every process of the machine) and reports it over IPC.
+ *
+ *   forked by bench/latency-separate.ts: latency-child.ts station|reference <mosquitto url>
+ */
+import mqtt, { type MqttClient } from 'mqtt'
+import { testGateway, until, USERS } from '../test/harness/test-gateway.js'
+import { EventClass, Kind } from '../protocols/event-kinds.js'
+import type { CoreEvent } from '../gateway/core/event-core.js'
+import { noDelay } from '../gateway/reconnect.js'
+
+export type ToChild = { type: 'go'; record: boolean } | { type: 'payloads'; topic: string; payloads: string[] } | { type: 'stop' }
+export type FromChild = { type: 'ready'; alertTopic: string } | { type: 'sent'; id: string; t0: number; payload?: string }
+
+const [role, url] = process.argv.slice(2)
+const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6
+const send = (m: FromChild): void => { process.send?.(m) }
+
+async function station(): Promise<void> {
+  const { gw, cleanup } = await testGateway({
+    stationUrl: url,
+    outbox: 'memory',
+    extra: { broker: { port: 0, users: Object.values(USERS).map(({ username, role: r }) => ({ username, role: r })) } },
+  })
+  let lastSeq = -1
+  let lastPayload: Buffer | null = null
+  gw.core.addSink({
+    name: 'bench',
+    onEvent(ev: CoreEvent) {
+      if (ev.cls !== EventClass.ALERT) return
+      lastSeq = ev.seq
+      lastPayload = ev.retainPayload()
+    },
+  })
+  await gw.start()
+  await until(() => gw.uplink.connected, 'the uplink to connect to mosquitto')
+  const device = gw.devices.indexOf('counter-button')
+  let key = 0
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'go') {
+      const t0 = hrMs()
+      gw.core.input(device, Kind.PANIC, 1, Date.now(), NaN, key++)
+      const id = gw.encoder.id(lastSeq)
+      gw.outbox.ack(id) // keep the memory outbox flat, as the station's acks would
+      send({ type: 'sent', id, t0, payload: m.record ? (lastPayload as Buffer).toString() : undefined })
+    } else if (m.type === 'stop') void cleanup().then(() => process.exit(0))
+  })
+  send({ type: 'ready', alertTopic: gw.topics.alert('counter-button') })
+}
+
+async function reference(): Promise<void> {
+  let pub: MqttClient | null = null
+  let topic = ''
+  let payloads: Buffer[] = []
+  let ids: string[] = []
+  let next = 0
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'payloads') {
+      topic = m.topic
+      payloads = m.payloads.map((p) => Buffer.from(p))
+      ids = m.payloads.map((p) => (JSON.parse(p) as { id: string }).id)
+      // MQTT 5 and no Nagle, like the gateway's uplink (issue 13 §1).
+      void mqtt.connectAsync(url, { clientId: 'bench-reference-pub', protocolVersion: 5, reconnectPeriod: 0 }).then((c) => {
+        pub = noDelay(c)
+        send({ type: 'ready', alertTopic: topic })
+      })
+    } else if (m.type === 'go') {
+      const i = next++ % payloads.length
+      const t0 = hrMs()
+      pub?.publish(topic, payloads[i], { qos: 1 })
+      send({ type: 'sent', id: ids[i], t0 })
+    } else if (m.type === 'stop') void (pub as MqttClient | null)?.endAsync(true).then(() => process.exit(0))
+  })
+}
+
+;(role === 'station' ? station() : reference()).catch((e: unknown) => {
+  process.stderr.write(`latency child (${role}) failed: ${(e as Error).stack ?? String(e)}\n`)
+  process.exit(1)
+})
