@@ -24,7 +24,7 @@ import type { DriverContext } from '../device-driver.js'
 import type { LampBoxConfig } from './config.js'
 import { LampBoxDriver } from './lamp-box-driver.js'
 import { LampBoxTxError, type ModbusTransport, type TxErrorKind } from './modbus-transport.js'
-import { listPorts } from '../host/serial-ports.js'
+import { portsForMessage } from '../host/serial-ports.js'
 
 type ModbusClient = InstanceType<typeof ModbusModule.default>
 type Callback<T> = (err: unknown, res: T) => void
@@ -71,7 +71,7 @@ export function classifyModbusError(e: unknown): LampBoxTxError {
 /** Serial ports the OS lists, for error messages ("ports present: ..."). Never rejects. */
 export async function listSerialPorts(): Promise<string[]> {
   try {
-    const ports = await listPorts()
+    const ports = await portsForMessage()
     return ports.map((p) => (p.manufacturer ? `${p.path} (${p.manufacturer})` : p.path))
   } catch {
     return []

@@ -30,7 +30,7 @@ import type { FirmataBoardConfig } from './board-config.js'
 import { FirmataFrameFilter } from './firmata-frame-filter.js'
 import { FirmataPinTable, type FirmataIo } from './firmata-pin-table.js'
 import { describeMissingPort, type BoardFailure, type FirmataBoardEvents } from './firmata-board-events.js'
-import { listPorts, openSerialPort } from '../host/serial-ports.js'
+import { portsForMessage, openSerialPort } from '../host/serial-ports.js'
 
 const require = createRequire(import.meta.url)
 
@@ -110,7 +110,7 @@ export class FirmataBoard {
   open(): void {
     const path = this.cfg.port
     if (!existsSync(path)) {
-      listPorts().then(
+      portsForMessage().then(
         (ports) => this.fail({ kind: 'missing', message: describeMissingPort(path, ports) }),
         (e: Error) => this.fail({ kind: 'missing', message: describeMissingPort(path, []) + ` (listing failed: ${e.message})` }),
       )
