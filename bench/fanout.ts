@@ -9,7 +9,10 @@
  * clients' "ready" (after a warm-up burst) and their result; per delivery =
  * that / deliveries. Target: CPU <= 1.2x mosquitto, p99 <= 1.5x (medians of rounds).
  *
- *   node --import tsx bench/fanout.ts [--rounds=4] [--subs=100] [--messages=500] [--rate=100] [--qos=1]
+ *   node --import tsx bench/fanout.ts [--rounds=4] [--subs=100] [--messages=500] [--rate=100] [--qos=1] [--baseline=DIR]
+ *
+ * --baseline=DIR adds a third broker to the same rounds: the embedded broker of another checkout
+ * (e.g. `git archive` of an earlier commit, with node_modules linked), for a before/after in one run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +31,9 @@ const SUBS = arg('subs', 100)
 const MESSAGES = arg('messages', 500)
 const RATE = arg('rate', 100)
 const QOS = arg('qos', 1)
+const BASELINE = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length) ?? null
+type Who = 'embedded' | 'mosquitto' | 'baseline'
+const WHO: readonly Who[] = BASELINE ? ['embedded', 'mosquitto', 'baseline'] : ['embedded', 'mosquitto']
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100)
 
@@ -68,7 +74,7 @@ function mosquittoConf(port: number): string {
   return conf
 }
 
-async function startBroker(who: 'embedded' | 'mosquitto', port: number): Promise<ChildProcess> {
+async function startBroker(who: Who, port: number): Promise<ChildProcess> {
   if (who === 'mosquitto') {
     const child = spawn('mosquitto', ['-c', mosquittoConf(port)], { stdio: ['ignore', 'ignore', 'ignore'] })
     for (let t0 = Date.now(); !(await canConnect(port));) {
@@ -77,14 +83,16 @@ async function startBroker(who: 'embedded' | 'mosquitto', port: number): Promise
     }
     return child
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', here('./fanout-broker.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = who === 'baseline'
+    ? spawn(process.execPath, ['--import', 'tsx', join(BASELINE!, 'bench/fanout-broker.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: BASELINE! })
+    : spawn(process.execPath, ['--import', 'tsx', here('./fanout-broker.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
   await waitLine(child, (l) => l === 'listening', 'embedded broker')
   return child
 }
 
 interface Round { who: string; cpuPerDeliveryUs: number; userUs: number; sysUs: number; p50: number; p99: number; p999: number; delivered: number; expected: number; load: string }
 
-async function round(who: 'embedded' | 'mosquitto'): Promise<Round> {
+async function round(who: Who): Promise<Round> {
   const port = await freePort()
   const broker = await startBroker(who, port)
   const clients = spawn(process.execPath, ['--import', 'tsx', here('./fanout-clients.ts'), String(port), String(SUBS), String(MESSAGES), String(RATE), String(QOS)], { stdio: ['pipe', 'pipe', 'inherit'] })
@@ -109,7 +117,8 @@ const started = new Date()
 const loadBefore = load1()
 const rounds: Round[] = []
 for (let i = 0; i < ROUNDS; i++) {
-  const order = i % 2 ? ['mosquitto', 'embedded'] as const : ['embedded', 'mosquitto'] as const
+  // Rotated, so each broker runs first, second (and third) in turn.
+  const order = WHO.map((_, k) => WHO[(k + i) % WHO.length])
   for (const who of order) {
     const r = await round(who)
     rounds.push(r)
@@ -121,20 +130,22 @@ rmSync(dir, { recursive: true, force: true })
 
 const of = (who: string) => rounds.filter((r) => r.who === who)
 const med = (who: string, k: 'cpuPerDeliveryUs' | 'userUs' | 'sysUs' | 'p50' | 'p99' | 'p999') => median(of(who).map((r) => r[k]))
-const ratio = (k: 'cpuPerDeliveryUs' | 'p50' | 'p99' | 'p999') => (med('embedded', k) / med('mosquitto', k)).toFixed(2)
+const ratio = (k: 'cpuPerDeliveryUs' | 'p50' | 'p99' | 'p999', who: Who = 'embedded') => (med(who, k) / med('mosquitto', k)).toFixed(2)
+const label: Record<Who, string> = { embedded: 'embedded (aedes, gateway hooks)', mosquitto: 'mosquitto 2.0', baseline: `embedded, baseline checkout (${BASELINE})` }
 const lost = rounds.filter((r) => r.delivered !== r.expected)
 console.log([
   '## Fan-out at 100 subscribers: embedded broker vs mosquitto (bench/fanout.ts, issue 13 §4)',
   '',
-  `${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx bench/fanout.ts --rounds=${ROUNDS} --subs=${SUBS} --messages=${MESSAGES} --rate=${RATE} --qos=${QOS}\`.`,
+  `${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx bench/fanout.ts --rounds=${ROUNDS} --subs=${SUBS} --messages=${MESSAGES} --rate=${RATE} --qos=${QOS}${BASELINE ? ` --baseline=${BASELINE}` : ''}\`.`,
   `${SUBS} subscribers (QoS ${QOS}, 4 technician logins) and one publisher (station login, ${MESSAGES} publishes of 256 B at ${RATE}/s after a warm-up) in one client process;`,
   'each broker alone in its own process with logins and an ACL (mosquitto: password_file, acl_file, set_tcp_nodelay). Broker CPU from /proc/PID/stat (10 ms ticks).',
-  `Medians over ${ROUNDS} rounds per broker, alternating which runs first.`,
+  `Medians over ${ROUNDS} rounds per broker, rotating which runs first.`,
   '',
   '| broker | CPU µs / delivery | of which user / kernel | p50 ms | p99 ms | p99.9 ms | rounds (CPU µs; p99 ms) |',
   '|---|---:|---:|---:|---:|---:|---|',
-  ...(['embedded', 'mosquitto'] as const).map((w) => `| ${w === 'embedded' ? 'embedded (aedes, gateway hooks)' : 'mosquitto 2.0'} | ${med(w, 'cpuPerDeliveryUs').toFixed(1)} | ${med(w, 'userUs').toFixed(1)} / ${med(w, 'sysUs').toFixed(1)} | ${ms(med(w, 'p50'))} | ${ms(med(w, 'p99'))} | ${ms(med(w, 'p999'))} | ${of(w).map((r) => `${r.cpuPerDeliveryUs.toFixed(1)}; ${ms(r.p99)}`).join(' / ')} |`),
+  ...WHO.map((w) => `| ${label[w]} | ${med(w, 'cpuPerDeliveryUs').toFixed(1)} | ${med(w, 'userUs').toFixed(1)} / ${med(w, 'sysUs').toFixed(1)} | ${ms(med(w, 'p50'))} | ${ms(med(w, 'p99'))} | ${ms(med(w, 'p999'))} | ${of(w).map((r) => `${r.cpuPerDeliveryUs.toFixed(1)}; ${ms(r.p99)}`).join(' / ')} |`),
   '',
   `Ratios embedded / mosquitto: CPU per delivery **${ratio('cpuPerDeliveryUs')}x** (target <= 1.2x), p50 ${ratio('p50')}x, p99 **${ratio('p99')}x** (target <= 1.5x).`,
+  ...(BASELINE ? [`Baseline / mosquitto in the same run: CPU per delivery ${ratio('cpuPerDeliveryUs', 'baseline')}x, p99 ${ratio('p99', 'baseline')}x.`] : []),
   lost.length ? `Rounds with missing deliveries: ${lost.map((r) => `${r.who} ${r.delivered}/${r.expected}`).join(', ')}.` : 'Every round delivered every message to every subscriber.',
 ].join('\n'))
