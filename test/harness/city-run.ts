@@ -261,6 +261,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     }
     if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
     log(`outages by cause: ${JSON.stringify(fleet.stats.lostBy)}`)
+    log(`station B's log (last lines): ${b.proc.output.out.slice(-1500)}`)
     log(`drained: ${fleet.stats.pending} still waiting; operator ack answers ${JSON.stringify(Object.fromEntries(ackErrors))}`)
 
     // The database's word: one row per alert raised, every one acknowledged; no id reused with other bytes.
