@@ -122,7 +122,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
         if (running.length !== n) throw new Error(`RabbitMQ cluster formed with ${running.length} of ${n} nodes: ${running.join(', ')}`)
       }, () => this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log)), () => super.stopAll())
     } catch (e) {
-      this.killEpmd()
+      await this.killEpmd()
       throw e
     }
     this.startupMs = Date.now() - t0
@@ -324,15 +324,26 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     return { mem: Number(m[1]) * 1024, cpuS: Number(m[2] ?? 0) * 86400 + Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]) }
   }
 
-  private killEpmd(): void {
-    if (this.epmd) spawnSync('epmd', ['-port', String(this.epmd), '-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(this.epmd) }, timeout: 10_000 })
+  /**
+   * Ends the cluster's epmd. `epmd -kill` refuses while nodes are still registered, which they are for
+   * a moment after their VMs were killed: every city run and city test had left its epmd running (17
+   * found after one afternoon). So ask again until `epmd -names` finds no daemon (at most ~5 s).
+   */
+  private async killEpmd(): Promise<void> {
+    if (!this.epmd) return
+    const env = { ...process.env, ERL_EPMD_PORT: String(this.epmd) }
+    for (let i = 0; i < 20; i++) {
+      spawnSync('epmd', ['-port', String(this.epmd), '-kill'], { env, timeout: 10_000 })
+      if (spawnSync('epmd', ['-port', String(this.epmd), '-names'], { env, timeout: 10_000 }).status !== 0) return
+      await new Promise((r) => setTimeout(r, 250))
+    }
   }
 
   async close(): Promise<void> {
     // SIGKILL, all at once: the data is thrown away, and a clean stop of three loaded nodes outlasted
     // the city run's 15 s cleanup step, so the process ended before killEpmd and left epmd running.
     await Promise.all(this.nodes.map((_, i) => this.kill(i)))
-    this.killEpmd()
+    await this.killEpmd()
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
