@@ -35,7 +35,8 @@ const row = (name: string, p: Percentiles) => `| ${name} | ${p.n} | ${ms(p.p50)}
 process.stderr.write(`${JSON.stringify(r)}\n`)
 const rabbit = r.broker.startsWith('RabbitMQ')
 const brokerLine = rabbit
-  ? `3-node ${r.broker} cluster (MQTT plugin, quorum queues for sessions), per-post RabbitMQ users with topic permissions`
+  ? `3-node ${r.broker} cluster (MQTT plugin, quorum queues for sessions, the harness's Erlang flags and ets retained store${
+    ['SAFEHOUSE_RABBIT_ERL_ARGS', 'SAFEHOUSE_RABBIT_CONF'].filter((k) => process.env[k]).map((k) => `; ${k}='${process.env[k]}'`).join('')}), per-post RabbitMQ users with topic permissions`
   : `3-node ${r.broker} cluster (JetStream, MQTT, R3), per-post NATS users`
 console.log(`## Issue 16: a city on a ${r.broker} cluster (bench/city.ts)
 
@@ -60,7 +61,9 @@ broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start $
 | post outages (the kill's and keepalive timeouts under load) | ${r.reconnects.postsCut} |
 | reconnect time per outage p50 / p99 / max ms | ${ms(r.reconnects.p50)} / ${ms(r.reconnects.p99)} / ${ms(r.reconnects.max)} |
 | every post connected again after the kill | ${r.recoveredAfterMs === null ? 'not within the run' : `${ms(r.recoveredAfterMs)} ms`} |
-| messages published by the posts /s (mean) | ${Math.round(r.messagesPerS)} |
+| alert sends by the posts /s (mean, repeats included) | ${Math.round(r.messagesPerS)} |
+| outages by cause (the post's last error) | ${Object.entries(r.lostBy).map(([k, v]) => `${k} ${v}`).join(', ')} |
+| load generator's event-loop delay p99 / max ms | ${ms(r.loadGenLag.p99)} / ${ms(r.loadGenLag.max)} |
 
 Alert to console (first send at the post -> the alert on desk B's live feed; before the kill desk A's counts when B's is later):
 

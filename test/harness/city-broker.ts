@@ -5,9 +5,8 @@
  * topics and a station user allowed everything, and the same handle for
  * city-run.ts: URLs, kill a node, per-node memory / CPU / connections.
  */
-import { spawnSync } from 'node:child_process'
 import { NatsCluster, diagnoseMqttClient, type NatsUser } from './nats-cluster.js'
-import { RabbitCluster, type RabbitUser } from './rabbitmq-cluster.js'
+import { RabbitCluster, run, type RabbitUser } from './rabbitmq-cluster.js'
 
 export type CityBrokerKind = 'nats' | 'rabbitmq'
 
@@ -82,15 +81,15 @@ function rabbitBroker(c: RabbitCluster): CityBroker {
     kind: 'rabbitmq', label: 'RabbitMQ 3.10', nodeNames: c.nodes.map((_, i) => `r${i + 1}`), mqttUrls: c.mqttUrls, startupMs: c.startupMs,
     kill: (i) => c.kill(i),
     usage: async (i) => {
-      const u = c.usage(i)
+      const u = await c.usage(i)
       if (!u) return null
       const now = Date.now()
       const prev = lastCpu.get(i)
       lastCpu.set(i, { at: now, s: u.cpuS })
       // ps reports whole CPU seconds: a % over a 2 s sample is coarse (steps of 50 %); the mean is what counts.
       const cpu = prev && now > prev.at ? (100 * (u.cpuS - prev.s) * 1000) / (now - prev.at) : 0
-      const ss = spawnSync('ss', ['-Htn', 'state', 'established', `sport = :${c.nodes[i].mqtt}`], { encoding: 'utf8' })
-      return { mem: u.mem, cpu, connections: ss.stdout.split('\n').filter(Boolean).length }
+      const ss = await run('ss', ['-Htn', 'state', 'established', `sport = :${c.nodes[i].mqtt}`])
+      return { mem: u.mem, cpu, connections: ss.split('\n').filter(Boolean).length }
     },
     diagnose: async () => null,
     logLines: () => c.nodes.map((n, i) => `r${i + 1}: ${n.log.split('\n').filter((l) => /error|warning|mqtt/i.test(l)).slice(-15).join('\n')}`),

@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import pg from 'pg'
 import mqtt from 'mqtt'
 import { Postgres } from './postgres.js'
@@ -80,6 +81,10 @@ export interface CityResult {
   sessionResets: number
   stationLog: string
   wireOfPending: Array<{ id: string; sends: number; acks: number }>
+  /** Event-loop delay of this process (the load generator) during the traffic, ms: a starved generator misses its own keepalives. */
+  loadGenLag: { p99: number; max: number }
+  /** Why connected posts lost their connection (ContractFleet lostBy). */
+  lostBy: Record<string, number>
 }
 
 export function percentiles(xs: number[]): Percentiles {
@@ -202,6 +207,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     cleanups.push(() => clearInterval(sampler))
 
     // Traffic: background alerts at alertsPerS, bursts spread over burstMs, the kills at killAtS.
+    const lag = monitorEventLoopDelay({ resolution: 20 })
+    lag.enable()
     const t0 = Date.now()
     let killAt = 0
     let recoveredAt: number | null = null
@@ -240,6 +247,7 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       await new Promise((r) => setTimeout(r, tick))
     }
     const messagesPerS = (fleet.stats.sends - sent0) / o.seconds
+    lag.disable()
     sent0 = 0
     log(`traffic done: ${fleet.stats.raised} alerts raised, ${fleet.stats.pending} waiting for an ack`)
     const drainEnd = Date.now() + (o.drainS ?? 120) * 1000
@@ -252,6 +260,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       if (fleet.stats.pending !== lastPending) { lastPending = fleet.stats.pending; movedAt = Date.now() }
     }
     if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
+    log(`outages by cause: ${JSON.stringify(fleet.stats.lostBy)}`)
+    log(`station B's log (last lines): ${b.proc.output.out.slice(-1500)}`)
     log(`drained: ${fleet.stats.pending} still waiting; operator ack answers ${JSON.stringify(Object.fromEntries(ackErrors))}`)
 
     // The database's word: one row per alert raised, every one acknowledged; no id reused with other bytes.
@@ -303,6 +313,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       messagesPerS,
       stillPending: fleet.posts.filter((p) => p.outbox.size).map((p) => ({ post: p.name, alerts: p.outbox.size, cut: p.wasCut, refusedSubs: p.refusedSubs })).slice(0, 50),
       stationLog: b.proc.output.err.slice(-3000),
+      loadGenLag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+      lostBy: fleet.stats.lostBy,
       wireOfPending: fleet.pendingIds().slice(0, 20).map((id) => ({ id, ...(wire.get(id) ?? { sends: 0, acks: 0 }) })),
     }
     if (result.ackedNotDelivered && process.env.CITY_DIAGNOSE) {

@@ -75,6 +75,8 @@ export interface FleetStats {
   refusedSubs: number
   /** Sessions rebuilt with a clean connect after repeated refusals. */
   sessionResets: number
+  /** Why connected posts lost their connection: the client's last error, else 'closed by the broker' (diagnosis). */
+  lostBy: Record<string, number>
 }
 
 const BOOT_VERSION = 'fleet-1'
@@ -83,7 +85,7 @@ export class ContractFleet {
   readonly posts: FleetPost[] = []
   /** Every alert id raised, with the time its first send was handed to mqtt.js. */
   readonly firstSent = new Map<string, number>()
-  readonly stats: FleetStats = { raised: 0, acked: 0, pending: 0, sends: 0, repeats: 0, unknownAcks: 0, connects: 0, disconnects: 0, connected: 0, fallbacks: 0, reconnectMs: [], refusedSubs: 0, sessionResets: 0 }
+  readonly stats: FleetStats = { raised: 0, acked: 0, pending: 0, sends: 0, repeats: 0, unknownAcks: 0, connects: 0, disconnects: 0, connected: 0, fallbacks: 0, reconnectMs: [], refusedSubs: 0, sessionResets: 0, lostBy: {} }
   /** Protocol level for new connections: 5 until a broker refuses it. */
   protocolVersion: 5 | 4 = 5
   private timers: NodeJS.Timeout[] = []
@@ -164,6 +166,8 @@ class FleetPost {
   private sessionResetAt = Number.NEGATIVE_INFINITY
   /** The current client got its CONNACK. */
   private up = false
+  /** The current client's last error (diagnosis: why an outage started). */
+  private lastError = ''
   private readonly root: string
   private readonly phase: number
 
@@ -203,9 +207,11 @@ class FleetPost {
       ...(version === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
     })
     this.client = c
+    this.lastError = ''
     c.on('connect', () => this.onConnect(c))
     c.on('message', (topic, payload) => this.onMessage(topic, payload))
     c.on('error', (e: Error & { code?: unknown }) => {
+      this.lastError = e.message
       if (version === 5 && (e.code === 1 || e.code === 0x84)) {
         if (this.f.protocolVersion === 5) this.f.stats.fallbacks++
         this.f.protocolVersion = 4
@@ -262,6 +268,8 @@ class FleetPost {
       s.disconnects++
       s.connected--
       this.lostAt = Date.now()
+      const by = this.f.isStopped ? 'stopped' : this.lastError || 'closed by the broker'
+      s.lostBy[by] = (s.lostBy[by] ?? 0) + 1
     }
     c.removeAllListeners()
     c.on('error', () => {})

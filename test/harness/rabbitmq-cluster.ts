@@ -18,7 +18,7 @@
  * kill(i) is SIGKILL of the node's process group (script and Erlang VM), stop(i) SIGTERM, restart(i)
  * the same node again (it rejoins with its data dir).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,6 +27,18 @@ import { freePort } from './mosquitto.js'
 import { canConnect, LoopbackCluster } from './loopback-cluster.js'
 
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin'
+
+/**
+ * The Erlang VM's flags for three nodes on one shared 2-core machine (docs/city.md "Erlang flags";
+ * measured in bench/RESULTS.md "Issue 16 (helper i16s)"). RabbitMQ's defaults are for a node that
+ * has its host to itself: `+sbwt none +sbwtdcpu none +sbwtdio none` stop idle schedulers (and the
+ * ten dirty I/O threads) from spinning for work (msacc: 18 % of each scheduler and 11 % of each dirty
+ * I/O thread were busy-waiting, ~2 % without), CPU the other nodes and the Node processes need;
+ * `+S 2:2` two schedulers per node (`+S 1:1` was worse: posts flapped before the kill). Scheduler
+ * binding stays RabbitMQ's `+stbt db`: unbound (`u`) kept every post connected until the kill but
+ * collapsed after it in both 1,000-post runs, `db` stored every alert in its one. The rest is RabbitMQ's own.
+ */
+const ERL_ARGS = '+P 1048576 +t 5000000 +stbt db +zdbbl 128000 +S 2:2 +sbwt none +sbwtdcpu none +sbwtdio none'
 
 export interface RabbitUser {
   user: string
@@ -55,10 +67,26 @@ interface Node {
   log: string
 }
 
+/** A command's stdout ('' when it fails), without blocking the event loop. */
+export function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => execFile(cmd, args, { encoding: 'utf8', timeout: 10_000 }, (_e, out) => resolve(out ?? '')))
+}
+
 /** rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password)), 4-byte salt. */
 export function rabbitPasswordHash(password: string): string {
   const salt = randomBytes(4)
   return Buffer.concat([salt, createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest()]).toString('base64')
+}
+
+/**
+ * rabbitmq.conf lines with `key = value` overrides (`;`-separated, from SAFEHOUSE_RABBIT_CONF: for
+ * measuring a setting without editing the harness): an override replaces the line with its key.
+ */
+export function withOverrides(lines: string[], overrides = ''): string[] {
+  const extra = overrides.split(';').map((l) => l.trim()).filter(Boolean)
+  const key = (l: string) => l.split('=')[0].trim()
+  const keys = new Set(extra.map(key))
+  return [...lines.filter((l) => !keys.has(key(l))), ...extra]
 }
 
 export class RabbitCluster extends LoopbackCluster<Node> {
@@ -94,7 +122,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
         if (running.length !== n) throw new Error(`RabbitMQ cluster formed with ${running.length} of ${n} nodes: ${running.join(', ')}`)
       }, () => this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log)), () => super.stopAll())
     } catch (e) {
-      this.killEpmd()
+      await this.killEpmd()
       throw e
     }
     this.startupMs = Date.now() - t0
@@ -127,6 +155,9 @@ export class RabbitCluster extends LoopbackCluster<Node> {
       'loopback_users = none',
       'mqtt.vhost = /',
       'mqtt.exchange = amq.topic',
+      // Retained messages in memory (ets), not a dets file per node: every post's state is retained
+      // (2,100 posts x 11 per 30 s); node-local either way, and republished by the posts every 30 s.
+      'mqtt.retained_message_store = rabbit_mqtt_retained_msg_store_ets',
       // The station service subscribes 8 filters and may take a replay burst (docs/protocol.md: 500 in flight).
       'mqtt.prefetch = 1000',
       'log.console = true',
@@ -138,7 +169,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     ]
     if (i === 0) lines.push(`definitions.import_backend = local_filesystem`, `definitions.local.path = ${join(this.dir, 'definitions.json')}`)
     else lines.push('cluster_formation.peer_discovery_backend = classic_config', `cluster_formation.classic_config.nodes.1 = ${this.nodes[0].name}`)
-    writeFileSync(join(home, 'rabbitmq.conf'), lines.join('\n') + '\n')
+    writeFileSync(join(home, 'rabbitmq.conf'), withOverrides(lines, process.env.SAFEHOUSE_RABBIT_CONF).join('\n') + '\n')
   }
 
   private env(i: number): NodeJS.ProcessEnv {
@@ -159,8 +190,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
       RABBITMQ_PID_FILE: join(home, 'pid'),
       RABBITMQ_LOGS: '-',
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
-      // Two schedulers: three nodes share a 2-core test machine.
-      RABBITMQ_SERVER_ERL_ARGS: '+P 1048576 +t 5000000 +stbt db +zdbbl 128000 +S 2:2',
+      RABBITMQ_SERVER_ERL_ARGS: process.env.SAFEHOUSE_RABBIT_ERL_ARGS ?? ERL_ARGS,
     }
   }
 
@@ -277,28 +307,43 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     await this.readyNode(i, ms)
   }
 
-  /** Resident memory of node i's Erlang VM (bytes, from /proc) and its CPU seconds; null when down. */
-  usage(i: number): { mem: number; cpuS: number } | null {
+  /**
+   * Resident memory of node i's Erlang VM (bytes, from ps) and its CPU seconds; null when down.
+   * Asynchronous: the city run samples every 2 s from the process that also runs 2,100 posts, and
+   * spawnSync of pgrep / ps blocked its event loop (up to 14 s on the loaded machine), long enough
+   * for the posts' own 8 s keepalive timers to fire (bench/RESULTS.md "Issue 16 (helper i16s)").
+   */
+  async usage(i: number): Promise<{ mem: number; cpuS: number } | null> {
     const group = this.nodes[i].proc?.pid
     if (!group) return null
     // The spawned pid is the rabbitmq-server script; the VM (beam.smp) is in its process group.
-    const pid = spawnSync('pgrep', ['-g', String(group), 'beam.smp'], { encoding: 'utf8' }).stdout.trim().split('\n')[0]
+    const pid = (await run('pgrep', ['-g', String(group), 'beam.smp'])).trim().split('\n')[0]
     if (!pid) return null
-    const r = spawnSync('ps', ['-o', 'rss=,time=', '-p', pid], { encoding: 'utf8' })
-    const m = /(\d+)\s+(?:(\d+)-)?(\d+):(\d+):(\d+)/.exec(r.stdout)
+    const m = /(\d+)\s+(?:(\d+)-)?(\d+):(\d+):(\d+)/.exec(await run('ps', ['-o', 'rss=,time=', '-p', pid]))
     if (!m) return null
     return { mem: Number(m[1]) * 1024, cpuS: Number(m[2] ?? 0) * 86400 + Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]) }
   }
 
-  private killEpmd(): void {
-    if (this.epmd) spawnSync('epmd', ['-port', String(this.epmd), '-kill'], { env: { ...process.env, ERL_EPMD_PORT: String(this.epmd) }, timeout: 10_000 })
+  /**
+   * Ends the cluster's epmd. `epmd -kill` refuses while nodes are still registered, which they are for
+   * a moment after their VMs were killed: every city run and city test had left its epmd running (17
+   * found after one afternoon). So ask again until `epmd -names` finds no daemon (at most ~5 s).
+   */
+  private async killEpmd(): Promise<void> {
+    if (!this.epmd) return
+    const env = { ...process.env, ERL_EPMD_PORT: String(this.epmd) }
+    for (let i = 0; i < 20; i++) {
+      spawnSync('epmd', ['-port', String(this.epmd), '-kill'], { env, timeout: 10_000 })
+      if (spawnSync('epmd', ['-port', String(this.epmd), '-names'], { env, timeout: 10_000 }).status !== 0) return
+      await new Promise((r) => setTimeout(r, 250))
+    }
   }
 
   async close(): Promise<void> {
     // SIGKILL, all at once: the data is thrown away, and a clean stop of three loaded nodes outlasted
     // the city run's 15 s cleanup step, so the process ended before killEpmd and left epmd running.
     await Promise.all(this.nodes.map((_, i) => this.kill(i)))
-    this.killEpmd()
+    await this.killEpmd()
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
