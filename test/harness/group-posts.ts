@@ -28,7 +28,27 @@ export interface GroupOptions {
   station?: Record<string, unknown>
 }
 
+/**
+ * Start the group's posts. Each post's broker port must be known before any post starts (its peers
+ * dial it), so ports come from freePort(): another test process can take one in between; a start
+ * that finds its port taken is retried on fresh ports (the harness's race, not the product's).
+ */
 export async function startGroup(owner: { teardown: (f: () => unknown) => void }, stationUrl: string, o: GroupOptions = {}): Promise<GroupPost[]> {
+  for (let attempt = 1; ; attempt++) {
+    const cleanups: (() => unknown)[] = []
+    try {
+      const out = await startGroupOnce(cleanups, stationUrl, o)
+      for (const c of cleanups) owner.teardown(c)
+      return out
+    } catch (err) {
+      for (const c of cleanups.reverse()) await c()
+      if (attempt >= 3 || !/port is in use/.test((err as Error).message)) throw err
+    }
+  }
+}
+
+async function startGroupOnce(cleanups: (() => unknown)[], stationUrl: string, o: GroupOptions): Promise<GroupPost[]> {
+  const owner = { teardown: (f: () => unknown) => { cleanups.push(f) } }
   const names = o.posts ?? ['kiosk-001', 'kiosk-003', 'kiosk-004']
   const linked = o.linked ?? true
   const ports = await Promise.all(names.map(() => freePort()))
