@@ -10,9 +10,7 @@
  *   forked by bench/latency-separate.ts: latency-child.ts station|reference <mosquitto url>
  */
 import mqtt, { type MqttClient } from 'mqtt'
-import { testGateway, until, USERS } from '../test/harness/test-gateway.js'
-import { EventClass, Kind } from '../protocols/event-kinds.js'
-import type { CoreEvent } from '../gateway/core/event-core.js'
+import { startAlertGateway } from './latency-gateway.js'
 import { noDelay } from '../gateway/reconnect.js'
 
 export type ToChild = { type: 'go'; record: boolean } | { type: 'payloads'; topic: string; payloads: string[] } | { type: 'stop' }
@@ -23,32 +21,12 @@ const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6
 const send = (m: FromChild): void => { process.send?.(m) }
 
 async function station(): Promise<void> {
-  const { gw, cleanup } = await testGateway({
-    stationUrl: url,
-    outbox: 'memory',
-    extra: { broker: { port: 0, users: Object.values(USERS).map(({ username, role: r }) => ({ username, role: r })) } },
-  })
-  let lastSeq = -1
-  let lastPayload: Buffer | null = null
-  gw.core.addSink({
-    name: 'bench',
-    onEvent(ev: CoreEvent) {
-      if (ev.cls !== EventClass.ALERT) return
-      lastSeq = ev.seq
-      lastPayload = ev.retainPayload()
-    },
-  })
-  await gw.start()
-  await until(() => gw.uplink.connected, 'the uplink to connect to mosquitto')
-  const device = gw.devices.indexOf('counter-button')
-  let key = 0
+  const { gw, cleanup, inject } = await startAlertGateway(url)
   process.on('message', (m: ToChild) => {
     if (m.type === 'go') {
       const t0 = hrMs()
-      gw.core.input(device, Kind.PANIC, 1, Date.now(), NaN, key++)
-      const id = gw.encoder.id(lastSeq)
-      gw.outbox.ack(id) // keep the memory outbox flat, as the station's acks would
-      send({ type: 'sent', id, t0, payload: m.record ? (lastPayload as Buffer).toString() : undefined })
+      const { id, payload } = inject()
+      send({ type: 'sent', id, t0, payload: m.record ? payload.toString() : undefined })
     } else if (m.type === 'stop') void cleanup().then(() => process.exit(0))
   })
   send({ type: 'ready', alertTopic: gw.topics.alert('counter-button') })

@@ -27,9 +27,8 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt'
 import { Mosquitto } from '../test/harness/mosquitto.js'
-import { testGateway, until, USERS } from '../test/harness/test-gateway.js'
-import { EventClass, Kind } from '../protocols/event-kinds.js'
-import type { CoreEvent } from '../gateway/core/event-core.js'
+import { USERS } from '../test/harness/test-gateway.js'
+import { startAlertGateway } from './latency-gateway.js'
 import { summarize, ms, machineLine, type Summary } from './bench-stats.js'
 import { noDelay } from '../gateway/reconnect.js'
 import { runSeparate, type SeparateRow } from './latency-separate.js'
@@ -145,45 +144,22 @@ async function main(): Promise<void> {
     return
   }
   const mosq = await new Mosquitto().start()
-  const brokerUsers = Object.values(USERS).map(({ username, role }) => ({ username, role }))
-  const { gw, cleanup } = await testGateway({
-    stationUrl: mosq.url,
-    outbox: 'memory',
-    extra: { broker: { port: 0, max_clients: Math.max(...SUBS) + 16, users: brokerUsers } },
-  })
+  const { gw, cleanup, inject } = await startAlertGateway(mosq.url, Math.max(...SUBS) + 16)
   const rows: Row[] = []
   try {
-    // A last sink sees each alert after the local broker and the outbox got it: its seq names the alert,
-    // and its payload bytes are what the reference run republishes.
-    let lastSeq = -1
-    let lastPayload: Buffer | null = null
-    gw.core.addSink({
-      name: 'bench',
-      onEvent(ev: CoreEvent) {
-        if (ev.cls !== EventClass.ALERT) return
-        lastSeq = ev.seq
-        lastPayload = ev.retainPayload()
-      },
-    })
-    await gw.start()
-    await until(() => gw.uplink.connected, 'the uplink to connect to mosquitto')
-    const device = gw.devices.indexOf('counter-button')
     const alertTopic = gw.topics.alert('counter-button')
     const alertFilter = alertTopic.replace(/\/[^/]+$/, '/+')
     const localUrl = `mqtt://127.0.0.1:${gw.broker.port}`
     const panel = { username: USERS.panel.username, password: USERS.panel.password, protocolVersion: 4 as const }
     const station = { protocolVersion: 4 as const }
-    let key = 0
     const tracker = new Tracker()
     /** During the station run: the payload bytes of each alert, for the reference to republish. */
     let recorded: Buffer[] | null = null
 
-    /** Inject one panic alert straight into the core with a fresh packet key (keyed dedupe never matches). */
+    /** Inject one panic alert into the core; during the station run, keep its bytes for the reference. */
     const injectAlert = (): string => {
-      gw.core.input(device, Kind.PANIC, 1, Date.now(), NaN, key++)
-      const id = gw.encoder.id(lastSeq)
-      recorded?.push(lastPayload as Buffer)
-      gw.outbox.ack(id) // keep the memory outbox flat, as the station's acks would
+      const { id, payload } = inject()
+      recorded?.push(payload)
       return id
     }
 
