@@ -16,6 +16,7 @@ import type { MqttClient } from 'mqtt'
 import { testStation, type TestStation } from '../../harness/station-service.js'
 import { testGateway, until } from '../../harness/test-gateway.js'
 import type { Gateway } from '../../../gateway/gateway.js'
+import { Kind } from '../../../protocols/event-kinds.js'
 import { ackSeenAt, loggedInPage, rowSeenAt, screenshot, watchRows } from './browser.js'
 
 /** Registers the real-service console tests on `t`; `launched` is the file's one browser. */
@@ -23,6 +24,8 @@ export function consoleRealSuite(t: Test, launched: () => Promise<Browser>): voi
   let st: TestStation
   let gw: Gateway
   let browser: Browser
+  /** RELEASE events of the twin button: a press while the last one is still held is no new edge. */
+  let releases = 0
   const cleanups: Array<() => Promise<unknown>> = []
 
   t.before(async () => {
@@ -32,6 +35,8 @@ export function consoleRealSuite(t: Test, launched: () => Promise<Browser>): voi
     const g = await testGateway({ stationUrl: st.mosq.url })
     gw = g.gw
     cleanups.push(g.cleanup)
+    const button = gw.devices.indexOf('counter-button')
+    gw.core.addSink({ name: 'test-releases', onEvent(ev) { if (ev.device === button && ev.kind === Kind.RELEASE) releases++ } })
     await gw.start()
     await until(() => st.service.ingest.isKnown('test-city', 'kiosk-001'), 'the post known at the station', 10_000)
     browser = await launched()
@@ -39,10 +44,11 @@ export function consoleRealSuite(t: Test, launched: () => Promise<Browser>): voi
   t.teardown(async () => { for (const c of cleanups.reverse()) await c().catch(() => {}) })
 
   const press = () => t.equal(gw.twins.get('counter-button')?.act('press'), null, 'the twin accepts a press')
-  /** The id of the next panic the station publishes live (what the consoles are sent). */
-  const nextPanic = () => new Promise<string>((resolve) => {
+  /** The id of the next panic the station publishes live (what the consoles are sent); fails after 10 s. */
+  const nextPanic = () => new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error('no panic from kiosk-001 on the station\'s live feed within 10 s of the press')) }, 10_000)
     const off = st.service.live.subscribe((_seq, e) => {
-      if (e.type === 'alert' && e.alert.kind === 'panic' && e.alert.post === 'kiosk-001') { off(); resolve(e.alert.id) }
+      if (e.type === 'alert' && e.alert.kind === 'panic' && e.alert.post === 'kiosk-001') { off(); clearTimeout(timer); resolve(e.alert.id) }
     })
   })
   const lastAckBy = () => (gw.gatewayState() as { last_ack?: { by?: string } }).last_ack?.by
@@ -72,6 +78,9 @@ export function consoleRealSuite(t: Test, launched: () => Promise<Browser>): voi
     await until(() => gw.state.lampPattern === 'acknowledged', 'the lamp box shows acknowledged', 5000)
     t.pass('gateway: last_ack by operator-7, lamp acknowledged')
 
+    // The twin holds a press for debounce + hold + 100 ms; pressing again before it lets go is no
+    // new edge (a held button cannot be pressed again), so wait for the first press's release.
+    await until(() => releases >= 1, 'the first press released', 5000)
     const second = nextPanic()
     press()
     const id2 = await second
