@@ -4,6 +4,8 @@
  * in its own child process run with `--trace-gc` (bench/gc-trace.ts), the
  * counts read from V8's trace. A PerformanceObserver count is printed beside
  * it; where the two disagree, the trace is the figure.
+ * test/bench/gc-trace.test.ts proves the trace reading against a known
+ * allocation (and the observer against the trace) on every `npm test`.
  *
  * Every input carries a fresh `clock.now()` read in the driver's loop, as
  * the drivers do (a bench with one precomputed timestamp hid the cost of the

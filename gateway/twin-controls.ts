@@ -15,8 +15,12 @@ export function panicTwinControl(sim: SimPanicButtonDriver, id: string): SimCont
     actions,
     act(action, arg) {
       switch (action) {
-        case 'press': return sim.press(id) ? null : `no button ${id}`
-        case 'hold': return sim.press(id, arg ?? 2000) ? null : `no button ${id}`
+        case 'press':
+        case 'hold':
+          // A press while the last one is still held is no new edge, on a real button as on the twin: say
+          // so instead of answering "accepted" and raising nothing.
+          if (sim.isPressed(id)) return `${id} is still held down from the last press, so this press is no new edge and raises no alert; press again once it is released`
+          return sim.press(id, action === 'hold' ? arg ?? 2000 : undefined) ? null : `no button ${id}`
         case 'cut': return sim.cut(id) ? null : `${id} is a plain contact: only an end-of-line supervised loop can detect a cut wire`
         case 'short': return sim.short(id) ? null : `${id} is a plain contact: only an end-of-line supervised loop can detect a short`
         case 'restore': return sim.restore(id) ? null : `${id} is a plain contact`

@@ -69,6 +69,9 @@ export class SimPanicButtonDriver implements DeviceDriver {
     return true
   }
 
+  /** Whether the button is down now: a press not yet released, or held by setPressed. */
+  isPressed(id: string): boolean { return this.pressed.get(id) === true }
+
   /** Hold a button down (or let it go) until told otherwise: stuck contacts, hold tests. */
   setPressed(id: string, pressed: boolean): boolean {
     const ch = this.channels.get(id)
