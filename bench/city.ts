@@ -65,8 +65,9 @@ broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start $
 | alert sends by the posts /s (mean, repeats included) | ${Math.round(r.messagesPerS)} |
 | outages by cause (the post's last error) | ${Object.entries(r.lostBy).map(([k, v]) => `${k} ${v}`).join(', ')} |
 | load generator's event-loop delay p99 / max ms (the worst of its processes) | ${ms(r.loadGenLag.p99)} / ${ms(r.loadGenLag.max)} |
-${r.genProcs.map((g, k) => `| generator process ${k + 1} (${g.posts}): event-loop delay p99 / max ms | ${ms(g.lag.p99)} / ${ms(g.lag.max)} |`).join('\n')}
-| the run's own process (consoles, operator, kills): event-loop delay p99 / max ms | ${ms(r.runnerLag.p99)} / ${ms(r.runnerLag.max)} |
+${r.genProcs.map((g, k) => `| generator process ${k + 1} (${g.posts}): event-loop delay p99 / max ms; its CPU % of a core | ${ms(g.lag.p99)} / ${ms(g.lag.max)}; ${g.lag.cpuPct.toFixed(0)} |`).join('\n')}
+| the machine's CPU busy during the traffic, % of both cores (all processes, the run's and others') | ${r.machineBusyPct.toFixed(0)} |
+| the run's own process (consoles, operator, kills): event-loop delay p99 / max ms; its CPU % of a core | ${ms(r.runnerLag.p99)} / ${ms(r.runnerLag.max)}; ${r.runnerLag.cpuPct.toFixed(0)} |
 
 Alert to console (first send at the post -> the alert on desk B's live feed; before the kill desk A's counts when B's is later):
 

@@ -9,7 +9,7 @@
  * killed -9. At the end every alert must be stored exactly once and
  * acknowledged.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -92,11 +92,20 @@ export interface CityResult {
   /** Event-loop delay of the load generator during the traffic, ms, the worst of its processes: a starved generator misses its own keepalives. */
   loadGenLag: { p99: number; max: number }
   /** Each load generator process: its pid, its posts and its event-loop delay during the traffic, ms. */
-  genProcs: Array<{ pid: number; posts: string; lag: { p99: number; max: number } }>
-  /** Event-loop delay of the run's own process (consoles, operator, kills) during the traffic, ms. */
-  runnerLag: { p99: number; max: number }
+  genProcs: Array<{ pid: number; posts: string; lag: { p99: number; max: number; cpuPct: number } }>
+  /** Event-loop delay of the run's own process (consoles, operator, kills) during the traffic, ms, and its CPU (% of a core). */
+  runnerLag: { p99: number; max: number; cpuPct: number }
+  /** The machine's CPU busy during the traffic, % of all cores (every process: the run's and any other work). */
+  machineBusyPct: number
   /** Why connected posts lost their connection (ContractFleet lostBy). */
   lostBy: Record<string, number>
+}
+
+/** The machine's CPU counters (all cores, all processes): busy and total jiffies, from /proc/stat. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const total = f.reduce((s, x) => s + x, 0)
+  return { busy: total - f[3] - (f[4] ?? 0), total }
 }
 
 export function percentiles(xs: number[]): Percentiles {
@@ -223,6 +232,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     // Traffic: background alerts at alertsPerS, bursts spread over burstMs, the kills at killAtS.
     const lag = monitorEventLoopDelay({ resolution: 20 })
     lag.enable()
+    const cpu0 = process.cpuUsage()
+    const machine0 = machineCpu()
     fleet.lagStart()
     const t0 = Date.now()
     let killAt = 0
@@ -263,6 +274,10 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       await new Promise((r) => setTimeout(r, tick))
     }
     const messagesPerS = (fleet.stats.sends - sent0) / o.seconds
+    const cpuUsed = process.cpuUsage(cpu0)
+    const runnerCpuPct = (100 * (cpuUsed.user + cpuUsed.system)) / 1000 / (Date.now() - t0)
+    const machine1 = machineCpu()
+    const machineBusyPct = (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total)
     lag.disable()
     fleet.lagStop()
     sent0 = 0
@@ -337,7 +352,8 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       stationLog: b.proc.output.err.slice(-3000),
       loadGenLag: { p99: Math.max(...rep.slices.map((x) => x.lag.p99)), max: Math.max(...rep.slices.map((x) => x.lag.max)) },
       genProcs: rep.slices,
-      runnerLag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+      runnerLag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6, cpuPct: runnerCpuPct },
+      machineBusyPct,
       lostBy: rep.stats.lostBy,
       wireOfPending: rep.pendingIds.slice(0, 20).map((id) => ({ id, ...(wire.get(id) ?? { sends: 0, acks: 0 }) })),
     }

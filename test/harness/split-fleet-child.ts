@@ -15,7 +15,11 @@ const send = (m: FromChild) => { process.send?.(m) }
 let fleet: ContractFleet | null = null
 const raisedIds: string[] = []
 let lag: IntervalHistogram | null = null
-let lagResult = { p99: Number.NaN, max: Number.NaN }
+let lagResult = { p99: Number.NaN, max: Number.NaN, cpuPct: Number.NaN }
+// CPU over the same span: a late event loop with little CPU of its own is starved by other processes.
+let cpu0 = process.cpuUsage()
+let cpuAt = 0
+const cpuPct = () => { const u = process.cpuUsage(cpu0); return (100 * (u.user + u.system)) / 1000 / Math.max(1, Date.now() - cpuAt) }
 let last = ''
 let connected = -1
 let connectedChangedAt = Date.now()
@@ -47,7 +51,7 @@ function report(): void {
       firstSent: [...f.firstSent], pendingIds: f.pendingIds(), stats: f.stats,
       stillPending: f.posts.filter((p) => p.outbox.size).map((p) => ({ post: p.name, alerts: p.outbox.size, cut: p.wasCut, refusedSubs: p.refusedSubs })).slice(0, 50),
       healthyCut: f.posts.find((p) => !p.outbox.size && p.wasCut)?.name ?? null,
-      lag: lag ? { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 } : lagResult,
+      lag: lag ? { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6, cpuPct: cpuPct() } : lagResult,
     },
   })
 }
@@ -59,9 +63,9 @@ process.on('message', (m: ToChild) => {
       fleet!.start(m.timeoutMs).then(() => send({ t: 'started' }), (e: Error) => send({ t: 'failed', error: e.message }))
       break
     case 'raise': for (const [i, d] of m.alerts) raisedIds.push(fleet!.raise(i, d)); break
-    case 'lag-start': lag = monitorEventLoopDelay({ resolution: 20 }); lag.enable(); break
+    case 'lag-start': lag = monitorEventLoopDelay({ resolution: 20 }); lag.enable(); cpu0 = process.cpuUsage(); cpuAt = Date.now(); break
     case 'lag-stop':
-      if (lag) { lag.disable(); lagResult = { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }; lag = null }
+      if (lag) { lag.disable(); lagResult = { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6, cpuPct: cpuPct() }; lag = null }
       break
     case 'report': report(); break
     case 'stop':

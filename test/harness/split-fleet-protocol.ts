@@ -48,8 +48,8 @@ export interface SliceReport {
   stillPending: Array<{ post: string; alerts: number; cut: boolean; refusedSubs: string[] }>
   /** A post that was cut and holds nothing (diagnosis: a healthy one to compare with). */
   healthyCut: string | null
-  /** This process's event-loop delay between lag-start and lag-stop, ms. */
-  lag: { p99: number; max: number }
+  /** This process's event-loop delay between lag-start and lag-stop, ms, and its CPU then (% of one core). */
+  lag: { p99: number; max: number; cpuPct: number }
 }
 
 export type FromChild =

@@ -31,7 +31,7 @@ export interface FleetReport {
   stats: FleetStats
   stillPending: SliceReport['stillPending']
   healthyCut: string | null
-  slices: Array<{ pid: number; posts: string; lag: { p99: number; max: number } }>
+  slices: Array<{ pid: number; posts: string; lag: { p99: number; max: number; cpuPct: number } }>
 }
 
 interface Slice { child: ChildProcess; first: number; count: number; live: LiveStats | null; batch: Array<[number, number]>; seq: number[]; ready: Promise<FromChild> }
