@@ -5,9 +5,9 @@
  * instances (the real CLI, each its own process), an operator console on each
  * (the browser's live feed, SSE), the posts as a ContractFleet
  * (contract-fleet.ts) split over several processes (split-fleet.ts). The
- * operator at B's console acknowledges every alert it is shown. In the middle, one broker node and station instance A are
- * killed -9. At the end every alert must be stored exactly once and
- * acknowledged.
+ * operator at B's console acknowledges every alert it is shown. In the
+ * middle, one broker node and station instance A are killed -9. At the end
+ * every alert must be stored exactly once and acknowledged.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
