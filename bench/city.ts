@@ -14,6 +14,7 @@
  *   node --import tsx bench/city.ts            2,100 posts, 150 s of traffic (kills at 60 s)
  *   CITY_POSTS=500 CITY_SECONDS=600 node --import tsx bench/city.ts
  *   CITY_BROKER=rabbitmq CITY_POSTS=1000 node --import tsx bench/city.ts   the RabbitMQ 3.10 cluster
+ *   CITY_GEN_PROCS=1 ...                       the load generator in one process (default 4 from 1,000 posts)
  */
 import { runCity, type Percentiles } from '../test/harness/city-run.js'
 import { machineLine, load1 } from './bench-stats.js'
@@ -40,9 +41,9 @@ const brokerLine = rabbit
   : `3-node ${r.broker} cluster (JetStream, MQTT, R3), per-post NATS users`
 console.log(`## Issue 16: a city on a ${r.broker} cluster (bench/city.ts)
 
-${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after (the machine is shared). Command: \`${rabbit ? 'CITY_BROKER=rabbitmq ' : ''}CITY_POSTS=${POSTS} CITY_SECONDS=${SECONDS} node --import tsx bench/city.ts\`.
+${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after (the machine is shared). Command: \`${rabbit ? 'CITY_BROKER=rabbitmq ' : ''}${process.env.CITY_GEN_PROCS ? `CITY_GEN_PROCS=${process.env.CITY_GEN_PROCS} ` : ''}CITY_POSTS=${POSTS} CITY_SECONDS=${SECONDS} node --import tsx bench/city.ts\`.
 ${brokerLine}; ${POSTS} posts x ${r.devices} devices from a load generator speaking the contract
-(test/harness/contract-fleet.ts, one process; why that is faithful: docs/city.md); two station instances
+(test/harness/contract-fleet.ts in ${r.genProcs.length} process${r.genProcs.length === 1 ? '' : 'es'}, test/harness/split-fleet.ts; why that is faithful: docs/city.md); two station instances
 (real CLI processes) on one PostgreSQL 15; alerts ${r.seconds} s at 50/s with bursts of 1,000 within a second at ${bursts.map((b) => `${b.atS} s`).join(' and ')};
 broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start ${ms(r.clusterStartMs)} ms; ${POSTS} posts connected in ${ms(r.fleetConnectMs)} ms.
 
@@ -63,7 +64,10 @@ broker node n2 and station instance A killed -9 at ${KILL_AT} s. Cluster start $
 | every post connected again after the kill | ${r.recoveredAfterMs === null ? 'not within the run' : `${ms(r.recoveredAfterMs)} ms`} |
 | alert sends by the posts /s (mean, repeats included) | ${Math.round(r.messagesPerS)} |
 | outages by cause (the post's last error) | ${Object.entries(r.lostBy).map(([k, v]) => `${k} ${v}`).join(', ')} |
-| load generator's event-loop delay p99 / max ms | ${ms(r.loadGenLag.p99)} / ${ms(r.loadGenLag.max)} |
+| load generator's event-loop delay p99 / max ms (the worst of its processes) | ${ms(r.loadGenLag.p99)} / ${ms(r.loadGenLag.max)} |
+${r.genProcs.map((g, k) => `| generator process ${k + 1} (${g.posts}): event-loop delay p99 / max ms; its CPU % of a core | ${ms(g.lag.p99)} / ${ms(g.lag.max)}; ${g.lag.cpuPct.toFixed(0)} |`).join('\n')}
+| the machine's CPU busy during the traffic, % of both cores (all processes, the run's and others') | ${r.machineBusyPct.toFixed(0)} |
+| the run's own process (consoles, operator, kills): event-loop delay p99 / max ms; its CPU % of a core | ${ms(r.runnerLag.p99)} / ${ms(r.runnerLag.max)}; ${r.runnerLag.cpuPct.toFixed(0)} |
 
 Alert to console (first send at the post -> the alert on desk B's live feed; before the kill desk A's counts when B's is later):
 

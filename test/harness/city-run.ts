@@ -4,12 +4,12 @@
  * cluster with per-post credentials, one PostgreSQL, two station service
  * instances (the real CLI, each its own process), an operator console on each
  * (the browser's live feed, SSE), the posts as a ContractFleet
- * (contract-fleet.ts). The operator at B's console acknowledges every alert
- * it is shown. In the middle, one broker node and station instance A are
- * killed -9. At the end every alert must be stored exactly once and
- * acknowledged.
+ * (contract-fleet.ts) split over several processes (split-fleet.ts). The
+ * operator at B's console acknowledges every alert it is shown. In the
+ * middle, one broker node and station instance A are killed -9. At the end
+ * every alert must be stored exactly once and acknowledged.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -17,7 +17,7 @@ import pg from 'pg'
 import mqtt from 'mqtt'
 import { Postgres } from './postgres.js'
 import { startCityBroker, STATION_USER, postPassword, type CityBrokerKind } from './city-broker.js'
-import { ContractFleet } from './contract-fleet.js'
+import { SplitFleet } from './split-fleet.js'
 import { startStationProcess, openConsole, type StationProcess, type ConsoleSession } from './station-process.js'
 import { openStore } from '../../station/store/open-store.js'
 
@@ -40,7 +40,15 @@ export interface CityOptions {
   resubscribeOnResend?: boolean
   /** The clustered station broker (default: CITY_BROKER, else nats). */
   broker?: CityBrokerKind
+  /** Load generator processes, each running a slice of the posts (default: CITY_GEN_PROCS, else defaultGenProcs). */
+  genProcs?: number
 }
+
+/**
+ * 4 processes for a city of 1,000 posts or more (2,100 in one process left its event loop up to 6.7 s
+ * late, issue 16 §4), 1 below: a 200-post test's generator keeps up alone and starts faster.
+ */
+export const defaultGenProcs = (posts: number): number => (posts >= 1000 ? 4 : 1)
 
 export interface Percentiles { n: number; p50: number; p99: number; max: number }
 export interface NodeUsage { node: string; memMb: number; maxMemMb: number; cpuAvg: number; cpuMax: number; connections: number; killed: boolean }
@@ -81,10 +89,23 @@ export interface CityResult {
   sessionResets: number
   stationLog: string
   wireOfPending: Array<{ id: string; sends: number; acks: number }>
-  /** Event-loop delay of this process (the load generator) during the traffic, ms: a starved generator misses its own keepalives. */
+  /** Event-loop delay of the load generator during the traffic, ms, the worst of its processes: a starved generator misses its own keepalives. */
   loadGenLag: { p99: number; max: number }
+  /** Each load generator process: its pid, its posts and its event-loop delay during the traffic, ms. */
+  genProcs: Array<{ pid: number; posts: string; lag: { p99: number; max: number; cpuPct: number } }>
+  /** Event-loop delay of the run's own process (consoles, operator, kills) during the traffic, ms, and its CPU (% of a core). */
+  runnerLag: { p99: number; max: number; cpuPct: number }
+  /** The machine's CPU busy during the traffic, % of all cores (every process: the run's and any other work). */
+  machineBusyPct: number
   /** Why connected posts lost their connection (ContractFleet lostBy). */
   lostBy: Record<string, number>
+}
+
+/** The machine's CPU counters (all cores, all processes): busy and total jiffies, from /proc/stat. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const total = f.reduce((s, x) => s + x, 0)
+  return { busy: total - f[3] - (f[4] ?? 0), total }
 }
 
 export function percentiles(xs: number[]): Percentiles {
@@ -179,18 +200,20 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       wire.set(id, w)
     })
     await watcher.subscribeAsync([`safehouse/v1/${SITE}/+/alert/+`, `safehouse/v1/${SITE}/+/ack`], { qos: 0 })
-    const fleet = new ContractFleet({
-      site: SITE, posts: o.posts, devices: o.devices ?? 10, nodes: urls, postName,
+    const procs = o.genProcs ?? (process.env.CITY_GEN_PROCS ? Number(process.env.CITY_GEN_PROCS) : defaultGenProcs(o.posts))
+    const fleet = new SplitFleet({
+      procs, site: SITE, posts: o.posts, devices: o.devices ?? 10, nodes: urls, postName,
       credentials: (p) => ({ username: p, password: postPassword(p) }),
       stateEveryMs: o.stateEveryMs ?? 30_000, testReportEveryMs: o.testReportEveryMs ?? 60_000,
       resubscribeOnResend: o.resubscribeOnResend ?? true,
       ...(protocol ? { protocolVersion: 4 as const } : {}),
     })
     cleanups.push(() => fleet.stop())
+    await fleet.ready()
     const c0 = Date.now()
     await fleet.start(600_000)
     const fleetConnectMs = Date.now() - c0
-    log(`${o.posts} posts connected in ${fleetConnectMs} ms`)
+    log(`${o.posts} posts connected in ${fleetConnectMs} ms (${fleet.procs} load generator processes)`)
 
     // Broker node usage, sampled every 2 s.
     const usage = cluster.nodeNames.map((n) => ({ node: n, mem: 0, maxMem: 0, cpu: [] as number[], connections: 0, killed: false }))
@@ -209,6 +232,9 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     // Traffic: background alerts at alertsPerS, bursts spread over burstMs, the kills at killAtS.
     const lag = monitorEventLoopDelay({ resolution: 20 })
     lag.enable()
+    const cpu0 = process.cpuUsage()
+    const machine0 = machineCpu()
+    fleet.lagStart()
     const t0 = Date.now()
     let killAt = 0
     let recoveredAt: number | null = null
@@ -240,14 +266,20 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
         usage[1].killed = true
         log(`killed broker node ${cluster.nodeNames[1]} and station instance A at ${el.toFixed(0)} s (${fleet.stats.connected} posts connected before)`)
       }
-      if (killed && recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) {
-        recoveredAt = Date.now()
+      const allBack = fleet.allConnectedSince()
+      if (killed && recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && allBack !== null) {
+        recoveredAt = Math.max(killAt, allBack)
         log(`every post reconnected ${recoveredAt - killAt} ms after the kill`)
       }
       await new Promise((r) => setTimeout(r, tick))
     }
     const messagesPerS = (fleet.stats.sends - sent0) / o.seconds
+    const cpuUsed = process.cpuUsage(cpu0)
+    const runnerCpuPct = (100 * (cpuUsed.user + cpuUsed.system)) / 1000 / (Date.now() - t0)
+    const machine1 = machineCpu()
+    const machineBusyPct = (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total)
     lag.disable()
+    fleet.lagStop()
     sent0 = 0
     log(`traffic done: ${fleet.stats.raised} alerts raised, ${fleet.stats.pending} waiting for an ack`)
     const drainEnd = Date.now() + (o.drainS ?? 120) * 1000
@@ -259,8 +291,12 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       await new Promise((r) => setTimeout(r, 200))
       if (fleet.stats.pending !== lastPending) { lastPending = fleet.stats.pending; movedAt = Date.now() }
     }
-    if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && fleet.stats.connected === o.posts) recoveredAt = Date.now()
-    log(`outages by cause: ${JSON.stringify(fleet.stats.lostBy)}`)
+    const allBack = fleet.allConnectedSince()
+    if (recoveredAt === null && fleet.stats.disconnects > disconnectsAtKill && allBack !== null) recoveredAt = Math.max(killAt, allBack)
+    // What every post raised and still holds, taken BEFORE the database is read: an alert leaves its
+    // outbox only on an ack, which follows its store, so one held by no post by now is stored by then.
+    const rep = await fleet.report()
+    log(`outages by cause: ${JSON.stringify(rep.stats.lostBy)}`)
     log(`station B's log (last lines): ${b.proc.output.out.slice(-1500)}`)
     log(`drained: ${fleet.stats.pending} still waiting; operator ack answers ${JSON.stringify(Object.fromEntries(ackErrors))}`)
 
@@ -271,20 +307,21 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     const conflicts = Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM rejected WHERE reason LIKE '%reused with different content%'")).rows[0].n)
     await c.end()
     const stored = new Map(rows.map((r) => [r.id, r.ack_by]))
-    const raised = fleet.ids
+    // Every alert raised, sent or not (one raised while its post was cut and never sent is still raised).
+    const raised = rep.raisedIds
     const raisedSet = new Set(raised)
-    const held = new Set(fleet.pendingIds())
+    const held = new Set(rep.pendingIds)
 
     // Alert -> console (desk B's live feed) by when the alert was first sent.
     const phase = { before: [] as number[], during: [] as number[], after: [] as number[] }
     const recovered = recoveredAt ?? Number.POSITIVE_INFINITY
-    for (const [id, sentAt] of fleet.firstSent) {
+    for (const [id, sentAt] of rep.firstSent) {
       const at = seenB.get(id) ?? (sentAt < killAt ? seenA.get(id) : undefined)
       if (at === undefined) continue
       const bucket = sentAt < killAt ? phase.before : sentAt < recovered ? phase.during : phase.after
       bucket.push(at - sentAt)
     }
-    const cut = fleet.stats.reconnectMs
+    const cut = rep.stats.reconnectMs
     stopping = true
     const result: CityResult = {
       posts: o.posts,
@@ -296,13 +333,13 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       notYetStored: raised.filter((id) => !stored.has(id) && held.has(id)).length,
       extraRows: rows.filter((r) => !raisedSet.has(r.id)).length,
       unacked: rows.filter((r) => r.ack_by === null).length,
-      repeats: fleet.stats.repeats,
+      repeats: rep.stats.repeats,
       idConflicts: conflicts,
-      unknownAcks: fleet.stats.unknownAcks,
-      refusedSubs: fleet.stats.refusedSubs,
+      unknownAcks: rep.stats.unknownAcks,
+      refusedSubs: rep.stats.refusedSubs,
       shownOnlyInQueue: [...fromQueue].filter((id) => !seenB.has(id)).length,
-      sessionResets: fleet.stats.sessionResets,
-      ackedNotDelivered: fleet.pendingIds().filter((id) => stored.get(id)).length,
+      sessionResets: rep.stats.sessionResets,
+      ackedNotDelivered: rep.pendingIds.filter((id) => stored.get(id)).length,
       reconnects: { ...percentiles(cut), postsCut: cut.length },
       console: { before: percentiles(phase.before), during: percentiles(phase.during), after: percentiles(phase.after) },
       recoveredAfterMs: recoveredAt === null ? null : recoveredAt - killAt,
@@ -311,15 +348,18 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
       clusterStartMs: cluster.startupMs,
       fleetConnectMs,
       messagesPerS,
-      stillPending: fleet.posts.filter((p) => p.outbox.size).map((p) => ({ post: p.name, alerts: p.outbox.size, cut: p.wasCut, refusedSubs: p.refusedSubs })).slice(0, 50),
+      stillPending: rep.stillPending,
       stationLog: b.proc.output.err.slice(-3000),
-      loadGenLag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
-      lostBy: fleet.stats.lostBy,
-      wireOfPending: fleet.pendingIds().slice(0, 20).map((id) => ({ id, ...(wire.get(id) ?? { sends: 0, acks: 0 }) })),
+      loadGenLag: { p99: Math.max(...rep.slices.map((x) => x.lag.p99)), max: Math.max(...rep.slices.map((x) => x.lag.max)) },
+      genProcs: rep.slices,
+      runnerLag: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6, cpuPct: runnerCpuPct },
+      machineBusyPct,
+      lostBy: rep.stats.lostBy,
+      wireOfPending: rep.pendingIds.slice(0, 20).map((id) => ({ id, ...(wire.get(id) ?? { sends: 0, acks: 0 }) })),
     }
     if (result.ackedNotDelivered && process.env.CITY_DIAGNOSE) {
       const stuck = result.stillPending.slice(0, 4).map((p) => p.post)
-      const healthy = fleet.posts.find((p) => !p.outbox.size && p.wasCut)?.name
+      const healthy = rep.healthyCut ?? undefined
       for (const l of cluster.logLines()) log(`log ${l}`)
       for (const p of [...stuck, ...(healthy ? [healthy] : [])]) log(`diagnosis ${p === healthy ? '(healthy, cut) ' : ''}${JSON.stringify(await cluster.diagnose(`safehouse-${SITE}-${p}`))}`)
     }

@@ -52,6 +52,11 @@ export interface FleetOptions {
   protocolVersion?: 5 | 4
   /** Retry a refused SUBSCRIBE and then rebuild the session, as the uplink does (default true). */
   retryRefusedSubscriptions?: boolean
+  /**
+   * This fleet's post i is the city's post firstIndex + i (its name, first node and group follow the
+   * city's index): a slice of the city run in one process of a split generator (split-fleet.ts).
+   */
+  firstIndex?: number
 }
 
 interface Pending { id: string; topic: string; payload: string; raisedAt: number; lastSent: number; sends: number }
@@ -95,10 +100,13 @@ export class ContractFleet {
   constructor(o: FleetOptions) {
     this.o = {
       devices: 10, stateEveryMs: 30_000, testReportEveryMs: 60_000, ackTimeoutMs: 30_000, backoffInitialMs: 500, backoffMaxMs: 30_000,
-      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: true, retryRefusedSubscriptions: true, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
+      keepaliveS: 8, rampConcurrency: 50, resubscribeOnResend: true, retryRefusedSubscriptions: true, firstIndex: 0, postName: (i) => `kiosk-${String(i + 1).padStart(4, '0')}`, ...o,
     }
     if (o.protocolVersion) this.protocolVersion = o.protocolVersion
-    for (let i = 0; i < this.o.posts; i++) this.posts.push(new FleetPost(this, i, this.o.postName(i)))
+    for (let i = 0; i < this.o.posts; i++) {
+      const city = this.o.firstIndex + i
+      this.posts.push(new FleetPost(this, city, this.o.postName(city)))
+    }
   }
 
   /** Connects every post (rampConcurrency at a time); resolves when all are connected. */
@@ -124,7 +132,7 @@ export class ContractFleet {
     this.timers.push(setInterval(() => { for (const p of this.posts) p.resendOverdue(Date.now()) }, 1000))
   }
 
-  /** Raise one alert on post i (default: a random post), device d. Returns its id. */
+  /** Raise one alert on this fleet's post i (default: a random post), device d. Returns its id. */
   raise(i = Math.floor(Math.random() * this.posts.length), d = Math.floor(Math.random() * this.o.devices), kind = 'panic'): string {
     return this.posts[i].raise(d, kind)
   }
