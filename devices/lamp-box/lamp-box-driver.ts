@@ -5,6 +5,14 @@
  * - Pattern writes go before polls: setPattern() starts the write at once
  *   when the line is idle, else right after the one transaction in flight
  *   (bounded by timeout_ms), so an alarm never waits behind a queue.
+ * - A pattern the controller is confirmed to show is not written again
+ *   (issue 13 §1: one Modbus write per alert in a storm). Confirmed = our
+ *   write of it was answered, or a poll read it back, and nothing since put
+ *   that in doubt: a poll that reads another pattern (a reset, another
+ *   master), any failed transaction (a write that timed out may or may not
+ *   have landed), a lost or reopened port. Only profiles that report the
+ *   running pattern can confirm; the generic DI/DO module is written on
+ *   every setPattern() as before.
  * - A poll tick every poll_ms asks for one status poll and runs supervision;
  *   polls never stack up (a slow line skips ticks, it does not queue them).
  * - A lost port (close event, vanished path) is a fault at once; the port is
@@ -56,6 +64,8 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private readonly onMissCheck = (): void => { this.missTimer = null; this.supervisor.check(); this.armMissCheck() }
   private desired: number = PATTERN_CODE.normal
   private written = -1
+  /** Pattern code the controller is confirmed to show (see the header); -1 = not known. */
+  private confirmed = -1
   private writePending = true
   private writeFailed = false // let one poll through after a failed write
   private settle = true // the pattern changed since the last poll: skip current checks once
@@ -83,7 +93,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     o.transport.onGarbage = (bytes) => this.line.noise(bytes)
     this.port = new LampPort(o.transport, o.ctx.clock, this.line, {
       portOpened: () => this.portOpened(),
-      portLost: () => { this.busy = false },
+      portLost: () => { this.busy = false; this.confirmed = -1 },
     }, o.backoff)
   }
 
@@ -121,18 +131,26 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
       this.ctx.log.warn({ device: this.cfg.id, pattern, reason }, 'unknown lamp pattern ignored')
       return
     }
+    // Already showing it, confirmed (another alert of a storm): the hold time starts again, no write.
+    const shown = code === this.desired && code === this.confirmed && !this.writePending
+    this.armHold(pattern)
+    if (shown) return
     this.ctx.log.info({ device: this.cfg.id, pattern, reason }, 'lamp pattern')
     this.desired = code
     this.writePending = true
     this.writeFailed = false
     this.phase = 0
+    this.armBlink()
+    this.pump()
+  }
+
+  /** (Re)start the time `pattern` is held before the lamp goes back to normal. */
+  private armHold(pattern: LampPattern): void {
     const c = this.ctx.clock
     if (this.holdTimer) { c.clearTimeout(this.holdTimer); this.holdTimer = null }
     const holdS = pattern === 'alarm' || pattern === 'neighbour-alarm' ? this.cfg.alarm_hold_s
       : pattern === 'acknowledged' ? this.cfg.ack_hold_s : pattern === 'test' ? this.cfg.test_s : 0
     if (holdS > 0 && !this.stopped) this.holdTimer = c.setTimeout(this.onHoldExpired, holdS * 1000)
-    this.armBlink()
-    this.pump()
   }
 
   /** Ask which unit ids answer on the line (provisioning, diagnosis). Waits for the line to be idle. */
@@ -208,11 +226,13 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
 
   private async doWrite(gen: number): Promise<void> {
     const code = this.desired
+    this.confirmed = -1 // until the controller answers, it may show the old pattern or the new one
     try {
       const mask = await this.profile.write(this.transport, code, this.phase)
       if (gen !== this.port.gen) return
       this.line.wrote()
       this.written = code
+      if (this.profile.reportsPattern) this.confirmed = code
       this.driven = mask
       this.settle = true
       if (this.desired === code) this.writePending = false
@@ -258,12 +278,16 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     if (!this.missTimer) this.armMissCheck() // after a restore: supervise again
     // The controller runs something else (it rebooted, or its watchdog fell back): write ours again.
     if (expect && s.activePattern >= 0 && s.activePattern !== this.desired) {
+      this.confirmed = -1
       this.writePending = true
       this.supervisor.count('lamp_pattern_rewrite')
-    }
+    } else if (expect && s.activePattern === this.desired) this.confirmed = this.desired
   }
 
   private txFailed(e: unknown, what: string): void {
+    // Whatever the controller shows now is not known: a timed-out write may or may not have
+    // landed, and a controller that stopped answering may be rebooting. The next setPattern writes.
+    this.confirmed = -1
     const lost = this.line.txFailed(e, what)
     if (lost) this.port.lost(lost)
   }
@@ -282,6 +306,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private portOpened(): void {
     this.busy = false
     this.writePending = true // the controller may have rebooted while we were away
+    this.confirmed = -1
     this.writeFailed = false
     this.settle = true
     this.pollDue = true
