@@ -59,7 +59,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private readonly port: LampPort
   private readonly decoder = new StatusDecoder()
   private readonly onTick = (): void => this.tick()
-  private readonly onHoldExpired = (): void => this.setPattern('normal', 'hold time over')
+  private readonly onHoldTimer = (): void => this.holdTimerFired()
   private readonly onBlink = (): void => this.blink()
   private readonly onMissCheck = (): void => { this.missTimer = null; this.supervisor.check(); this.armMissCheck() }
   private desired: number = PATTERN_CODE.normal
@@ -76,6 +76,9 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private stopped = true
   private tickTimer: TimerHandle | null = null
   private holdTimer: TimerHandle | null = null
+  /** Monotonic ms: when the pattern's hold ends, and when the armed hold timer fires (see armHold). */
+  private holdUntil = 0
+  private holdTimerAt = 0
   private blinkTimer: TimerHandle | null = null
   private missTimer: TimerHandle | null = null
 
@@ -144,13 +147,39 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     this.pump()
   }
 
-  /** (Re)start the time `pattern` is held before the lamp goes back to normal. */
+  /**
+   * (Re)start the time `pattern` is held before the lamp goes back to normal. Each alert of a
+   * storm only moves the deadline (issue 13 §1: no clearTimeout/setTimeout per alert); the one
+   * timer, when it fires early, waits for the rest. It is re-armed only when the new deadline
+   * comes before it (a shorter hold: acknowledged after alarm).
+   */
   private armHold(pattern: LampPattern): void {
     const c = this.ctx.clock
-    if (this.holdTimer) { c.clearTimeout(this.holdTimer); this.holdTimer = null }
     const holdS = pattern === 'alarm' || pattern === 'neighbour-alarm' ? this.cfg.alarm_hold_s
       : pattern === 'acknowledged' ? this.cfg.ack_hold_s : pattern === 'test' ? this.cfg.test_s : 0
-    if (holdS > 0 && !this.stopped) this.holdTimer = c.setTimeout(this.onHoldExpired, holdS * 1000)
+    if (holdS <= 0 || this.stopped) {
+      this.holdUntil = 0
+      if (this.holdTimer) { c.clearTimeout(this.holdTimer); this.holdTimer = null }
+      return
+    }
+    const now = c.monotonic()
+    this.holdUntil = now + holdS * 1000
+    if (this.holdTimer && this.holdTimerAt <= this.holdUntil) return
+    if (this.holdTimer) c.clearTimeout(this.holdTimer)
+    this.holdTimerAt = this.holdUntil
+    this.holdTimer = c.setTimeout(this.onHoldTimer, holdS * 1000)
+  }
+
+  private holdTimerFired(): void {
+    this.holdTimer = null
+    const left = this.holdUntil - this.ctx.clock.monotonic()
+    if (left > 0 && !this.stopped) {
+      this.holdTimerAt = this.holdUntil
+      this.holdTimer = this.ctx.clock.setTimeout(this.onHoldTimer, Math.ceil(left))
+      return
+    }
+    this.holdUntil = 0
+    this.setPattern('normal', 'hold time over')
   }
 
   /** Ask which unit ids answer on the line (provisioning, diagnosis). Waits for the line to be idle. */
