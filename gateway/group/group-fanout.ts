@@ -16,7 +16,8 @@
  *
  * Order at the station (issue 13 §1): the alert itself goes first. The copy for
  * the station waits until the uplink has put the alert on the wire
- * (alertPublished(), called by the uplink after its publish), and never longer
+ * (alertPublished(), called by the uplink after its publish; the copy is built on
+ * the next tick, after mqtt.js has written the alert's bytes), and never longer
  * than the rest of this event-loop turn: with the memory outbox the alert is
  * committed and published in a microtask of the same turn, so the copy follows
  * it at once; with the file outbox the alert waits for its fdatasync, and the
@@ -115,6 +116,13 @@ export class GroupFanout implements EventSink {
    */
   alertPublished(payload: Buffer): void {
     const i = this.waiting.indexOf(payload)
+    // On the next tick: after mqtt.js's own (mqtt-packet uncorks the socket on nextTick), so the
+    // alert's bytes are written before the copy is even built, in this same turn.
+    if (i >= 0) process.nextTick(this.flushUpTo, payload)
+  }
+
+  private readonly flushUpTo = (payload: Buffer): void => {
+    const i = this.waiting.indexOf(payload)
     if (i >= 0) this.flush(i + 1)
   }
 
@@ -128,7 +136,6 @@ export class GroupFanout implements EventSink {
     if (n === 0) return
     const out = this.waiting.length === n ? this.waiting : this.waiting.slice(0, n)
     this.waiting = this.waiting.length === n ? [] : this.waiting.slice(n)
-    if (this.waiting.length === 0 && this.endOfTurn) { clearImmediate(this.endOfTurn); this.endOfTurn = null }
     // Still connected? A copy is never queued for later: it would arrive stale (see onEvent's test).
     if (!this.o.station.connected) return
     for (let i = 0; i < out.length; i++) this.o.station.publish(this.o.topic, out[i], 1, false)
