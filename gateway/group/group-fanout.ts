@@ -16,8 +16,8 @@
  *
  * Order at the station (issue 13 §1): the alert itself goes first. The copy for
  * the station waits until the uplink has put the alert on the wire
- * (alertPublished(), called by the uplink after its publish; the copy is built on
- * the next tick, after mqtt.js has written the alert's bytes), and never longer
+ * (alertPublished(), called by the uplink after its publish: both go in one
+ * writev, the alert first), and never longer
  * than the rest of this event-loop turn: with the memory outbox the alert is
  * committed and published in a microtask of the same turn, so the copy follows
  * it at once; with the file outbox the alert waits for its fdatasync, and the
@@ -116,13 +116,9 @@ export class GroupFanout implements EventSink {
    */
   alertPublished(payload: Buffer): void {
     const i = this.waiting.indexOf(payload)
-    // On the next tick: after mqtt.js's own (mqtt-packet uncorks the socket on nextTick), so the
-    // alert's bytes are written before the copy is even built, in this same turn.
-    if (i >= 0) process.nextTick(this.flushUpTo, payload)
-  }
-
-  private readonly flushUpTo = (payload: Buffer): void => {
-    const i = this.waiting.indexOf(payload)
+    // At once: mqtt-packet corks the socket until the next tick, so the copy rides in the same
+    // writev, behind the alert. (Built on the next tick instead, it cost a second writev per alert:
+    // in the gateway child's profile 1,000 ms of writev against 372 ms, for ~10 µs earlier bytes.)
     if (i >= 0) this.flush(i + 1)
   }
 
