@@ -14,19 +14,22 @@ import { startAlertGateway } from './latency-gateway.js'
 import { noDelay } from '../gateway/reconnect.js'
 
 export type ToChild = { type: 'go'; record: boolean } | { type: 'payloads'; topic: string; payloads: string[] } | { type: 'stop' }
-export type FromChild = { type: 'ready'; alertTopic: string } | { type: 'sent'; id: string; t0: number; payload?: string }
+export type FromChild = { type: 'ready'; alertTopic: string } | { type: 'sent'; id: string; t0: number; payload?: string; cpuUs?: number }
 
 const [role, url] = process.argv.slice(2)
 const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6
 const send = (m: FromChild): void => { process.send?.(m) }
+/** This process's CPU time (user + system, µs) just before a send: the bench divides the difference by the alerts between. */
+const cpuUs = (): number => { const u = process.cpuUsage(); return u.user + u.system }
 
 async function station(): Promise<void> {
   const { gw, cleanup, inject } = await startAlertGateway(url)
   process.on('message', (m: ToChild) => {
     if (m.type === 'go') {
+      const cpu = cpuUs()
       const t0 = hrMs()
       const { id, payload } = inject()
-      send({ type: 'sent', id, t0, payload: m.record ? payload.toString() : undefined })
+      send({ type: 'sent', id, t0, payload: m.record ? payload.toString() : undefined, cpuUs: cpu })
     } else if (m.type === 'stop') void cleanup().then(() => process.exit(0))
   })
   send({ type: 'ready', alertTopic: gw.topics.alert('counter-button') })
@@ -50,9 +53,10 @@ async function reference(): Promise<void> {
       })
     } else if (m.type === 'go') {
       const i = next++ % payloads.length
+      const cpu = cpuUs()
       const t0 = hrMs()
       pub?.publish(topic, payloads[i], { qos: 1 })
-      send({ type: 'sent', id: ids[i], t0 })
+      send({ type: 'sent', id: ids[i], t0, cpuUs: cpu })
     } else if (m.type === 'stop') void (pub as MqttClient | null)?.endAsync(true).then(() => process.exit(0))
   })
 }

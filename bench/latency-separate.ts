@@ -16,6 +16,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import mqtt, { type MqttClient } from 'mqtt'
 import type { Mosquitto } from '../test/harness/mosquitto.js'
@@ -27,12 +28,18 @@ const hrMs = (): number => Number(process.hrtime.bigint()) / 1e6
 const CHILD = fileURLToPath(new URL('./latency-child.ts', import.meta.url))
 const EVENT_TIMEOUT_MS = 5000
 
-export interface SeparateRow { path: string; round: number; subs: number; events: number; s: Summary; lost: number; seconds: number }
+export interface SeparateRow {
+  path: string; round: number; subs: number; events: number; s: Summary; lost: number; seconds: number
+  /** The publisher process's CPU (user + system) per measured alert, µs, everything included (IPC too); NaN if its child does not report it. */
+  cpuUsPerAlert: number
+}
 
 interface Child { proc: ChildProcess; next: () => Promise<FromChild> }
 
-function forkChild(role: 'station' | 'reference', url: string): Child {
-  const proc = fork(CHILD, [role, url], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+/** `tree`: another checkout whose bench/latency-child.ts (same IPC) runs that tree's gateway (--baseline). */
+function forkChild(role: 'station' | 'reference', url: string, tree?: string): Child {
+  const script = tree ? join(tree, 'bench/latency-child.ts') : CHILD
+  const proc = fork(script, [role, url], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(tree ? { cwd: tree } : {}) })
   const queue: FromChild[] = []
   let waiter: ((m: FromChild) => void) | null = null
   proc.on('message', (m: FromChild) => {
@@ -55,6 +62,9 @@ class Receiver {
   private arrivals = new Map<string, number[]>()
   samples: number[] = []
   measuring = false
+  cpuFirst: number | undefined
+  cpuLast = NaN
+  cpuSends = 0
   private want = ''
   private done: (() => void) | null = null
   private subs = 0
@@ -99,6 +109,7 @@ class Receiver {
     const sent = await child.next()
     if (sent.type !== 'sent') throw new Error(`child said ${sent.type}, expected sent`)
     if (recorded && sent.payload) recorded.push(sent.payload)
+    if (this.measuring) { this.cpuFirst ??= sent.cpuUs ?? NaN; this.cpuLast = sent.cpuUs ?? NaN; this.cpuSends++ }
     this.stamp(sent.id, sent.t0)
     let timer: NodeJS.Timeout | undefined
     const lost = await Promise.race([all.then(() => 0), new Promise<number>((r) => { timer = setTimeout(() => r(this.subs - (this.arrivals.get(sent.id)?.length ?? 0)), EVENT_TIMEOUT_MS) })])
@@ -118,11 +129,67 @@ async function measure(path: string, round: number, child: Child, subs: number, 
   for (let i = 0; i < o.events; i++) { lost += await rx.one(child, recorded !== null, recorded); await sleep(o.gapMs) }
   rx.measuring = false
   await Promise.all(clients.map((c) => c.endAsync(true)))
-  return { path, round, subs, events: o.events, s: summarize(rx.samples), lost, seconds: (performance.now() - t) / 1000 }
+  const cpuUsPerAlert = rx.cpuSends > 1 ? (rx.cpuLast - (rx.cpuFirst ?? NaN)) / (rx.cpuSends - 1) : NaN
+  return { path, round, subs, events: o.events, s: summarize(rx.samples), lost, seconds: (performance.now() - t) / 1000, cpuUsPerAlert }
 }
 
+export const STATION_PATH = 'twin -> uplink -> mosquitto (gateway in its own process)'
+export const BASELINE_PATH = 'baseline checkout: twin -> uplink -> mosquitto (gateway in its own process)'
+
+async function stationChild(url: string, tree?: string): Promise<{ child: Child; topic: string }> {
+  const child = forkChild('station', url, tree)
+  const ready = await child.next()
+  if (ready.type !== 'ready') throw new Error(`station child${tree ? ` (${tree})` : ''} not ready`)
+  return { child, topic: ready.alertTopic }
+}
+
+/**
+ * With a baseline checkout (before/after in one run): per round this tree's gateway and the
+ * baseline's, in alternating order, then the reference. Both gateways use the same client id at
+ * mosquitto, so each is forked for its round and stopped after it.
+ */
+async function runWithBaseline(mosq: Mosquitto, baseline: string, o: SeparateOptions): Promise<SeparateRow[]> {
+  const rows: SeparateRow[] = []
+  for (let round = 1; round <= o.rounds; round++) {
+    const order = round % 2 === 1 ? [undefined, baseline] : [baseline, undefined]
+    let recorded: string[] = []
+    let topic = ''
+    for (const tree of order) {
+      const { child, topic: t } = await stationChild(mosq.url, tree)
+      topic = t
+      try {
+        const rec: string[] = []
+        const row = await measure(tree ? BASELINE_PATH : STATION_PATH, round, child, o.subs, mosq.url, t.replace(/\/[^/]+$/, '/+'), o, tree ? null : rec)
+        if (!tree) recorded = rec
+        rows.push(row)
+        o.log(`separate round ${round} ${tree ? 'baseline' : 'station'}: p50 ${row.s.p50.toFixed(3)} p99 ${row.s.p99.toFixed(3)} ms, lost ${row.lost}`)
+      } finally {
+        await stopChild(child)
+      }
+    }
+    rows.push(await referenceRound(mosq, topic, recorded, round, o))
+  }
+  return rows
+}
+
+async function referenceRound(mosq: Mosquitto, topic: string, recorded: string[], round: number, o: SeparateOptions): Promise<SeparateRow> {
+  const ref = forkChild('reference', mosq.url)
+  tell(ref, { type: 'payloads', topic, payloads: recorded })
+  if ((await ref.next()).type !== 'ready') throw new Error('reference child not ready')
+  try {
+    const r = await measure('reference: mqtt.js -> mosquitto (publisher in its own process)', round, ref, o.subs, mosq.url, topic.replace(/\/[^/]+$/, '/+'), o, null)
+    o.log(`separate round ${round} reference: p50 ${r.s.p50.toFixed(3)} p99 ${r.s.p99.toFixed(3)} ms, lost ${r.lost}`)
+    return r
+  } finally {
+    await stopChild(ref)
+  }
+}
+
+export interface SeparateOptions { subs: number; events: number; warmup: number; gapMs: number; rounds: number; log: (s: string) => void; baseline?: string }
+
 /** Station and reference in separate processes, alternating for `rounds` rounds; one row per path per round. */
-export async function runSeparate(mosq: Mosquitto, o: { subs: number; events: number; warmup: number; gapMs: number; rounds: number; log: (s: string) => void }): Promise<SeparateRow[]> {
+export async function runSeparate(mosq: Mosquitto, o: SeparateOptions): Promise<SeparateRow[]> {
+  if (o.baseline) return runWithBaseline(mosq, o.baseline, o)
   const rows: SeparateRow[] = []
   const gw = forkChild('station', mosq.url)
   const ready = await gw.next()
@@ -132,19 +199,10 @@ export async function runSeparate(mosq: Mosquitto, o: { subs: number; events: nu
   try {
     for (let round = 1; round <= o.rounds; round++) {
       const recorded: string[] = []
-      const st = await measure('twin -> uplink -> mosquitto (gateway in its own process)', round, gw, o.subs, mosq.url, filter, o, recorded)
+      const st = await measure(STATION_PATH, round, gw, o.subs, mosq.url, filter, o, recorded)
       rows.push(st)
       o.log(`separate round ${round} station: p50 ${st.s.p50.toFixed(3)} p99 ${st.s.p99.toFixed(3)} ms, lost ${st.lost}`)
-      const ref = forkChild('reference', mosq.url)
-      tell(ref, { type: 'payloads', topic, payloads: recorded })
-      if ((await ref.next()).type !== 'ready') throw new Error('reference child not ready')
-      try {
-        const r = await measure('reference: mqtt.js -> mosquitto (publisher in its own process)', round, ref, o.subs, mosq.url, filter, o, null)
-        rows.push(r)
-        o.log(`separate round ${round} reference: p50 ${r.s.p50.toFixed(3)} p99 ${r.s.p99.toFixed(3)} ms, lost ${r.lost}`)
-      } finally {
-        await stopChild(ref)
-      }
+      rows.push(await referenceRound(mosq, topic, recorded, round, o))
     }
   } finally {
     await stopChild(gw)

@@ -21,6 +21,8 @@
  * `--procs=separate [--rounds=N]` (issue 13 §1): the gateway and the reference publisher each in
  * their own process, as in production, the subscribers here; station and reference alternate for
  * N rounds (default 5) at the first --subs value. See bench/latency-separate.ts.
+ * `--baseline=DIR` (separate mode): DIR's gateway (another checkout, its node_modules in place) runs in
+ * the same rounds beside this tree's, for a before/after in one run (issue 13 §1).
  */
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -43,6 +45,8 @@ const PATHS = new Set((arg('paths') ?? 'local,station,reference').split(','))
 if (PATHS.has('reference') && !PATHS.has('station')) throw new Error('--paths: reference needs station (it republishes the payloads of the station run)')
 const SEPARATE = arg('procs') === 'separate'
 const ROUNDS = Number(arg('rounds') ?? 5)
+/** --procs=separate only: another checkout's gateway in the same rounds (before/after in one run). */
+const BASELINE = arg('baseline')
 const GAP_MS = 1
 const EVENT_TIMEOUT_MS = 5000
 const TARGET_LOCAL_P99_MS = 1
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
   if (SEPARATE) {
     const mosq = await new Mosquitto().start()
     try {
-      const rows = await runSeparate(mosq, { subs: SUBS[0], events: EVENTS(SUBS[0]), warmup: WARMUP, gapMs: GAP_MS, rounds: ROUNDS, log })
+      const rows = await runSeparate(mosq, { subs: SUBS[0], events: EVENTS(SUBS[0]), warmup: WARMUP, gapMs: GAP_MS, rounds: ROUNDS, log, baseline: BASELINE })
       printSeparate(rows, (performance.now() - started) / 1000)
     } finally {
       await mosq.close()
@@ -272,19 +276,28 @@ function printSeparate(rows: SeparateRow[], seconds: number): void {
     `alternate, ${ROUNDS} rounds in one run; the reference republishes the payload bytes of the station round before it.`,
     '',
   )
-  out.push('| round | path | subscribers | alerts | deliveries | p50 ms | p99 ms | p99.9 ms | max ms | lost |')
-  out.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|')
-  for (const r of rows) out.push(`| ${r.round} | ${r.path} | ${r.subs} | ${r.events} | ${r.s.n} | ${ms(r.s.p50)} | ${ms(r.s.p99)} | ${ms(r.s.p999)} | ${ms(r.s.max)} | ${r.lost} |`)
+  out.push('| round | path | subscribers | alerts | deliveries | p50 ms | p99 ms | p99.9 ms | max ms | lost | publisher CPU µs/alert |')
+  out.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const r of rows) out.push(`| ${r.round} | ${r.path} | ${r.subs} | ${r.events} | ${r.s.n} | ${ms(r.s.p50)} | ${ms(r.s.p99)} | ${ms(r.s.p999)} | ${ms(r.s.max)} | ${r.lost} | ${Number.isNaN(r.cpuUsPerAlert) ? '-' : r.cpuUsPerAlert.toFixed(0)} |`)
   const ratios: number[] = []
   const p50s: number[] = []
+  const baseRatios: number[] = []
+  const baseP50s: number[] = []
   for (let round = 1; round <= ROUNDS; round++) {
     const st = rows.find((r) => r.round === round && r.path.startsWith('twin'))
     const ref = rows.find((r) => r.round === round && r.path.startsWith('reference'))
     if (st && ref) { ratios.push(st.s.p99 / ref.s.p99); p50s.push(st.s.p50 / ref.s.p50) }
+    const base = rows.find((r) => r.round === round && r.path.startsWith('baseline'))
+    if (base && ref) { baseRatios.push(base.s.p99 / ref.s.p99); baseP50s.push(base.s.p50 / ref.s.p50) }
   }
   const median = (a: number[]): number => { const s = [...a].sort((x, y) => x - y); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN }
   const m = median(ratios)
   out.push('', `p99 ratio station/reference per round: ${ratios.map((r) => r.toFixed(2) + 'x').join(', ')}; median **${m.toFixed(2)}x** (target ${TARGET_RATIO}x: ${m <= TARGET_RATIO ? 'met' : '**missed**'}). p50 ratio median ${median(p50s).toFixed(2)}x. Wall time ${seconds.toFixed(0)} s.`)
+  const cpu = (prefix: string): string => median(rows.filter((r) => r.path.startsWith(prefix)).map((r) => r.cpuUsPerAlert)).toFixed(0)
+  out.push('', `Publisher process CPU per alert (user + system, everything in that process incl. IPC; median of rounds): station ${cpu('twin')} µs, reference ${cpu('reference')} µs${BASELINE ? `, baseline ${cpu('baseline')} µs` : ''}.`)
+  if (BASELINE) {
+    out.push('', `Baseline checkout ${BASELINE} in the same rounds (order new, base in odd rounds, base, new in even ones): p99 ratio baseline/reference per round ${baseRatios.map((r) => r.toFixed(2) + 'x').join(', ')}; median **${median(baseRatios).toFixed(2)}x**; p50 ratio median ${median(baseP50s).toFixed(2)}x.`)
+  }
   process.stdout.write(out.join('\n') + '\n')
 }
 

@@ -146,7 +146,10 @@ export class Gateway implements GatewayParts {
       onStateChange: () => { this.state.gatewayDirty = true },
       connect: deps.connectStation,
       extraSubscriptions: c.group ? [this.topics.groupAlert(c.group)] : [],
-      onAlertSent: (e, now) => this.metrics.alertSent(e, now),
+      onAlertSent: (e, now) => {
+        this.group?.fanout.alertPublished(e.payload) // the group copy follows its alert (issue 13 §1)
+        this.metrics.alertSent(e, now)
+      },
       // Dual path (issue 16 §1): a failed path is a trouble of the gateway, sent over the other path.
       onPathChange: (i, up) => {
         const now = this.clock.now()
@@ -268,6 +271,7 @@ export class Gateway implements GatewayParts {
     this.ackWatcher.stop()
     for (const t of this.testReports) if (t) this.clock.clearTimeout(t)
     this.testReports = []
+    this.group?.fanout.stop()
     await this.uplink.stop()
     await this.dc09?.stop()
     for (const p of this.group?.peers ?? []) await p.stop()

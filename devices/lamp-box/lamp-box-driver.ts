@@ -5,6 +5,14 @@
  * - Pattern writes go before polls: setPattern() starts the write at once
  *   when the line is idle, else right after the one transaction in flight
  *   (bounded by timeout_ms), so an alarm never waits behind a queue.
+ * - A pattern the controller is confirmed to show is not written again
+ *   (issue 13 §1: one Modbus write per alert in a storm). Confirmed = our
+ *   write of it was answered, or a poll read it back, and nothing since put
+ *   that in doubt: a poll that reads another pattern (a reset, another
+ *   master), any failed transaction (a write that timed out may or may not
+ *   have landed), a lost or reopened port. Only profiles that report the
+ *   running pattern can confirm; the generic DI/DO module is written on
+ *   every setPattern() as before.
  * - A poll tick every poll_ms asks for one status poll and runs supervision;
  *   polls never stack up (a slow line skips ticks, it does not queue them).
  * - A lost port (close event, vanished path) is a fault at once; the port is
@@ -51,11 +59,13 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private readonly port: LampPort
   private readonly decoder = new StatusDecoder()
   private readonly onTick = (): void => this.tick()
-  private readonly onHoldExpired = (): void => this.setPattern('normal', 'hold time over')
+  private readonly onHoldTimer = (): void => this.holdTimerFired()
   private readonly onBlink = (): void => this.blink()
   private readonly onMissCheck = (): void => { this.missTimer = null; this.supervisor.check(); this.armMissCheck() }
   private desired: number = PATTERN_CODE.normal
   private written = -1
+  /** Pattern code the controller is confirmed to show (see the header); -1 = not known. */
+  private confirmed = -1
   private writePending = true
   private writeFailed = false // let one poll through after a failed write
   private settle = true // the pattern changed since the last poll: skip current checks once
@@ -66,6 +76,9 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private stopped = true
   private tickTimer: TimerHandle | null = null
   private holdTimer: TimerHandle | null = null
+  /** Monotonic ms: when the pattern's hold ends, and when the armed hold timer fires (see armHold). */
+  private holdUntil = 0
+  private holdTimerAt = 0
   private blinkTimer: TimerHandle | null = null
   private missTimer: TimerHandle | null = null
 
@@ -83,7 +96,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     o.transport.onGarbage = (bytes) => this.line.noise(bytes)
     this.port = new LampPort(o.transport, o.ctx.clock, this.line, {
       portOpened: () => this.portOpened(),
-      portLost: () => { this.busy = false },
+      portLost: () => { this.busy = false; this.confirmed = -1 },
     }, o.backoff)
   }
 
@@ -121,18 +134,52 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
       this.ctx.log.warn({ device: this.cfg.id, pattern, reason }, 'unknown lamp pattern ignored')
       return
     }
+    // Already showing it, confirmed (another alert of a storm): the hold time starts again, no write.
+    const shown = code === this.desired && code === this.confirmed && !this.writePending
+    this.armHold(pattern)
+    if (shown) return
     this.ctx.log.info({ device: this.cfg.id, pattern, reason }, 'lamp pattern')
     this.desired = code
     this.writePending = true
     this.writeFailed = false
     this.phase = 0
-    const c = this.ctx.clock
-    if (this.holdTimer) { c.clearTimeout(this.holdTimer); this.holdTimer = null }
-    const holdS = pattern === 'alarm' || pattern === 'neighbour-alarm' ? this.cfg.alarm_hold_s
-      : pattern === 'acknowledged' ? this.cfg.ack_hold_s : pattern === 'test' ? this.cfg.test_s : 0
-    if (holdS > 0 && !this.stopped) this.holdTimer = c.setTimeout(this.onHoldExpired, holdS * 1000)
     this.armBlink()
     this.pump()
+  }
+
+  /**
+   * (Re)start the time `pattern` is held before the lamp goes back to normal. Each alert of a
+   * storm only moves the deadline (issue 13 §1: no clearTimeout/setTimeout per alert); the one
+   * timer, when it fires early, waits for the rest. It is re-armed only when the new deadline
+   * comes before it (a shorter hold: acknowledged after alarm).
+   */
+  private armHold(pattern: LampPattern): void {
+    const c = this.ctx.clock
+    const holdS = pattern === 'alarm' || pattern === 'neighbour-alarm' ? this.cfg.alarm_hold_s
+      : pattern === 'acknowledged' ? this.cfg.ack_hold_s : pattern === 'test' ? this.cfg.test_s : 0
+    if (holdS <= 0 || this.stopped) {
+      this.holdUntil = 0
+      if (this.holdTimer) { c.clearTimeout(this.holdTimer); this.holdTimer = null }
+      return
+    }
+    const now = c.monotonic()
+    this.holdUntil = now + holdS * 1000
+    if (this.holdTimer && this.holdTimerAt <= this.holdUntil) return
+    if (this.holdTimer) c.clearTimeout(this.holdTimer)
+    this.holdTimerAt = this.holdUntil
+    this.holdTimer = c.setTimeout(this.onHoldTimer, holdS * 1000)
+  }
+
+  private holdTimerFired(): void {
+    this.holdTimer = null
+    const left = this.holdUntil - this.ctx.clock.monotonic()
+    if (left > 0 && !this.stopped) {
+      this.holdTimerAt = this.holdUntil
+      this.holdTimer = this.ctx.clock.setTimeout(this.onHoldTimer, Math.ceil(left))
+      return
+    }
+    this.holdUntil = 0
+    this.setPattern('normal', 'hold time over')
   }
 
   /** Ask which unit ids answer on the line (provisioning, diagnosis). Waits for the line to be idle. */
@@ -208,11 +255,13 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
 
   private async doWrite(gen: number): Promise<void> {
     const code = this.desired
+    this.confirmed = -1 // until the controller answers, it may show the old pattern or the new one
     try {
       const mask = await this.profile.write(this.transport, code, this.phase)
       if (gen !== this.port.gen) return
       this.line.wrote()
       this.written = code
+      if (this.profile.reportsPattern) this.confirmed = code
       this.driven = mask
       this.settle = true
       if (this.desired === code) this.writePending = false
@@ -258,12 +307,16 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
     if (!this.missTimer) this.armMissCheck() // after a restore: supervise again
     // The controller runs something else (it rebooted, or its watchdog fell back): write ours again.
     if (expect && s.activePattern >= 0 && s.activePattern !== this.desired) {
+      this.confirmed = -1
       this.writePending = true
       this.supervisor.count('lamp_pattern_rewrite')
-    }
+    } else if (expect && s.activePattern === this.desired) this.confirmed = this.desired
   }
 
   private txFailed(e: unknown, what: string): void {
+    // Whatever the controller shows now is not known: a timed-out write may or may not have
+    // landed, and a controller that stopped answering may be rebooting. The next setPattern writes.
+    this.confirmed = -1
     const lost = this.line.txFailed(e, what)
     if (lost) this.port.lost(lost)
   }
@@ -282,6 +335,7 @@ export class LampBoxDriver implements DeviceDriver, LampActuator {
   private portOpened(): void {
     this.busy = false
     this.writePending = true // the controller may have rebooted while we were away
+    this.confirmed = -1
     this.writeFailed = false
     this.settle = true
     this.pollDue = true

@@ -42,7 +42,9 @@ export class LampSink implements EventSink {
   }
 
   set(p: LampPattern, reason: string): void {
+    const before = this.lamp.pattern
     this.lamp.setPattern(p, reason)
-    this.onPattern(p)
+    // Another alert of a storm leaves the pattern as it was: the lamp's retained state is not republished.
+    if (this.lamp.pattern !== before) this.onPattern(p)
   }
 }

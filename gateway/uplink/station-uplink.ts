@@ -74,7 +74,10 @@ export interface StationUplinkOptions {
   outbox: Outbox
   clock: Clock
   log: Logger
-  /** An alert was put on the wire (metrics, issue 14: its first send ends the send latency). */
+  /**
+   * An alert was just published (called after the publish: metrics, issue 14, its first send ends
+   * the send latency; the group copy, which must follow the alert to the station, issue 13 §1).
+   */
   onAlertSent?: (e: OutboxEntry, now: number) => void
   /** Topics to subscribe at the station besides ack and commands (e.g. group alerts). */
   extraSubscriptions?: string[]
@@ -290,7 +293,6 @@ export class StationUplink {
     if (!link?.client || !link.connected) return
     e.attempts++
     e.lastSentAt = this.o.clock.now()
-    this.o.onAlertSent?.(e, e.lastSentAt)
     // The broker's PUBACK only ends the MQTT exchange: the alert stays in the outbox until the station's ack.
     link.publish(e.topic, e.payload, { qos: 1, retain: false }, (err) => {
       if (err) {
@@ -298,6 +300,8 @@ export class StationUplink {
         this.o.log.warn({ id: e.id, err: err.message }, 'alert publish to station failed; it stays in the outbox')
       }
     })
+    // After the publish (issue 13 §1): bookkeeping and the group copy follow the alert, never precede it.
+    this.o.onAlertSent?.(e, e.lastSentAt)
   }
 
   /** The station acknowledged an alert: its send-window slot is free. */

@@ -11,6 +11,8 @@ import { Mosquitto } from '../harness/mosquitto.js'
 import { until } from '../harness/test-gateway.js'
 import { startGroup, type GroupPost } from '../harness/group-posts.js'
 import { checkPayload } from '../../protocols/mqtt/schemas.js'
+import mqtt from 'mqtt'
+import { Kind } from '../../protocols/event-kinds.js'
 
 t.setTimeout(90_000)
 
@@ -78,4 +80,32 @@ t.test('MQTT 3.1.1 (no No Local): the sender hears its own alert back and ignore
   t.equal(posts[0].gw.group!.fanout.counters.echoes, 0)
   await until(() => posts[1].gw.group!.fanout.counters.echoes === 1, 'the sender to hear its own alert back from the station')
   t.equal(posts[1].gw.group!.fanout.counters.relayed, 0, 'and not relay it')
+})
+
+t.test('the station gets each alert before its group copy (issue 13 §1)', async (t) => {
+  const mosq = await new Mosquitto().start()
+  t.teardown(() => mosq.close())
+  const posts = await startGroup(t, mosq.url, { linked: false })
+  // A console at the station: one subscription for everything, so mosquitto delivers in the order it received.
+  const consoleClient = await mqtt.connectAsync(mosq.url, { clientId: 'group-order-console', protocolVersion: 5 })
+  t.teardown(() => consoleClient.endAsync())
+  const heard: { topic: string; id: string }[] = []
+  consoleClient.on('message', (topic, payload) => {
+    const r = checkPayload<{ id: string }>('alert', payload)
+    if (r.ok) heard.push({ topic, id: r.value.id })
+  })
+  await consoleClient.subscribeAsync('safehouse/v1/+/+/alert/#', { qos: 1 })
+  await consoleClient.subscribeAsync('safehouse/v1/+/group/+/alert', { qos: 1 })
+  const from = posts[0]
+  const alertTopic = from.gw.topics.alert('counter-button')
+  const device = from.gw.devices.indexOf('counter-button')
+  for (let i = 0; i < 3; i++) {
+    // As a driver hands an alarm to the core (a fresh packet key each time: never a duplicate).
+    from.gw.core.input(device, Kind.PANIC, 1, Date.now(), NaN, 1000 + i)
+    await until(() => heard.filter((h) => h.topic !== alertTopic).length === i + 1 && heard.filter((h) => h.topic === alertTopic).length === i + 1, `alert ${i + 1} and its group copy at the station`, 5000)
+  }
+  const order = heard.map((h) => `${h.topic === alertTopic ? 'alert' : 'group'} ${h.id}`)
+  const ids = [...new Set(heard.map((h) => h.id))]
+  t.equal(ids.length, 3)
+  t.same(order, ids.flatMap((id) => [`alert ${id}`, `group ${id}`]), 'each alert first, then its copy')
 })

@@ -51,6 +51,26 @@ t.test('online, writes alarm at once, back to normal after alarm_hold_s', async 
   t.equal(lamp.pattern, 'normal')
 })
 
+t.test('a storm: each alert restarts the hold, with one write; a shorter hold after it ends on time (issue 13 §1)', async (t) => {
+  const { lamp, run } = await setup(t, { alarm_hold_s: 60, ack_hold_s: 10 })
+  lamp.setPattern('alarm', 'panic')
+  await run(20)
+  const writes = lamp.writes.length
+  for (let i = 0; i < 5; i++) { await run(30_000); lamp.setPattern('alarm', 'panic again') }
+  t.equal(lamp.writes.length, writes, 'the controller confirmed alarm: no write per alert (polls in between)')
+  await run(59_000)
+  t.equal(lamp.lampPattern, 'alarm', '59 s after the LAST alert (209 s after the first): still alarm')
+  await run(1_100)
+  t.equal(lamp.lampPattern, 'normal', '60 s after the last alert: normal')
+  lamp.setPattern('alarm', 'panic')
+  await run(1_000)
+  lamp.setPattern('acknowledged', 'station ack') // 10 s hold, while the alarm's 60 s timer is armed
+  await run(9_000)
+  t.equal(lamp.lampPattern, 'acknowledged')
+  await run(1_100)
+  t.equal(lamp.lampPattern, 'normal', 'after ack_hold_s, not after the alarm\'s 60 s')
+})
+
 t.test('acknowledged and test hold their own times; a station command ends them', async (t) => {
   const { lamp, run } = await setup(t, { ack_hold_s: 10, test_s: 3 })
   lamp.setPattern('acknowledged', 'station ack')

@@ -36,11 +36,18 @@ const alert = (o: Record<string, unknown> = {}): Buffer => Buffer.from(JSON.stri
   label: 'Counter', location: 'front', kind: 'panic', value: 1, rssi: null, hw_time: NOW - 5, sent_time: NOW - 3, test: false, ...o,
 }))
 
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
 t.test('own alarms go to the station and every linked peer; nothing is queued for a peer that is down', async (t) => {
   const { g, station, peers } = rig()
-  g.onEvent(ev(Kind.PANIC))
-  t.same(station.sent, [`${TOPIC} {"x":1}`])
-  t.same(peers[0].sent, [`${TOPIC} {"x":1}`])
+  const payload = Buffer.from('{"x":1}')
+  g.onEvent(ev(Kind.PANIC, { retainPayload: () => payload }))
+  t.same(peers[0].sent, [`${TOPIC} {"x":1}`], 'a peer gets its copy at once')
+  t.same(station.sent, [], 'the station copy waits for the alert itself (issue 13 §1)')
+  g.alertPublished(payload)
+  t.same(station.sent, [`${TOPIC} {"x":1}`], 'and follows it as soon as the uplink has published it')
+  await nextTurn()
+  t.equal(station.sent.length, 1, 'once')
   t.same(peers[1].sent, [])
   t.same(g.counters, { sent: 1, peerSkipped: 1, relayed: 0, repeats: 0, echoes: 0, refused: 0, stale: 0 })
   t.same(g.peerStates(), [{ post: 'kiosk-002', state: 'connected' }, { post: 'kiosk-003', state: 'disconnected' }])
@@ -53,6 +60,7 @@ t.test('trouble, telemetry and walk-test alerts stay at the post; the station pa
   g.onEvent(ev(Kind.PANIC, { test: true }))
   t.same(peers[0].sent, [])
   g.onEvent(ev(Kind.WHISTLE))
+  await nextTurn()
   t.same(station.sent, [], 'not handed to the uplink queue while the station is down: it would arrive stale')
   t.equal(peers[0].sent.length, 1)
 })
@@ -92,4 +100,33 @@ t.test('RecentIds forgets the oldest first', async (t) => {
   r.add('b'); r.add('c'); r.add('d')
   t.ok(r.add('a'), 'a was evicted by d')
   t.notOk(r.add('d'))
+})
+
+t.test('the station copy follows its alert: at the uplink\'s publish, or at the end of the turn at the latest (issue 13 §1)', async (t) => {
+  const { g, station } = rig({ peersUp: [] })
+  const [a, b, c] = ['{"a":1}', '{"b":1}', '{"c":1}'].map((x) => Buffer.from(x))
+  for (const p of [a, b, c]) g.onEvent(ev(Kind.PANIC, { retainPayload: () => p }))
+  g.alertPublished(Buffer.from('{"a":1}')) // another alert's entry (same bytes, not the same copy): not ours
+  t.same(station.sent, [])
+  g.alertPublished(b)
+  t.same(station.sent, [`${TOPIC} {"a":1}`, `${TOPIC} {"b":1}`], 'b\'s copy, and a\'s before it, in alert order')
+  await nextTurn()
+  t.same(station.sent, [`${TOPIC} {"a":1}`, `${TOPIC} {"b":1}`, `${TOPIC} {"c":1}`],
+    'c\'s alert was not published this turn (a file outbox waits for its fdatasync): its copy went anyway')
+  g.alertPublished(c)
+  t.equal(station.sent.length, 3, 'not twice')
+})
+
+t.test('a copy whose turn ends with the station gone is dropped, not queued; stop() sends what waits', async (t) => {
+  const { g, station } = rig({ peersUp: [] })
+  g.onEvent(ev(Kind.PANIC))
+  station.connected = false
+  await nextTurn()
+  t.same(station.sent, [], 'dropped: it would arrive stale')
+  station.connected = true
+  g.onEvent(ev(Kind.PANIC))
+  g.stop()
+  t.equal(station.sent.length, 1, 'sent at stop, while the uplink is still up')
+  await nextTurn()
+  t.equal(station.sent.length, 1)
 })

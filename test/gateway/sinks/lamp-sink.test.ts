@@ -62,3 +62,14 @@ t.test('"acknowledged" belongs to an alarm a person raised: a trouble or silent 
   t.same(set, [])
   for (const k of ['panic', 'whistle', 'sos']) t.equal(sink.acknowledged(k), true, `${k}: acknowledged`)
 })
+
+t.test('the lamp\'s state is republished only when its pattern changed, not for every alert of a storm (issue 13 §1)', async (t) => {
+  const set: LampPattern[] = []
+  const changed: LampPattern[] = []
+  const sink = new LampSink(recordingLamp(set), (p) => changed.push(p))
+  for (let i = 0; i < 5; i++) sink.onEvent(ev(Kind.PANIC))
+  sink.acknowledged('panic')
+  sink.onEvent(ev(Kind.PANIC))
+  t.equal(set.length, 7, 'every alert still reaches the lamp (it restarts the hold time, and decides whether to write)')
+  t.same(changed, ['alarm', 'acknowledged', 'alarm'])
+})
