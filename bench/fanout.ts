@@ -13,6 +13,8 @@
  *
  * --baseline=DIR adds a third broker to the same rounds: the embedded broker of another checkout
  * (e.g. `git archive` of an earlier commit, with node_modules linked), for a before/after in one run.
+ * --floor adds bench/fanout-floor.ts: Node's net.Socket with the same writes and reads and no broker
+ * behind them, the floor any broker on net.Socket starts from.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -32,8 +34,9 @@ const MESSAGES = arg('messages', 500)
 const RATE = arg('rate', 100)
 const QOS = arg('qos', 1)
 const BASELINE = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length) ?? null
-type Who = 'embedded' | 'mosquitto' | 'baseline'
-const WHO: readonly Who[] = BASELINE ? ['embedded', 'mosquitto', 'baseline'] : ['embedded', 'mosquitto']
+const FLOOR = process.argv.includes('--floor')
+type Who = 'embedded' | 'mosquitto' | 'baseline' | 'floor'
+const WHO: readonly Who[] = ['embedded', 'mosquitto', ...(BASELINE ? ['baseline' as const] : []), ...(FLOOR ? ['floor' as const] : [])]
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100)
 
@@ -83,7 +86,9 @@ async function startBroker(who: Who, port: number): Promise<ChildProcess> {
     }
     return child
   }
-  const child = who === 'baseline'
+  const child = who === 'floor'
+    ? spawn(process.execPath, ['--import', 'tsx', here('./fanout-floor.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : who === 'baseline'
     ? spawn(process.execPath, ['--import', 'tsx', join(BASELINE!, 'bench/fanout-broker.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: BASELINE! })
     : spawn(process.execPath, ['--import', 'tsx', here('./fanout-broker.ts'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] })
   await waitLine(child, (l) => l === 'listening', 'embedded broker')
@@ -131,12 +136,12 @@ rmSync(dir, { recursive: true, force: true })
 const of = (who: string) => rounds.filter((r) => r.who === who)
 const med = (who: string, k: 'cpuPerDeliveryUs' | 'userUs' | 'sysUs' | 'p50' | 'p99' | 'p999') => median(of(who).map((r) => r[k]))
 const ratio = (k: 'cpuPerDeliveryUs' | 'p50' | 'p99' | 'p999', who: Who = 'embedded') => (med(who, k) / med('mosquitto', k)).toFixed(2)
-const label: Record<Who, string> = { embedded: 'embedded (aedes, gateway hooks)', mosquitto: 'mosquitto 2.0', baseline: `embedded, baseline checkout (${BASELINE})` }
+const label: Record<Who, string> = { embedded: 'embedded (aedes, gateway hooks)', mosquitto: 'mosquitto 2.0', baseline: `embedded, baseline checkout (${BASELINE})`, floor: 'floor: bare Node net.Socket, no broker (bench/fanout-floor.ts)' }
 const lost = rounds.filter((r) => r.delivered !== r.expected)
 console.log([
   '## Fan-out at 100 subscribers: embedded broker vs mosquitto (bench/fanout.ts, issue 13 §4)',
   '',
-  `${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx bench/fanout.ts --rounds=${ROUNDS} --subs=${SUBS} --messages=${MESSAGES} --rate=${RATE} --qos=${QOS}${BASELINE ? ` --baseline=${BASELINE}` : ''}\`.`,
+  `${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx bench/fanout.ts --rounds=${ROUNDS} --subs=${SUBS} --messages=${MESSAGES} --rate=${RATE} --qos=${QOS}${BASELINE ? ` --baseline=${BASELINE}` : ''}${FLOOR ? ' --floor' : ''}\`.`,
   `${SUBS} subscribers (QoS ${QOS}, 4 technician logins) and one publisher (station login, ${MESSAGES} publishes of 256 B at ${RATE}/s after a warm-up) in one client process;`,
   'each broker alone in its own process with logins and an ACL (mosquitto: password_file, acl_file, set_tcp_nodelay). Broker CPU from /proc/PID/stat (10 ms ticks).',
   `Medians over ${ROUNDS} rounds per broker, rotating which runs first.`,
@@ -147,5 +152,6 @@ console.log([
   '',
   `Ratios embedded / mosquitto: CPU per delivery **${ratio('cpuPerDeliveryUs')}x** (target <= 1.2x), p50 ${ratio('p50')}x, p99 **${ratio('p99')}x** (target <= 1.5x).`,
   ...(BASELINE ? [`Baseline / mosquitto in the same run: CPU per delivery ${ratio('cpuPerDeliveryUs', 'baseline')}x, p99 ${ratio('p99', 'baseline')}x.`] : []),
+  ...(FLOOR ? [`Floor / mosquitto in the same run: CPU per delivery ${ratio('cpuPerDeliveryUs', 'floor')}x; embedded / floor ${(med('embedded', 'cpuPerDeliveryUs') / med('floor', 'cpuPerDeliveryUs')).toFixed(2)}x.`] : []),
   lost.length ? `Rounds with missing deliveries: ${lost.map((r) => `${r.who} ${r.delivered}/${r.expected}`).join(', ')}.` : 'Every round delivered every message to every subscriber.',
 ].join('\n'))

@@ -27,7 +27,7 @@ import { machine, machineLine } from './bench-stats.js'
 /** The suite, in the order it runs: the allocation proof first, on a quiet machine. */
 const ORDER = ['core-gc', 'clock-boxing', 'latency', 'ble-decode', 'panic-latency', 'panic-station-latency', 'lamp-latency', 'lamp-core-latency', 'outbox', 'drain', 'ble-dbus-latency', 'ble-station-latency', 'group-fanout', 'ble-flood-memory', 'dc09', 'login-flood', 'start', 'memory', 'station-ingest', 'station-console', 'metrics', 'station-metrics', 'city', 'fanout']
 /** Modules in bench/ that are not benchmarks. */
-const NOT_BENCHES = new Set(['run', 'bench-stats', 'gc-trace', 'core-gc-rows', 'login-flood-client', 'fanout-broker', 'fanout-clients', 'fanout-shared'])
+const NOT_BENCHES = new Set(['run', 'bench-stats', 'gc-trace', 'core-gc-rows', 'login-flood-client', 'fanout-broker', 'fanout-clients', 'fanout-shared', 'fanout-floor'])
 const STDERR_TAIL_LINES = 30
 
 const benchDir = dirname(fileURLToPath(import.meta.url))

@@ -13,6 +13,7 @@ import type { Config } from '../config/config-types.js'
 import { systemClock, type Clock } from '../../devices/time/clock.js'
 import { Acl, roleRules } from './acl.js'
 import { PacketSizeGuard } from './packet-size-guard.js'
+import { SharedDelivery, AEDES_VERSION } from './shared-delivery.js'
 import { LoginLimiter, normaliseAddress } from './login-limiter.js'
 import { PasswordChecker } from './password-checker.js'
 import { ClientIdOwners, clientIdProblem, topicProblem } from './client-rules.js'
@@ -235,6 +236,9 @@ export class EmbeddedBroker {
     aedes.on('client', () => { this.counters.connections++ })
     this.aedes = aedes
     if (!broker.enabled) return
+    // One serialisation per PUBLISH and one setImmediate per batch of deliveries (issue 13 §4).
+    const delivery = new SharedDelivery(aedes)
+    if (!delivery.enabled) log.warn({ aedes: delivery.aedesVersion, expected: AEDES_VERSION }, 'broker shared delivery off: aedes release differs')
     const server = createServer((socket) => {
       this.sockets.add(socket)
       socket.setNoDelay(true)
@@ -252,7 +256,7 @@ export class EmbeddedBroker {
         conn.release?.()
       })
       guard.on('error', () => {})
-      aedes.handle(guard)
+      delivery.install(aedes.handle(guard))
     })
     // A hard bound on open sockets (file handles) whatever the clients do; below it, a connection
     // beyond max_clients gets CONNACK 3 and is closed at once (decideLogin), a silent one is closed
