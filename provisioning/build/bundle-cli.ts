@@ -4,8 +4,8 @@
  * writes dist/bundle/cli.js, which package.json's `bin` names. Node's ES module
  * loader paid per file (resolve, read, decode, compile, link) for the ~50 of
  * our modules and ~90 package files `safehouse run` loads before its broker
- * listens; bundled they are a handful of files (bench/RESULTS.md, "Issue 13 §5
- * start (helper i13s, sixth session)").
+ * listens; bundled they are ~25 files (bench/RESULTS.md, "Issue 13 §5 start
+ * (helper i13s, sixth session)").
  *
  * What stays as it was, so the bundle behaves as the tree the tests run:
  *   - Each command still loads when it runs: the CLI's dynamic imports become
@@ -17,8 +17,10 @@
  *     bundled too. Every other package (native addons, mqtt.js, pino and its
  *     worker transports, the hardware libraries, which load at first use
  *     through createRequire anyway) is required from node_modules as before.
- *     mqtt-packet stays outside: aedes and mqtt.js must share the one copy whose
- *     packet-id cache the embedded broker turns off (docs/decisions.md).
+ *   - mqtt-packet is inlined with aedes, so mqtt.js (left in node_modules, loaded
+ *     at the first station connect) has its own copy: gateway/mqtt-connect.ts
+ *     turns off that copy's packet-id cache as the embedded broker does for
+ *     its own (docs/decisions.md, "No packet-id cache in mqtt-packet").
  *
  *   node --import tsx provisioning/build/bundle-cli.ts [OUTDIR]   (default dist/bundle)
  */
@@ -34,11 +36,18 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BUNDLE_DIR = join(ROOT, 'dist', 'bundle')
 
 /**
- * The packages inlined: those `safehouse run` loads before its broker listens (the YAML parser and
- * the broker), minus mqtt-packet (shared with mqtt.js) and qlobber (its worker mode starts
- * `new Worker(__filename)`). Their own dependencies are checked to be in this list or shared.
+ * The packages inlined: those `safehouse run` loads before its broker listens (the YAML parser,
+ * aedes, and mqtt-packet with its stream and debug dependencies), minus pino (its transports run
+ * files in worker threads) and qlobber (its worker mode starts `new Worker(__filename)`). A
+ * package these require and that is not listed must resolve to the same file from the bundle
+ * (checked below): Node's built-ins, qlobber.
  */
-export const BUNDLED = ['yaml', 'aedes', 'aedes-packet', 'aedes-persistence', 'mqemitter', 'fastparallel', 'reusify', 'xtend']
+export const BUNDLED = [
+  'yaml',
+  'aedes', 'aedes-packet', 'aedes-persistence', 'mqemitter', 'fastparallel', 'reusify', 'xtend',
+  'mqtt-packet', 'bl', 'readable-stream', 'process', 'string_decoder', 'safe-buffer', 'inherits', 'process-nextick-args',
+  'debug', 'ms', 'supports-color', 'has-flag',
+]
 
 function packageOf(specifier: string): string {
   const parts = specifier.split('/')

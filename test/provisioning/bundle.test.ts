@@ -111,15 +111,26 @@ t.test('run: the broker listens deny-by-default before the hardware libraries lo
   }
   t.equal(first, 5, `the first answered CONNECT without credentials is refused (not authorized); stderr: ${err.slice(-400)}`)
   const atListen = (/^LOADED-AT-LISTEN (.*)$/m.exec(err)?.[1] ?? '').split(',').filter(Boolean)
-  t.ok(atListen.includes('mqtt-packet'), `mqtt-packet is required from node_modules (one copy, shared with mqtt.js): ${atListen}`)
   t.same(atListen.filter((p) => HARDWARE_AND_LATER.includes(p)), [], 'no hardware library, mqtt.js, ajv or prom-client was loaded when the broker listened')
-  t.same(atListen.filter((p) => BUNDLED.includes(p)), [], 'yaml and aedes came from the bundle, not from node_modules')
+  t.same(atListen.filter((p) => BUNDLED.includes(p)), [], `yaml, aedes and mqtt-packet came from the bundle, not from node_modules: ${atListen}`)
   const until = Date.now() + 60_000
   while (!out.includes('gateway started') && Date.now() < until && c.exitCode === null) await new Promise((r) => setTimeout(r, 50))
   t.match(out, /gateway started/, 'the gateway started around the listening broker')
   c.kill('SIGTERM')
   const code = await new Promise((r) => c.once('exit', r))
   t.equal(code, 0, 'a clean stop')
+})
+
+t.test("mqtt.js's own mqtt-packet copy builds no packet-id cache (the bundle's copy is aedes')", async (t) => {
+  const { createRequire } = await import('node:module')
+  const require = createRequire(import.meta.url)
+  const packet = createRequire(require.resolve('mqtt'))('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } }
+  t.equal(packet.writeToStream.cacheNumbers, true, 'mqtt-packet caches by default')
+  const { mqttConnect } = await import('../../gateway/mqtt-connect.js')
+  const c = mqttConnect(`mqtt://127.0.0.1:${await freePort()}`, { reconnectPeriod: 0, connectTimeout: 1000 })
+  c.on('error', () => {})
+  await c.endAsync(true)
+  t.equal(packet.writeToStream.cacheNumbers, false, 'the first connect turned it off for the copy mqtt.js writes with')
 })
 
 t.test('the demo runs from the bundle: press, station console, ack', async (t) => {
