@@ -2,10 +2,10 @@
  * The `safehouse` binary as a bundle (issue 13 §5: the embedded broker
  * accepts within 300 ms of spawn): `npm run build` runs this after tsc and
  * writes dist/bundle/cli.js, which package.json's `bin` names. Node's ES module
- * loader paid per file (resolve, read, decode, compile, link) for the ~50 of
- * our modules and ~90 package files `safehouse run` loads before its broker
- * listens; bundled they are ~25 files (bench/RESULTS.md, "Issue 13 §5 start
- * (helper i13s, sixth session)").
+ * and CommonJS loaders paid per file (resolve, read, compile, link) for the 55
+ * ES modules and 159 CommonJS files `safehouse run` loaded before its broker
+ * listened; from the bundle it is 25 chunks and 32 CommonJS files (pino's,
+ * qlobber's). bench/RESULTS.md, "Issue 13 §5 start (helper i13s, sixth session)".
  *
  * What stays as it was, so the bundle behaves as the tree the tests run:
  *   - Each command still loads when it runs: the CLI's dynamic imports become
