@@ -26,8 +26,11 @@ import { SERVICE_NODE_FLAGS } from '../provisioning/install/exec-start.js'
 
 const ROUNDS = Number(process.argv[2] ?? 5)
 const root = resolve(fileURLToPath(import.meta.url), '../..')
-const cli = join(root, 'dist/provisioning/cli.js')
-if (!existsSync(cli)) throw new Error('dist/ is missing: npm run build first')
+// What `safehouse` runs once installed (package.json bin: the bundle, provisioning/build/bundle-cli.ts),
+// and, as the reference for issue 13 §5's bundle, tsc's one-module-per-file output it is built beside.
+const cli = join(root, (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { safehouse: string } }).bin.safehouse)
+const unbundled = join(root, 'dist/provisioning/cli.js')
+if (!existsSync(cli) || !existsSync(unbundled)) throw new Error('dist/ is missing: npm run build first')
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -101,27 +104,29 @@ function typicalPost(dir: string, port: number): string {
 const loadBefore = load1()
 const started = new Date()
 const dir = mkdtempSync(join(tmpdir(), 'safehouse-bench-start-'))
-const accept = { node: [] as number[], mosquitto: [] as number[], safehouse: [] as number[], plain: [] as number[] }
+const accept = { node: [] as number[], mosquitto: [] as number[], safehouse: [] as number[], plain: [] as number[], unbundled: [] as number[] }
 const rss: { rss: number; anon: number }[] = []
 const rss60: { rss: number; anon: number }[] = []
 const rssPlain: { rss: number; anon: number }[] = []
 const rssNode: { rss: number; anon: number }[] = []
+const rssUnbundled: { rss: number; anon: number }[] = []
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order each round so neither side always runs on a warmer page cache.
-  // safehouse = as the service runs it (SERVICE_NODE_FLAGS on the ExecStart line); plain = bare `node cli.js`.
-  const order = r % 2 ? ['plain', 'safehouse', 'mosquitto', 'node'] as const : ['node', 'mosquitto', 'safehouse', 'plain'] as const
+  // safehouse = as the service runs it (SERVICE_NODE_FLAGS on the ExecStart line); plain = bare `node cli.js`;
+  // unbundled = the service's flags on tsc's output (dist/provisioning/cli.js), the start before the bundle.
+  const order = r % 2 ? ['unbundled', 'plain', 'safehouse', 'mosquitto', 'node'] as const : ['node', 'mosquitto', 'safehouse', 'plain', 'unbundled'] as const
   for (const who of order) {
     const port = await freePort()
     const spawned = who === 'node'
       ? await timeToAccept(process.execPath, ['-e', `require('net').createServer(()=>{}).listen(${port}, '127.0.0.1')`], port)
       : who === 'mosquitto'
         ? await timeToAccept('mosquitto', ['-p', String(port)], port)
-        : await timeToAccept(process.execPath, [...(who === 'safehouse' ? SERVICE_NODE_FLAGS : []), cli, 'run', '--config', typicalPost(dir, port)], port)
+        : await timeToAccept(process.execPath, [...(who === 'plain' ? [] : SERVICE_NODE_FLAGS), who === 'unbundled' ? unbundled : cli, 'run', '--config', typicalPost(dir, port)], port)
     accept[who].push(spawned.ms)
     process.stderr.write(`[start] round ${r + 1}: ${who} accepted after ${spawned.ms.toFixed(0)} ms\n`)
-    if ((who === 'safehouse' || who === 'plain' || who === 'node') && r < 3) {
+    if (who !== 'mosquitto' && r < 3) {
       await new Promise((res) => setTimeout(res, who === 'node' ? 1000 : 10_000))
-      ;(who === 'safehouse' ? rss : who === 'plain' ? rssPlain : rssNode).push(rssMiB(spawned.child.pid!))
+      ;(who === 'safehouse' ? rss : who === 'plain' ? rssPlain : who === 'unbundled' ? rssUnbundled : rssNode).push(rssMiB(spawned.child.pid!))
       if (who === 'safehouse') {
         await new Promise((res) => setTimeout(res, 50_000))
         rss60.push(rssMiB(spawned.child.pid!))
@@ -153,13 +158,13 @@ const idleNodeMs = median(accept.node)
 const lines = [
   `## Cold start and idle memory (bench/start.ts, issue 13 §5-6)`,
   '',
-  `${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx bench/start.ts ${ROUNDS}\` (production build in dist/).`,
+  `${machineLine(started)}; load ${loadBefore} before, ${loadAfter} after. Command: \`node --import tsx bench/start.ts ${ROUNDS}\` (production build: the bundle \`bin\` runs, and tsc's dist/ unbundled).`,
   `Medians of ${ROUNDS} alternating rounds; every reference ran in the same run. On a quiet machine bare node starts in ~140 ms;`,
   `the absolute targets (300 ms to accept, 250 ms for --help) are therefore read as ratios: broker <= ${(300 / 140).toFixed(1)}x and --help <= ${(250 / 140).toFixed(1)}x bare node.`,
   '',
   '| spawn -> first accepted TCP connection | median ms | p-max ms | vs bare node server | vs mosquitto |',
   '|---|---:|---:|---:|---:|',
-  ...(['node', 'mosquitto', 'safehouse', 'plain'] as const).map((w) => `| ${w === 'node' ? 'bare node TCP server' : w === 'mosquitto' ? 'mosquitto -p PORT' : w === 'safehouse' ? `\`safehouse run\` as the service runs it (\`node ${SERVICE_NODE_FLAGS.join(' ')}\`; typical post, embedded broker)` : '`safehouse run` without the V8 flags'} | ${ms(median(accept[w]))} | ${ms(Math.max(...accept[w]))} | ${ratio(median(accept[w]), idleNodeMs)} | ${ratio(median(accept[w]), median(accept.mosquitto))} |`),
+  ...(['node', 'mosquitto', 'safehouse', 'plain', 'unbundled'] as const).map((w) => `| ${w === 'node' ? 'bare node TCP server' : w === 'mosquitto' ? 'mosquitto -p PORT' : w === 'safehouse' ? `\`safehouse run\` as the service runs it (\`node ${SERVICE_NODE_FLAGS.join(' ')}\` on the bundle; typical post, embedded broker)` : w === 'plain' ? '`safehouse run` without the V8 flags' : '`safehouse run` unbundled (tsc\'s dist/provisioning/cli.js, the V8 flags): the start before the bundle'} | ${ms(median(accept[w]))} | ${ms(Math.max(...accept[w]))} | ${ratio(median(accept[w]), idleNodeMs)} | ${ratio(median(accept[w]), median(accept.mosquitto))} |`),
   '',
   `| command | median ms | vs \`node -e 0\` (${ms(bareMed)} ms) |`,
   '|---|---:|---:|',
@@ -169,7 +174,7 @@ const lines = [
   '',
   '| process | rounds | median RSS | median anonymous |',
   '|---|---|---:|---:|',
-  ...([['`safehouse run` as the service runs it (V8 flags)', rss], ['the same process 60 s after start (after V8\'s memory reducer)', rss60], ['`safehouse run` without the V8 flags', rssPlain], ['bare node TCP server (1 s after accepting)', rssNode]] as const).map(([name, xs]) =>
+  ...([['`safehouse run` as the service runs it (V8 flags)', rss], ['the same process 60 s after start (after V8\'s memory reducer)', rss60], ['`safehouse run` without the V8 flags', rssPlain], ['`safehouse run` unbundled (V8 flags)', rssUnbundled], ['bare node TCP server (1 s after accepting)', rssNode]] as const).map(([name, xs]) =>
     `| ${name} | ${xs.map((x) => `${x.rss.toFixed(1)} (${x.anon.toFixed(1)})`).join(', ')} | ${median(xs.map((x) => x.rss)).toFixed(1)} | ${median(xs.map((x) => x.anon)).toFixed(1)} |`),
   '',
   'Target: 60 MiB RSS for `safehouse run`.',

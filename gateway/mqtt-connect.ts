@@ -19,6 +19,15 @@ let connect: ((url: string, opts: IClientOptions) => MqttClient) | null = null
 const quietLog = (): void => {}
 
 export function mqttConnect(url: string, opts: IClientOptions): MqttClient {
-  connect ??= (createRequire(import.meta.url)('mqtt') as { connect: (url: string, opts: IClientOptions) => MqttClient }).connect
+  if (!connect) {
+    const require = createRequire(import.meta.url)
+    connect = (require('mqtt') as { connect: (url: string, opts: IClientOptions) => MqttClient }).connect
+    // The mqtt-packet mqtt.js writes with builds a cache of 65,536 Buffers at its first write unless
+    // told not to (docs/decisions.md "No packet-id cache in mqtt-packet"). The embedded broker turns
+    // off its own copy's; in the installed bundle that copy is inlined with aedes and this one is
+    // mqtt.js's own (provisioning/build/bundle-cli.ts), so it is turned off here too.
+    const packet = createRequire(require.resolve('mqtt'))('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } }
+    packet.writeToStream.cacheNumbers = false
+  }
   return connect(url, opts.log || process.env.DEBUG ? opts : { ...opts, log: quietLog })
 }

@@ -139,7 +139,8 @@ export class EmbeddedBroker {
 
   private async listen(): Promise<void> {
     const { broker, log } = this.o
-    // mqtt-packet (aedes' and mqtt.js' writer, one shared module) builds a cache of 65,536 two-byte
+    // mqtt-packet (aedes' writer; mqtt.js' too, the same module in the source tree, its own copy in
+    // the installed bundle, turned off in mqtt-connect.ts) builds a cache of 65,536 two-byte
     // Buffers for packet ids at its first write: 6.3 MB of heap and 65,536 objects every full GC
     // walks, resident for good (issue 13 §6, found in a heap snapshot of an idle post). Without it
     // each QoS 1 write allocates its 2-byte id instead.

@@ -18,7 +18,10 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 }
 
-/** Beside this module in the source tree; from dist/, the source tree's copy (tsc copies no .js assets). */
+/**
+ * Beside this module in the source tree and in the bundle (provisioning/build/bundle-cli.ts copies
+ * them into dist/bundle/static/); from dist/, the source tree's copy (tsc copies no .js assets).
+ */
 function staticDir(): string {
   for (const rel of ['./static/', '../../../station/web/static/']) {
     const p = fileURLToPath(new URL(rel, import.meta.url))
