@@ -23,6 +23,8 @@ export interface SimPatternWrite {
   coils: number
 }
 
+const RECENT_WRITES = 256
+
 class SimTransport implements ModbusTransport {
   readonly describe = 'simulated RS-485 line'
   onLost: ((reason: string) => void) | null = null
@@ -30,7 +32,9 @@ class SimTransport implements ModbusTransport {
   silent = false
   garbled = false
   latencyMs = 2
+  /** The last RECENT_WRITES writes: a demo runs for days (the one-hour soak found this list growing by one per write). */
   readonly writes: SimPatternWrite[] = []
+  writeCount = 0
   private open_ = false
 
   constructor(readonly model: LampBoxControllerModel, private readonly clock: Clock, private readonly cfg: LampBoxConfig) {}
@@ -50,6 +54,11 @@ class SimTransport implements ModbusTransport {
 
   async describeOpenError(err: unknown): Promise<string> {
     return `lamp box "${this.cfg.id}": cannot open ${this.describe} (${err instanceof Error ? err.message : String(err)}). Serial ports present: none (simulated). Call replug() on the sim.`
+  }
+
+  private record(w: SimPatternWrite): void {
+    this.writeCount++
+    if (this.writes.push(w) > RECENT_WRITES) this.writes.shift()
   }
 
   unplug(): void {
@@ -75,7 +84,7 @@ class SimTransport implements ModbusTransport {
   writeRegisters(unit: number, addr: number, values: number[]): Promise<void> {
     return this.reply(unit, () => {
       const ex = this.model.writeRegisters(addr, values)
-      if (!ex) this.writes.push({ pattern: PATTERN_NAMES[this.model.pattern], at: this.clock.now(), coils: -1 })
+      if (!ex) this.record({ pattern: PATTERN_NAMES[this.model.pattern], at: this.clock.now(), coils: -1 })
       return ex
     }, undefined)
   }
@@ -84,7 +93,7 @@ class SimTransport implements ModbusTransport {
     return this.reply(unit, () => {
       const ex = this.model.writeCoils(addr, values.map(Number))
       const g = this.model.generic
-      if (!ex) this.writes.push({ pattern: 'normal', at: this.clock.now(), coils: this.model.coils[g.red_coil] | (this.model.coils[g.blue_coil] << 1) })
+      if (!ex) this.record({ pattern: 'normal', at: this.clock.now(), coils: this.model.coils[g.red_coil] | (this.model.coils[g.blue_coil] << 1) })
       return ex
     }, undefined)
   }
@@ -120,8 +129,10 @@ export class SimLampBox extends LampBoxDriver {
 
   /** Pattern running on the simulated controller now. */
   get lampPattern(): LampPattern { return PATTERN_NAMES[this.model.pattern] }
-  /** Every pattern (or coil) write that reached the controller, in order. */
+  /** The last 256 pattern (or coil) writes that reached the controller, in order. */
   get writes(): readonly SimPatternWrite[] { return this.sim.writes }
+  /** How many writes reached the controller since it was made. */
+  get writeCount(): number { return this.sim.writeCount }
 
   /** Pull the USB adapter: the port closes under the driver and cannot be reopened until replug(). */
   unplug(): void { this.sim.unplug() }

@@ -29,9 +29,16 @@ export interface StationConsoleOptions {
   print: (line: string) => void
 }
 
+const SEEN_IDS = 10_000
+
 export class StationConsole {
   private client: MqttClient | null = null
-  readonly received: ReceivedAlert[] = []
+  /**
+   * Ids shown, to show a repeat once: the last SEEN_IDS only (a Set keeps insertion order, so the
+   * oldest goes first). It held every alert before; the one-hour soak (bench/memory.ts) found it the
+   * largest growth in a demo's heap.
+   */
+  private readonly seen = new Set<string>()
   private readonly pending: ReceivedAlert[] = []
   onAcked: (a: ReceivedAlert) => void = () => {}
 
@@ -63,8 +70,9 @@ export class StationConsole {
       return this.o.print(`STATION   post ${topic.split('/')[3]} is ${s.state.toUpperCase()}`)
     }
     const a = msg as ReceivedAlert
-    if (this.received.some((r) => r.id === a.id)) return this.o.print(`STATION   (repeat of ${a.id}, same id: shown once)`)
-    this.received.push(a)
+    if (this.seen.has(a.id)) return this.o.print(`STATION   (repeat of ${a.id}, same id: shown once)`)
+    this.seen.add(a.id)
+    if (this.seen.size > SEEN_IDS) this.seen.delete(this.seen.values().next().value as string)
     const delay = Date.now() - a.hw_time
     this.o.print(`STATION   ◀ ALERT ${a.kind.toUpperCase()}${a.test ? ' (test)' : ''} at post ${a.post}: ${a.label || a.device} (${a.location || 'no location'}) id ${a.id}, ${delay} ms after the hardware saw it`)
     this.pending.push(a)

@@ -55,9 +55,9 @@ t.test('a storm: each alert restarts the hold, with one write; a shorter hold af
   const { lamp, run } = await setup(t, { alarm_hold_s: 60, ack_hold_s: 10 })
   lamp.setPattern('alarm', 'panic')
   await run(20)
-  const writes = lamp.writes.length
+  const writes = lamp.writeCount
   for (let i = 0; i < 5; i++) { await run(30_000); lamp.setPattern('alarm', 'panic again') }
-  t.equal(lamp.writes.length, writes, 'the controller confirmed alarm: no write per alert (polls in between)')
+  t.equal(lamp.writeCount, writes, 'the controller confirmed alarm: no write per alert (polls in between)')
   await run(59_000)
   t.equal(lamp.lampPattern, 'alarm', '59 s after the LAST alert (209 s after the first): still alarm')
   await run(1_100)
@@ -69,6 +69,18 @@ t.test('a storm: each alert restarts the hold, with one write; a shorter hold af
   t.equal(lamp.lampPattern, 'acknowledged')
   await run(1_100)
   t.equal(lamp.lampPattern, 'normal', 'after ack_hold_s, not after the alarm\'s 60 s')
+})
+
+t.test('a twin running for days keeps only its last 256 writes, and counts them all', async (t) => {
+  const { lamp, run } = await setup(t, { alarm_hold_s: 60 })
+  const before = lamp.writeCount
+  for (let i = 0; i < 150; i++) {
+    lamp.setPattern('alarm', 'panic'); await run(20)
+    lamp.setPattern('normal', 'cleared'); await run(20)
+  }
+  t.equal(lamp.writeCount, before + 300, 'every change written once')
+  t.equal(lamp.writes.length, 256)
+  t.equal(lamp.writes[lamp.writes.length - 1].pattern, 'normal', 'the newest last')
 })
 
 t.test('acknowledged and test hold their own times; a station command ends them', async (t) => {
