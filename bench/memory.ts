@@ -78,9 +78,14 @@ if (SOAK_MIN > 0) {
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'safehouse-soak-'))
   const summary = (file: string) => summarizeSnapshot(file)
   const before = join(dir, 'before.heapsnapshot')
-  await writeSnapshot(before)
   const s0 = snap()
-  const end = performance.now() + SOAK_MIN * 60_000
+  await writeSnapshot(before)
+  // RSS and heap every 5 min: writing a snapshot inflates RSS for a while, so growth is read from the
+  // series (5 min onwards), not from the two ends.
+  const series: Array<{ min: number; rss: number; heap: number }> = []
+  const t0 = performance.now()
+  const end = t0 + SOAK_MIN * 60_000
+  let nextSample = t0 + 5 * 60_000
   let n = 0
   while (performance.now() < end) {
     const dev = 1 + (n % nDev)
@@ -88,16 +93,23 @@ if (SOAK_MIN > 0) {
     else gw.core.input(dev, Kind.BATTERY, 50 + (n & 31), systemClock.now(), -60, -1)
     n++
     await sleep(33)
+    if (performance.now() >= nextSample) {
+      series.push({ min: Math.round((performance.now() - t0) / 60_000), ...snap() })
+      nextSample += 5 * 60_000
+    }
   }
   await sleep(5_000)
+  const s1 = snap()
   const afterFile = join(dir, 'after.heapsnapshot')
   await writeSnapshot(afterFile)
-  const s1 = snap()
   const a = summary(before)
   const b = summary(afterFile)
   const diff = [...b].map(([k, v]) => [k, v.size - (a.get(k)?.size ?? 0), v.count - (a.get(k)?.count ?? 0)] as const)
     .filter(([, d]) => d !== 0).sort((x, y) => Math.abs(y[1]) - Math.abs(x[1])).slice(0, 10)
-  soak = `\n\nSoak: ${SOAK_MIN} min, ${(n / SOAK_MIN / 60).toFixed(1)} events/s (${n.toLocaleString('en')} events, one alert in 300): RSS ${MiB(s0.rss)} -> ${MiB(s1.rss)} MiB (both inflated by writing the snapshots), heap ${MiB(s0.heap)} -> ${MiB(s1.heap)} MiB.
+  const tail = series.filter((x) => x.min >= 5)
+  const rssSpan = tail.length ? `${MiB(Math.min(...tail.map((x) => x.rss)))}-${MiB(Math.max(...tail.map((x) => x.rss)))}` : 'n/a'
+  soak = `\n\nSoak: ${SOAK_MIN} min, ${(n / SOAK_MIN / 60).toFixed(1)} events/s (${n.toLocaleString('en')} events, one alert in 300): RSS ${MiB(s0.rss)} MiB at the start (before the first snapshot), ${MiB(s1.rss)} MiB at the end (before the second; the first one's writing inflates RSS after it), heap ${MiB(s0.heap)} -> ${MiB(s1.heap)} MiB.
+RSS / heap every 5 min (after a forced GC), MiB: ${series.map((x) => `${x.min} min ${MiB(x.rss)} / ${MiB(x.heap)}`).join('; ')}. RSS from 5 min on: ${rssSpan} MiB.
 Largest heap differences by constructor (after - before snapshot, bytes / objects):
 
 | constructor | bytes | objects |
