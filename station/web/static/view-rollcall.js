@@ -48,13 +48,21 @@ export async function mountRollCall(main) {
   await refresh()
 }
 
+// Live events can start refreshes faster than the API answers them, and answers can come back out of
+// order: only the latest refresh may draw, or an older answer (a post still pending) overwrites a newer
+// one (missed at the deadline) and stays, since no further event comes (seen under load in
+// test/e2e/station-console-browser.test.ts).
+let refreshGen = 0
+
 async function refresh() {
   if (!mount) return
+  const gen = ++refreshGen
   const list = mount.querySelector('#rollcall-list')
   const detail = mount.querySelector('#rollcall-detail')
   if (!list || !detail) return
   try {
     const { rollCalls } = await api('/api/rollcalls')
+    if (gen !== refreshGen) return
     if (!shownId && rollCalls[0]) shownId = rollCalls[0].id
     fill(list, h('table', { class: 'rollcalls' },
       h('thead', null, h('tr', null, ['rollcall.started', 'rollcall.by', 'rollcall.scope', 'rollcall.answered', 'rollcall.missed', 'rollcall.offline', 'rollcall.pending'].map((k) => h('th', null, t(k))))),
@@ -62,9 +70,10 @@ async function refresh() {
         h('td', null, fmtTime(rc.startedAt)), h('td', null, rc.by), h('td', null, scopeText(rc.scope)),
         ['answered', 'missed', 'offline', 'pending'].map((s) => h('td', { class: 'num' }, String(rc.entries.filter((e) => e.state === s).length))))))))
     const rc = shownId ? rollCalls.find((r) => r.id === shownId) || (await api('/api/rollcalls/' + encodeURIComponent(shownId))).rollCall : null
+    if (gen !== refreshGen) return
     clear(detail)
     if (rc) detail.append(rollCallDetail(rc))
-  } catch (err) { fill(list, h('p', { class: 'error' }, errorText(err))) }
+  } catch (err) { if (gen === refreshGen) fill(list, h('p', { class: 'error' }, errorText(err))) }
 }
 
 function scopeText(s) {
