@@ -89,10 +89,14 @@ export class GroupFanout implements EventSink {
   readonly name = 'group-fanout'
   readonly counters: GroupCounters = { sent: 0, peerSkipped: 0, relayed: 0, repeats: 0, echoes: 0, refused: 0, stale: 0 }
   private readonly seen = new RecentIds()
-  /** Station copies waiting for their alert's own publish, in alert order. */
-  private waiting: Buffer[] = []
+  /**
+   * Station copies waiting for their alert's own publish, in alert order, from `head` on. One array,
+   * emptied in place at the end of each turn: no array per alert on the hot path (issue 13 §2).
+   */
+  private readonly waiting: (Buffer | undefined)[] = []
+  private head = 0
   private endOfTurn: NodeJS.Immediate | null = null
-  private readonly onEndOfTurn = (): void => { this.endOfTurn = null; this.flush(this.waiting.length) }
+  private readonly onEndOfTurn = (): void => { this.endOfTurn = null; this.flushUpTo(this.waiting.length) }
 
   constructor(private readonly o: GroupFanoutOptions) {}
 
@@ -115,26 +119,31 @@ export class GroupFanout implements EventSink {
    * group copy, and any waiting before it, go to the station now.
    */
   alertPublished(payload: Buffer): void {
-    const i = this.waiting.indexOf(payload)
+    const i = this.waiting.indexOf(payload, this.head)
     // At once: mqtt-packet corks the socket until the next tick, so the copy rides in the same
     // writev, behind the alert. (Built on the next tick instead, it cost a second writev per alert:
     // in the gateway child's profile 1,000 ms of writev against 372 ms, for ~10 µs earlier bytes.)
-    if (i >= 0) this.flush(i + 1)
+    if (i >= 0) this.flushUpTo(i + 1)
   }
 
   /** Stop (gateway stop): copies still waiting go now, while the station link is still up. */
   stop(): void {
     if (this.endOfTurn) { clearImmediate(this.endOfTurn); this.endOfTurn = null }
-    this.flush(this.waiting.length)
+    this.flushUpTo(this.waiting.length)
   }
 
-  private flush(n: number): void {
-    if (n === 0) return
-    const out = this.waiting.length === n ? this.waiting : this.waiting.slice(0, n)
-    this.waiting = this.waiting.length === n ? [] : this.waiting.slice(n)
+  /** Send the waiting copies before index `end`, each once, even if a publish re-enters. */
+  private flushUpTo(end: number): void {
     // Still connected? A copy is never queued for later: it would arrive stale (see onEvent's test).
-    if (!this.o.station.connected) return
-    for (let i = 0; i < out.length; i++) this.o.station.publish(this.o.topic, out[i], 1, false)
+    const send = this.o.station.connected
+    const w = this.waiting
+    // `head < w.length` too: a publish that re-entered and sent the rest has emptied the array.
+    while (this.head < end && this.head < w.length) {
+      const payload = w[this.head] as Buffer
+      w[this.head++] = undefined
+      if (send) this.o.station.publish(this.o.topic, payload, 1, false)
+    }
+    if (this.head === w.length) { w.length = 0; this.head = 0 }
   }
 
   /** A message on the group topic, from the station or from a peer. */

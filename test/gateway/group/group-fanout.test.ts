@@ -130,3 +130,30 @@ t.test('a copy whose turn ends with the station gone is dropped, not queued; sto
   await nextTurn()
   t.equal(station.sent.length, 1)
 })
+
+t.test('each waiting copy goes once and in order, also when a publish re-enters; the queue empties in place', async (t) => {
+  const { g, station } = rig({ peersUp: [] })
+  const ps = ['{"a":1}', '{"b":1}', '{"c":1}', '{"d":1}'].map((x) => Buffer.from(x))
+  for (const p of ps) g.onEvent(ev(Kind.PANIC, { retainPayload: () => p }))
+  const publish = station.publish
+  // The first copy's publish reports c's alert as published (as an uplink calling back synchronously would).
+  let reentered = false
+  station.publish = function (topic: string, p: Buffer) {
+    publish.call(this, topic, p)
+    if (!reentered) { reentered = true; g.alertPublished(ps[2]) }
+  }
+  g.alertPublished(ps[1])
+  t.same(station.sent, ps.slice(0, 3).map((p) => `${TOPIC} ${p}`), 'a, b, c once each, in alert order')
+  await nextTurn()
+  t.same(station.sent, ps.map((p) => `${TOPIC} ${p}`), 'd at the end of the turn')
+  const waiting = (g as unknown as { waiting: unknown[] }).waiting
+  t.equal(waiting.length, 0, 'nothing left behind')
+  // A thousand alerts over many turns: the one array is reused, never grows past a turn's alerts.
+  for (let turn = 0; turn < 100; turn++) {
+    for (let i = 0; i < 10; i++) g.onEvent(ev(Kind.PANIC))
+    t.equal(waiting.length, 10)
+    await nextTurn()
+  }
+  t.equal(waiting.length, 0)
+  t.equal(station.sent.length, 4 + 1000)
+})
