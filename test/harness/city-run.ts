@@ -243,11 +243,12 @@ export async function runCity(o: CityOptions): Promise<CityResult> {
     const bursts = [...o.bursts]
     let killed = false
     let disconnectsAtKill = 0
-    let carry = 0
+    let background = 0
     while (Date.now() - t0 < o.seconds * 1000) {
       const el = (Date.now() - t0) / 1000
-      carry += (o.alertsPerS * tick) / 1000
-      while (carry >= 1) { fleet.raise(); carry-- }
+      // By elapsed time, not per turn: a turn that runs late (the machine is saturated at city scale)
+      // raises what the late time owes, so the run offers the rate it reports.
+      for (const due = Math.floor(o.alertsPerS * el); background < due; background++) fleet.raise()
       while (bursts.length && bursts[0].atS <= el) {
         const bu = bursts.shift()!
         const per = Math.ceil(bu.count / ((o.burstMs ?? 1000) / tick))
