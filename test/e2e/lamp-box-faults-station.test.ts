@@ -62,7 +62,9 @@ t.test('missing comes supervision_s after the last good poll, not a poll later (
   await until(() => post.of('missing', 'lamp-box').length === 1, 'missing at the station', 10_000)
   const late = post.of('missing', 'lamp-box')[0].hw_time - lastGood
   t.ok(late >= 2000 - 50, `not before supervision_s (${late} ms)`)
-  t.ok(late <= 2000 + 300, `within supervision_s + 300 ms, not up to a poll later (${late} ms)`)
+  // Judged on poll ticks (the old fault) it lands at 3000 ms; a timer at 2000 ms lands there plus the
+  // event loop's lateness, which reached 300+ ms once at a load of ~30 on 2 cores: the bound is halfway.
+  t.ok(late < 2000 + 750, `at supervision_s, not on the next poll tick at 3000 ms (${late} ms)`)
   post.slave.mode = 'normal'
   await until(() => post.of('restored', 'lamp-box').some((a) => a.value === Kind.MISSING), 'restored (value: missing) at the station')
 })
