@@ -18,13 +18,14 @@
  * kill(i) is SIGKILL of the node's process group (script and Erlang VM), stop(i) SIGTERM, restart(i)
  * the same node again (it rejoins with its data dir).
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './mosquitto.js'
 import { canConnect, LoopbackCluster } from './loopback-cluster.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin'
 
@@ -198,7 +199,9 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     const node = this.nodes[i]
     node.log = ''
     // detached: its own process group, so kill() reaches the Erlang VM and its port programs.
-    const proc = spawn(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(i), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    // Dies with the test process by SIGTERM: the script's trap passes it on to the VM (SIGKILL would end
+    // the script alone and leave the VM running).
+    const proc = spawnDaemon(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(i), stdio: ['ignore', 'pipe', 'pipe'], detached: true, deathSignal: 'SIGTERM' })
     proc.on('error', (e) => { node.log += `spawn error: ${e.message}` })
     const keep = (d: Buffer) => { node.log = (node.log + d.toString()).slice(-20_000) }
     proc.stdout?.on('data', keep)
