@@ -89,6 +89,14 @@ async function hold(page: Page, path: string): Promise<{ next(): Promise<HeldAns
   }
 }
 
+/** Two requests the console makes, one after the other (`cause(n)` makes the n-th): their held answers, older first. */
+async function twoHeld(held: { next(): Promise<HeldAnswer> }, cause: (n: 0 | 1) => void): Promise<[HeldAnswer, HeldAnswer]> {
+  cause(0)
+  const older = await held.next()
+  cause(1)
+  return [older, await held.next()]
+}
+
 /** How many answers for `path` the console has read (and drawn or dropped). */
 const readCount = (page: Page, path: string) => page.evaluate((p) => (window as unknown as { __read: string[] }).__read.filter((x) => x === p).length, path)
 
@@ -129,11 +137,11 @@ t.test('roll call: two refreshes answered out of order, the newer one stays draw
   await page.goto(base + '/#/rollcall')
   await page.waitForSelector('tr[data-post=kiosk-002].rc-pending')
   const held = await hold(page, '/api/rollcalls')
-  f.live.emit({ type: 'rollcall', id: rc.id })
-  const older = await held.next() // kiosk-002 still waiting
-  rc.entries[1] = { ...rc.entries[1], state: 'missed' }
-  f.live.emit({ type: 'rollcall', id: rc.id })
-  const newer = await held.next() // kiosk-002 missed the deadline
+  // The older answer: kiosk-002 still waiting; the newer: it missed the deadline.
+  const [older, newer] = await twoHeld(held, (n) => {
+    if (n === 1) rc.entries[1] = { ...rc.entries[1], state: 'missed' }
+    f.live.emit({ type: 'rollcall', id: rc.id })
+  })
   await letGo(page, newer)
   t.match(await page.textContent('tr[data-post=kiosk-002] .rc-state'), /NO ANSWER/, 'the newer answer drawn')
   await letGo(page, older)
@@ -177,12 +185,8 @@ t.test('posts: two changes of one post answered out of order, the row shows the 
   await page.waitForSelector('#posts-body .prow')
   const held = await hold(page, '/api/posts/test-city/kiosk-002')
   const post = f.store.postsList[1]
-  post.lowBattery = 1
-  f.live.emit({ type: 'post', site: 'test-city', post: 'kiosk-002' })
-  const older = await held.next()
-  post.lowBattery = 3
-  f.live.emit({ type: 'post', site: 'test-city', post: 'kiosk-002' })
-  const newer = await held.next()
+  const changed = () => f.live.emit({ type: 'post', site: 'test-city', post: 'kiosk-002' })
+  const [older, newer] = await twoHeld(held, (n) => { post.lowBattery = [1, 3][n]; changed() })
   await letGo(page, newer)
   t.same((await rowsOf(page, 'kiosk-002')).map((c) => c[6]), ['3'], 'one row, low battery 3')
   await letGo(page, older)
@@ -193,12 +197,7 @@ t.test('posts: two changes of one post answered out of order, the row shows the 
   await page.goto(base + '/#/post/test-city/kiosk-002')
   await page.waitForSelector('#main h2')
   const heldPage = await hold(page, '/api/posts/test-city/kiosk-002')
-  post.outboxDepth = 5
-  f.live.emit({ type: 'post', site: 'test-city', post: 'kiosk-002' })
-  const olderPage = await heldPage.next()
-  post.outboxDepth = 7
-  f.live.emit({ type: 'post', site: 'test-city', post: 'kiosk-002' })
-  const newerPage = await heldPage.next()
+  const [olderPage, newerPage] = await twoHeld(heldPage, (n) => { post.outboxDepth = [5, 7][n]; changed() })
   await letGo(page, newerPage)
   t.match(await page.textContent('#main > p'), /Outbox: 7$/, 'outbox 7 drawn')
   await letGo(page, olderPage)
