@@ -11,10 +11,11 @@
  *
  * close() kills the daemon and removes the temp dir; call it from t.teardown.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnDaemon } from './spawn-daemon.js'
 
 export interface PrivateBusOptions {
   /** Deny `send_destination="org.bluez"` to everyone (simulates a missing D-Bus policy file). */
@@ -38,7 +39,7 @@ export class PrivateBus {
     const configFile = join(this.dir, 'bus.conf')
     // Same default limits as the system bus; only the policy is wide open.
     writeFileSync(configFile, privateBusConfig(this.socket, { denyBluez: this.options.denyBluez }))
-    const proc = spawn('dbus-daemon', ['--config-file=' + configFile, '--print-address=1', '--nofork', '--nopidfile'], {
+    const proc = spawnDaemon('dbus-daemon', ['--config-file=' + configFile, '--print-address=1', '--nofork', '--nopidfile'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.proc = proc

@@ -3,12 +3,13 @@
  * answers written to its stdin, exit code and output collected. `startCli`
  * keeps a long-running one (run, walk-test) under the test's control.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { childEnv, prebuiltRoot } from './prebuilt-cli.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 /** The CLI's source (for a test that runs it through tsx itself). */
 export const CLI = fileURLToPath(new URL('../../provisioning/cli.ts', import.meta.url))
@@ -36,7 +37,8 @@ export interface CliOptions {
 
 export function startCli(args: string[], o: CliOptions = {}): ChildProcess & { output: { out: string; err: string } } {
   const [node, ...pre] = cliCommand(o)
-  const p = spawn(node!, [...pre, ...args], {
+  // A long-running one (run, station) is a daemon: it must not outlive a test that tap SIGKILLs.
+  const p = spawnDaemon(node!, [...pre, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: o.cwd,
     env: childEnv({ ...process.env, ...o.env }),

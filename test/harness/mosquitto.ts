@@ -3,12 +3,13 @@
  * test itself on a free loopback port (DESIGN §4). stop()/start() simulate a
  * station outage; kill() is an unclean loss.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { canConnect } from './loopback-cluster.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,6 +31,11 @@ export class Mosquitto {
   /** persistent: keep sessions and queued QoS 1 messages across stop()/start(), as a real station broker would. */
   constructor(private readonly opts: { persistent?: boolean; extraConf?: string } = {}) {}
 
+  /** The broker's pid while it runs (null when stopped). */
+  get pid(): number | null {
+    return this.proc?.pid ?? null
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`
   }
@@ -42,7 +48,7 @@ export class Mosquitto {
     const persist = this.opts.persistent ? `persistence true\npersistence_location ${this.dir}/\n` : 'persistence false\n'
     // extraConf comes right after the listener line, so listener options (TLS files) apply to it.
     writeFileSync(conf, `user root\nlistener ${this.port} 127.0.0.1\n${this.opts.extraConf ?? ''}\nallow_anonymous true\n${persist}`)
-    const proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawnDaemon('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.on('error', () => {})
     proc.stdout?.on('data', (d: Buffer) => { this.log += d.toString() })
     proc.stderr?.on('data', (d: Buffer) => { this.log += d.toString() })

@@ -15,13 +15,14 @@
  * brings the node back with the same config and store. usage() reads the
  * node's /varz (resident memory, CPU %, connections) for the city bench.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import { freePort } from './mosquitto.js'
 import { canConnect, LoopbackCluster } from './loopback-cluster.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 export interface NatsUser {
   user: string
@@ -115,7 +116,7 @@ export class NatsCluster extends LoopbackCluster<Node> {
   protected spawnNode(i: number): void {
     const node = this.nodes[i]
     node.log = ''
-    const proc = spawn('nats-server', ['-c', join(this.dir, `${node.name}.conf`)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawnDaemon('nats-server', ['-c', join(this.dir, `${node.name}.conf`)], { stdio: ['ignore', 'pipe', 'pipe'] })
     proc.on('error', () => {})
     const keep = (d: Buffer) => { node.log = (node.log + d.toString()).slice(-20_000) }
     proc.stdout?.on('data', keep)

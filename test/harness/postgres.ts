@@ -1,15 +1,18 @@
 /**
  * A real PostgreSQL 15 (Debian's binaries) for tests, started here in a temp
  * dir on a free port with its socket in that dir. Debian's postgres refuses
- * to run as root, so when we are root initdb/postgres run as the `postgres`
- * user (runuser) and the temp dir is chowned to it.
+ * to run as root, so when we are root initdb runs as the `postgres` user
+ * (runuser), postgres itself with spawn's uid/gid (spawn-daemon.ts: runuser
+ * would fork and stand between the test and the postmaster), and the temp dir
+ * is chowned to it.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, chownSync, existsSync, writeFileSync, chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { freePort } from './mosquitto.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 const BIN = '/usr/lib/postgresql/15/bin'
 
@@ -21,11 +24,23 @@ function asPostgres(cmd: string, args: string[]): { cmd: string; args: string[] 
   return process.getuid?.() === 0 ? { cmd: 'runuser', args: ['-u', 'postgres', '--', cmd, ...args] } : { cmd, args }
 }
 
+function postgresUser(): { uid: number; gid: number } {
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  }
+}
+
 export class Postgres {
   readonly dir = mkdtempSync(join(tmpdir(), 'safehouse-pg-'))
   port = 0
   private proc: ChildProcess | null = null
   log = ''
+
+  /** The postmaster's pid while it runs (null when stopped). */
+  get pid(): number | null {
+    return this.proc?.pid ?? null
+  }
 
   get url(): string {
     return `postgres://safehouse@127.0.0.1:${this.port}/safehouse`
@@ -34,11 +49,8 @@ export class Postgres {
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort()
     const data = join(this.dir, 'data')
-    if (process.getuid?.() === 0) {
-      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim())
-      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim())
-      chownSync(this.dir, uid, gid)
-    }
+    const user = process.getuid?.() === 0 ? postgresUser() : null
+    if (user) chownSync(this.dir, user.uid, user.gid)
     chmodSync(this.dir, 0o700)
     if (!existsSync(data)) {
       const pw = join(this.dir, 'pw')
@@ -47,9 +59,10 @@ export class Postgres {
       const i = asPostgres(join(BIN, 'initdb'), ['-D', data, '-U', 'safehouse', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'])
       execFileSync(i.cmd, i.args, { stdio: 'pipe' })
     }
-    const s = asPostgres(join(BIN, 'postgres'), ['-D', data, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'shared_buffers=32MB', '-c', 'max_connections=40'])
-    // Own process group: stop() signals the group, so postgres gets it even through runuser.
-    const proc = spawn(s.cmd, s.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const args = ['-D', data, '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'shared_buffers=32MB', '-c', 'max_connections=40']
+    // Own process group: stop() signals the group (the postmaster and its backends).
+    // Dies with the test process by SIGQUIT, postgres's immediate shutdown: the postmaster ends its backends too.
+    const proc = spawnDaemon(join(BIN, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, deathSignal: 'SIGQUIT', ...(user ?? {}) })
     proc.on('error', () => {})
     proc.stdout?.on('data', (d: Buffer) => { this.log += d.toString() })
     proc.stderr?.on('data', (d: Buffer) => { this.log += d.toString() })

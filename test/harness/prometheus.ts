@@ -3,11 +3,12 @@
  * (issue 14): a temp config scraping the given targets every second, a temp
  * TSDB, a free loopback port. query() uses the HTTP API (/api/v1/query).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './mosquitto.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 export interface PromSample { metric: Record<string, string>; value: [number, string] }
 
@@ -34,7 +35,7 @@ export class Prometheus {
       `      - targets: [${this.targets.map((t) => `"${t}"`).join(', ')}]`,
       '',
     ].join('\n'))
-    this.proc = spawn('prometheus', [
+    this.proc = spawnDaemon('prometheus', [
       `--config.file=${conf}`, `--storage.tsdb.path=${join(this.dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${this.port}`, '--log.level=warn',
     ], { stdio: ['ignore', 'ignore', 'pipe'] })

@@ -6,10 +6,11 @@
  * unplug() kills socat (both ends vanish, as when a USB adapter is pulled);
  * replug() starts it again on the same link paths.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnDaemon } from './spawn-daemon.js'
 
 export class PtyPair {
   readonly dir: string
@@ -25,7 +26,7 @@ export class PtyPair {
 
   /** Start socat and wait until both link paths exist. */
   async open(timeoutMs = 5000): Promise<this> {
-    const proc = spawn('socat', [
+    const proc = spawnDaemon('socat', [
       `pty,raw,echo=0,link=${this.a}`,
       `pty,raw,echo=0,link=${this.b}`,
     ], { stdio: ['ignore', 'ignore', 'pipe'] })

@@ -18,13 +18,14 @@
  * kill(i) is SIGKILL of the node's process group (script and Erlang VM), stop(i) SIGTERM, restart(i)
  * the same node again (it rejoins with its data dir).
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './mosquitto.js'
 import { canConnect, LoopbackCluster } from './loopback-cluster.js'
+import { spawnDaemon } from './spawn-daemon.js'
 
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin'
 
@@ -92,6 +93,8 @@ export function withOverrides(lines: string[], overrides = ''): string[] {
 export class RabbitCluster extends LoopbackCluster<Node> {
   readonly dir = mkdtempSync(join(tmpdir(), 'safehouse-rabbit-'))
   private epmd = 0
+  /** The cluster's epmd, started here (spawn-daemon.ts) so it dies with the test process too. */
+  private epmdProc: ChildProcess | null = null
   private readonly tag = `${process.pid}${randomBytes(2).toString('hex')}`
   startupMs = 0
 
@@ -112,6 +115,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     try {
       await this.startOnFreePorts(async () => {
         this.epmd = await freePort()
+        await this.startEpmd()
         for (let i = 0; i < n; i++) this.nodes.push({ name: `sh${this.tag}n${i + 1}@localhost`, amqp: await freePort(), dist: await freePort(), mqtt: await freePort(), proc: null, log: '' })
         for (let i = 0; i < n; i++) this.writeConfig(i)
         this.spawnNode(0)
@@ -120,7 +124,7 @@ export class RabbitCluster extends LoopbackCluster<Node> {
         await Promise.all(this.nodes.slice(1).map((_, k) => this.readyNode(k + 1, 120_000)))
         const running = await this.runningNodesWhenBooted()
         if (running.length !== n) throw new Error(`RabbitMQ cluster formed with ${running.length} of ${n} nodes: ${running.join(', ')}`)
-      }, () => this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log)), () => super.stopAll())
+      }, () => this.epmdTaken || this.nodes.some((x) => /eaddrinuse|address already in use/i.test(x.log)), async () => { await super.stopAll(); await this.killEpmd() })
     } catch (e) {
       await this.killEpmd()
       throw e
@@ -198,7 +202,9 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     const node = this.nodes[i]
     node.log = ''
     // detached: its own process group, so kill() reaches the Erlang VM and its port programs.
-    const proc = spawn(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(i), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    // Dies with the test process by SIGTERM: the script's trap passes it on to the VM (SIGKILL would end
+    // the script alone and leave the VM running).
+    const proc = spawnDaemon(join(RABBIT_BIN, 'rabbitmq-server'), [], { env: this.env(i), stdio: ['ignore', 'pipe', 'pipe'], detached: true, deathSignal: 'SIGTERM' })
     proc.on('error', (e) => { node.log += `spawn error: ${e.message}` })
     const keep = (d: Buffer) => { node.log = (node.log + d.toString()).slice(-20_000) }
     proc.stdout?.on('data', keep)
@@ -324,13 +330,45 @@ export class RabbitCluster extends LoopbackCluster<Node> {
     return { mem: Number(m[1]) * 1024, cpuS: Number(m[2] ?? 0) * 86400 + Number(m[3]) * 3600 + Number(m[4]) * 60 + Number(m[5]) }
   }
 
+  private epmdTaken = false
+
   /**
-   * Ends the cluster's epmd. `epmd -kill` refuses while nodes are still registered, which they are for
-   * a moment after their VMs were killed: every city run and city test had left its epmd running (17
-   * found after one afternoon). So ask again until `epmd -names` finds no daemon (at most ~5 s).
+   * The cluster's epmd in the foreground, before any node: a node finds it on ERL_EPMD_PORT and does not
+   * start its own. One a node starts is a daemon (`epmd -daemon`, reparented to init), so it outlived a
+   * test process that tap SIGKILLed; this one is ours and dies with us (spawn-daemon.ts).
+   */
+  private async startEpmd(): Promise<void> {
+    this.epmdTaken = false
+    let log = ''
+    const proc = spawnDaemon('epmd', ['-port', String(this.epmd)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    proc.on('error', () => {})
+    proc.stderr?.on('data', (d: Buffer) => { log += d.toString() })
+    this.epmdProc = proc
+    const end = Date.now() + 10_000
+    while (!(await canConnect(this.epmd))) {
+      if (proc.exitCode !== null) {
+        // Its port taken between freePort() and its bind: startOnFreePorts tries again on fresh ports.
+        this.epmdTaken = true
+        throw new Error(`epmd exited (${proc.exitCode}) on port ${this.epmd}: ${log}`)
+      }
+      if (Date.now() > end) throw new Error(`epmd did not listen on ${this.epmd} within 10 s: ${log}`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+
+  /**
+   * Ends the cluster's epmd: ours by SIGKILL. Otherwise (an epmd a node started, should ours have died)
+   * `epmd -kill`, which refuses while nodes are still registered, which they are for a moment after
+   * their VMs were killed: every city run and city test had left its epmd running (17 found after one
+   * afternoon). So ask again until `epmd -names` finds no daemon (at most ~5 s).
    */
   private async killEpmd(): Promise<void> {
     if (!this.epmd) return
+    const p = this.epmdProc
+    this.epmdProc = null
+    if (p && p.exitCode === null && p.signalCode === null) {
+      await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill('SIGKILL') })
+    }
     const env = { ...process.env, ERL_EPMD_PORT: String(this.epmd) }
     for (let i = 0; i < 20; i++) {
       spawnSync('epmd', ['-port', String(this.epmd), '-kill'], { env, timeout: 10_000 })

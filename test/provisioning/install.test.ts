@@ -15,6 +15,7 @@ import { CLI, cli, tmpDir } from '../harness/cli-process.js'
 import { runPlannedCommands, shellLine } from '../../provisioning/install/apply-plan.js'
 import { renderDbusPolicy } from '../../provisioning/install/dbus-policy.js'
 import { privateBusConfig } from '../harness/bluez-sim-bus.js'
+import { spawnDaemon } from '../harness/spawn-daemon.js'
 
 t.setTimeout(120_000)
 
@@ -155,14 +156,14 @@ t.test('a real dbus-daemon loads the policy and lets only the service user call 
     const busDir = join(dir, `bus-${++buses}`)
     mkdirSync(busDir)
     writeFileSync(join(busDir, 'bus.conf'), privateBusConfig(join(busDir, 'bus'), { denyBluez: true, include: join(dir, `${policyDir}.conf`) }))
-    const daemon = spawn('dbus-daemon', [`--config-file=${join(busDir, 'bus.conf')}`, '--print-address=1', '--nofork', '--nopidfile'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const daemon = spawnDaemon('dbus-daemon', [`--config-file=${join(busDir, 'bus.conf')}`, '--print-address=1', '--nofork', '--nopidfile'], { stdio: ['ignore', 'pipe', 'pipe'] })
     t.teardown(() => { if (daemon.exitCode === null) daemon.kill('SIGKILL') })
     let errText = ''
-    daemon.stderr.on('data', (d: Buffer) => { errText += d })
+    daemon.stderr!.on('data', (d: Buffer) => { errText += d })
     const busAddress = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`dbus-daemon gave no address: ${errText}`)), 15_000)
       daemon.once('exit', (code) => { clearTimeout(timer); reject(new Error(`dbus-daemon refused the config (exit ${code}): ${errText}`)) })
-      daemon.stdout.once('data', (d: Buffer) => { clearTimeout(timer); resolve(d.toString().trim()) })
+      daemon.stdout!.once('data', (d: Buffer) => { clearTimeout(timer); resolve(d.toString().trim()) })
     })
     const bluez = dbus.sessionBus({ busAddress })
     const client = dbus.sessionBus({ busAddress })

@@ -2,7 +2,7 @@
 // (unacknowledged first, then priority: panic/duress 0, whistle/SOS 1,
 // trouble 2, info 3; then oldest first). Also the new-alarm notice: a WebAudio
 // beep (no asset) and a flashing title, both mutable.
-import { api, state, t } from './dom.js'
+import { api, latestOnly, state, t } from './dom.js'
 
 const rows = new Map()
 /** Acknowledged rows stay below the open ones for context; only the newest few, so a long shift stays fast. */
@@ -34,19 +34,52 @@ export function unackedAlarms() {
   return n
 }
 
+// Reloads on reconnect can overlap: only the latest snapshot replaces the rows. The queue is the
+// page's, not a view's: a view change does not drop it.
+const loading = latestOnly({ acrossViews: true })
+/** Live events that came while the latest snapshot was on its way (null: none on its way). */
+let arrivedDuringLoad = null
+
+/**
+ * Replaces the rows with the store's snapshot; resolves false (and draws nothing) when a newer load
+ * started meanwhile. The snapshot may have been read before a live event that came in the meantime
+ * (the feed and the request are two connections): those events are applied again on top, or an
+ * alarm raised during the load would vanish from the queue until the next reload.
+ */
 export async function loadQueue() {
-  const data = await api('/api/queue')
+  const latest = loading.start()
+  const arrived = []
+  arrivedDuringLoad = arrived
+  let data
+  try {
+    data = await api('/api/queue')
+  } catch (err) {
+    if (!latest()) return false
+    arrivedDuringLoad = null
+    throw err
+  }
+  if (!latest()) return false
+  arrivedDuringLoad = null
   rows.clear()
   for (const a of data.alerts) rows.set(a.id, a)
+  for (const e of arrived) apply(e, { quiet: true })
   pruneAcked()
   changed(null)
+  return true
 }
 
 /** Applies a live event; returns true when it touched the queue. */
 export function applyLive(e) {
+  if (arrivedDuringLoad && (e.type === 'alert' || e.type === 'ack')) arrivedDuringLoad.push(e)
+  return apply(e, { quiet: false })
+}
+
+/** quiet: replayed over a snapshot, the alarm was announced when it first came. */
+function apply(e, { quiet }) {
   if (e.type === 'alert') {
     const isNew = !rows.has(e.alert.id)
     rows.set(e.alert.id, e.alert)
+    if (quiet) return true
     if (isNew && e.alert.ackAt === null && e.alert.cls === 'alarm') notifyNewAlarm(e.alert)
     changed(isNew ? e.alert.id : null)
     return true

@@ -2,7 +2,7 @@
 // banners. Views render into <main>; the alarm queue model lives here for the
 // whole page so a new alarm beeps whatever view is open.
 import { applyLive, isMuted, loadQueue, setMuted, stopFlash, unlockAudio } from './alarm-queue.js'
-import { api, can, clear, errorText, h, onUnauthorized, resetFormats, state, t, fill } from './dom.js'
+import { api, can, clear, errorText, h, latestOnly, newView, onUnauthorized, resetFormats, state, t, fill } from './dom.js'
 import { startLive, stopLive } from './live.js'
 import { mountQueue, queueKey, unmountQueue } from './view-queue.js'
 import { mountPosts, mountPost, applyPostLive } from './view-posts.js'
@@ -15,6 +15,8 @@ const banners = document.getElementById('banners')
 let main = null
 let current = null
 const bannerState = { db: true, broker: true, live: true }
+// A second login submit, or the session expiring while /api/me is on its way: only the latest boot goes on.
+const booting = latestOnly({ acrossViews: true })
 
 async function loadStrings(lang) {
   const res = await fetch(`/i18n/${lang}.json`)
@@ -26,6 +28,8 @@ async function loadStrings(lang) {
 }
 
 function showLogin(message) {
+  booting.drop()
+  newView()
   stopLive()
   stopFlash()
   state.me = null
@@ -84,6 +88,8 @@ function renderShell() {
 
 function route() {
   if (!state.me || !main) return
+  // Whatever the view before still has in flight must not draw into <main> now (dom.js latestOnly).
+  newView()
   unmountQueue()
   const parts = location.hash.replace(/^#\/?/, '').split('/').map((p) => { try { return decodeURIComponent(p) } catch { return '' } })
   let view = parts[0] || (can('alarms:read') ? 'queue' : 'posts')
@@ -111,7 +117,8 @@ export function setBanner(key, ok) {
 /** Reload what the views show from the store (after login, or when the feed cannot catch up). */
 async function reloadAll() {
   try {
-    if (can('alarms:read')) await loadQueue()
+    // false: a newer reload started meanwhile; it routes when its queue is in.
+    if (can('alarms:read') && !(await loadQueue())) return
     if (current && current !== 'queue') route()
   } catch (err) {
     if (err.status !== 401) setBanner('db', false)
@@ -127,17 +134,21 @@ function onLive(e) {
 }
 
 async function boot() {
+  const latest = booting.start()
   let me
   try { me = await api('/api/me') } catch (err) {
+    if (!latest()) return
     if (err.status === 401) { showLogin(); return }
     fill(root, h('p', { class: 'error' }, errorText(err)))
     return
   }
+  if (!latest()) return
   state.me = me
   state.csrf = me.csrf
   state.tz = me.timeZone
   state.skew = me.serverNow - Date.now()
   if (me.lang !== state.lang) await loadStrings(me.lang)
+  if (!latest()) return
   renderShell()
   setBanner('db', me.health.db)
   setBanner('broker', me.health.broker)

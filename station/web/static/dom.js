@@ -118,6 +118,45 @@ export async function api(path, body) {
   return data
 }
 
+// Answers that come too late to draw. Live events and the operator's input start requests faster
+// than the API answers them, and the answers can come back in any order: drawn as they come, an
+// older answer arriving last overwrites a newer one and stays (a post shown pending after its roll
+// call closed; seen under load in test/e2e/station-console-browser.test.ts). And every view draws
+// into the same <main>: an answer for the view the operator just left must not land in the new one.
+let viewEpoch = 0
+
+/** The router calls this when it mounts a view (another, or the same again): answers started before are dropped. */
+export function newView() { viewEpoch++ }
+
+/** A check that stays true while the view shown now is shown (until the next newView()). */
+export function viewShown() {
+  const epoch = viewEpoch
+  return () => epoch === viewEpoch
+}
+
+/**
+ * A generation guard: only the latest started request may draw. `start()` before the request
+ * returns `current()`, to ask after every await; it is false once a newer request started from the
+ * same guard or the operator left the view (unless `acrossViews`, for page-wide state such as the
+ * alarm queue's model). Older answers are dropped, and so are their errors (the newer request
+ * reports its own). `drop()` makes every answer in flight stale without starting a new request.
+ *
+ *   const loading = latestOnly()
+ *   const current = loading.start()
+ *   try { const r = await api(...); if (!current()) return; draw(r) } catch (err) { if (current()) showError(err) }
+ */
+export function latestOnly({ acrossViews = false } = {}) {
+  let gen = 0
+  return {
+    start() {
+      const mine = ++gen
+      const shown = acrossViews ? () => true : viewShown()
+      return () => mine === gen && shown()
+    },
+    drop() { gen++ },
+  }
+}
+
 export function errorText(err) {
   const code = err && err.code ? err.code : 'unknown'
   const s = state.strings['error.' + code]

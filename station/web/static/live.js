@@ -10,6 +10,7 @@ let retry = null
 let handlers = null
 
 export function startLive(h) {
+  stopLive() // a feed left open would deliver every event twice
   handlers = h
   lastId = null
   open()

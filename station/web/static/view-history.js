@@ -1,9 +1,11 @@
 // History: search alerts by site, post, device, kind and time (wall times in
 // the station's zone); export what the search finds as CSV.
-import { api, clear, errorText, h, t, zonedToEpoch, fill } from './dom.js'
+import { api, clear, errorText, h, latestOnly, t, zonedToEpoch, fill } from './dom.js'
 import { alertTable } from './view-posts.js'
 
 const last = { site: '', post: '', device: '', kind: '', from: '', to: '' }
+// Two searches in a row can be answered out of order: the results shown are the last search's (dom.js latestOnly).
+const searching = latestOnly()
 
 export function mountHistory(main) {
   const inputs = {}
@@ -27,11 +29,13 @@ export function mountHistory(main) {
   const search = async () => {
     const q = query()
     csv.href = '/api/history.csv?' + q
+    const current = searching.start()
     fill(out, h('p', { class: 'loading' }, t('common.loading')))
     try {
       const r = await api('/api/history?' + q)
+      if (!current()) return
       fill(out, h('p', { class: 'count' }, t('history.count', { n: r.alerts.length })), alertTable(r.alerts))
-    } catch (err) { fill(out, h('p', { class: 'error' }, errorText(err))) }
+    } catch (err) { if (current()) fill(out, h('p', { class: 'error' }, errorText(err))) }
   }
   form.addEventListener('submit', (ev) => { ev.preventDefault(); search() })
   fill(main, form, out)

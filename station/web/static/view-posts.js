@@ -2,29 +2,46 @@
 // (flagged silent past interval + grace: the EN 50136 failed path), devices
 // missing, low battery, tamper, mains lost, outbox depth; filters by site and
 // group; a page per post with devices, recent alerts and commands.
-import { api, can, clear, errorText, fmtAge, fmtTime, h, kindLabel, stationNow, t, fill } from './dom.js'
+import { api, can, clear, errorText, fmtAge, fmtTime, h, kindLabel, latestOnly, stationNow, t, fill, viewShown } from './dom.js'
 
-let listMount = null
 let tbody = null
+/** True while the list view mounted last is the one shown. */
+let listShown = () => false
 let posts = []
 const filter = { site: '', group: '', problems: false }
 let detail = null
 const pending = new Map()
+// Only the latest request of each kind draws, and none after the operator left the view (dom.js latestOnly).
+const listLoad = latestOnly()
+const detailLoad = latestOnly()
+/** One guard per post row: two events for a post 200 ms apart can be answered out of order. */
+const rowLoads = new Map()
+/** Posts that changed while the list was on its way (null: it is not): fetched again once it is drawn. */
+let changedDuringList = null
 
 const key = (p) => p.site + '\u0000' + p.post
 
 export async function mountPosts(main) {
   detail = null
-  listMount = main
+  tbody = null
+  listShown = viewShown()
+  const current = listLoad.start()
+  const changed = new Set()
+  changedDuringList = changed
   fill(main, h('p', { class: 'loading' }, t('common.loading')))
+  let list
   try {
-    posts = (await api('/api/posts')).posts
+    list = (await api('/api/posts')).posts
   } catch (err) {
-    fill(main, h('p', { class: 'error' }, errorText(err)))
+    if (current()) fill(main, h('p', { class: 'error' }, errorText(err)))
     return
   }
-  if (listMount !== main) return
+  if (!current()) return
+  posts = list
+  changedDuringList = null
   renderList(main)
+  // The list may have been read before these changes reached the store.
+  for (const k of changed) scheduleRow(k)
 }
 
 function options(values, selected, allKey) {
@@ -86,18 +103,30 @@ function postRow(p) {
 /** A post changed: fetch its row (coalesced per post) and redraw it in place. */
 export function applyPostLive(e) {
   if (e.type !== 'post') return
-  if (detail && detail.site === e.site && detail.post === e.post) scheduleDetail()
-  if (!tbody || !document.body.contains(tbody)) return
+  if (detail && detail.shown() && detail.site === e.site && detail.post === e.post) scheduleDetail()
+  if (!listShown()) return
   const k = e.site + '\u0000' + e.post
+  if (changedDuringList) changedDuringList.add(k)
+  else scheduleRow(k)
+}
+
+function scheduleRow(k) {
   if (pending.has(k)) return
+  const [site, post] = k.split('\u0000')
   pending.set(k, setTimeout(async () => {
     pending.delete(k)
+    if (!listShown() || !tbody) return
+    if (!rowLoads.has(k)) rowLoads.set(k, latestOnly())
+    const current = rowLoads.get(k).start()
     try {
-      const r = await api(`/api/posts/${encodeURIComponent(e.site)}/${encodeURIComponent(e.post)}`)
+      const r = await api(`/api/posts/${encodeURIComponent(site)}/${encodeURIComponent(post)}`)
+      if (!current()) return
       const i = posts.findIndex((p) => key(p) === k)
       if (i >= 0) posts[i] = r.post
       else posts.push(r.post)
-      const old = tbody.querySelector(`.prow[data-key="${CSS.escape(k)}"]`)
+      // Not a [data-key=…] selector: CSS.escape turns the key's NUL separator into U+FFFD, so it never
+      // matched and every change appended a second row for the post.
+      const old = [...tbody.children].find((el) => el.dataset.key === k)
       if (old) old.replaceWith(postRow(r.post))
       else if (visible(r.post)) tbody.append(postRow(r.post))
     } catch { /* the next event or a reload redraws it */ }
@@ -107,32 +136,36 @@ export function applyPostLive(e) {
 let detailTimer = null
 function scheduleDetail() {
   if (detailTimer) return
-  detailTimer = setTimeout(() => { detailTimer = null; if (detail) renderDetail(detail.main, detail.site, detail.post) }, 300)
+  detailTimer = setTimeout(() => { detailTimer = null; if (detail && detail.shown()) renderDetail(detail) }, 300)
 }
 
 export function mountPost(main, site, post) {
-  listMount = null
   tbody = null
-  detail = { main, site, post, result: null }
-  renderDetail(main, site, post)
+  detail = { main, site, post, result: null, shown: viewShown() }
+  renderDetail(detail)
 }
 
-async function renderDetail(main, site, post) {
+async function renderDetail(page) {
+  const { main, site, post } = page
+  const current = detailLoad.start()
   let r
   try { r = await api(`/api/posts/${encodeURIComponent(site)}/${encodeURIComponent(post)}`) } catch (err) {
-    fill(main, h('p', { class: 'error' }, errorText(err)))
+    if (current()) fill(main, h('p', { class: 'error' }, errorText(err)))
     return
   }
-  if (!detail || detail.main !== main || detail.post !== post) return
+  if (!current()) return
   const p = r.post
-  const result = h('pre', { class: 'result', id: 'command-result' }, detail.result || '')
+  const result = h('pre', { class: 'result', id: 'command-result' }, page.result || '')
+  // The command's answer is kept on its post page, shown again when a live change redraws it.
   const cmd = (name, args, label) => h('button', { type: 'button', 'data-command': name, onclick: async () => {
-    result.textContent = t('post.sending')
+    page.result = t('post.sending')
+    result.textContent = page.result
     try {
       const res = await api(`/api/posts/${encodeURIComponent(site)}/${encodeURIComponent(post)}/commands`, { name, args })
-      detail.result = t('post.commandOk', { name: label }) + '\n' + JSON.stringify(res.result, null, 2)
-    } catch (err) { detail.result = errorText(err) }
-    result.textContent = detail.result
+      page.result = t('post.commandOk', { name: label }) + '\n' + JSON.stringify(res.result, null, 2)
+    } catch (err) { page.result = errorText(err) }
+    const shownNow = page.shown() && main.querySelector('#command-result')
+    if (shownNow) shownNow.textContent = page.result
   } }, label)
   fill(main, 
     h('h2', null, p.post, ' ', h('span', { class: 'site' }, p.site), ' ', h('span', { class: p.online ? 'online' : 'bad' }, p.online ? t('posts.online') : t('posts.offline'))),

@@ -1,14 +1,19 @@
 // Roll call: start one for all posts or one group with a deadline; per post
 // who answered and after how long, who did not by the deadline, who was
 // offline; CSV export.
-import { api, can, clear, errorText, fmtTime, h, stationNow, t, fill } from './dom.js'
+import { api, can, clear, errorText, fmtTime, h, latestOnly, stationNow, t, fill, viewShown } from './dom.js'
 
 let mount = null
+/** True while the roll call view mounted last is the one shown. */
+let shown = () => false
 let shownId = null
 let timer = null
+// Live events start refreshes faster than the API answers them: only the latest draws (dom.js latestOnly).
+const refreshing = latestOnly()
+const mounting = latestOnly()
 
 export function applyRollCallLive(e) {
-  if (e.type === 'rollcall' && mount && document.body.contains(mount)) {
+  if (e.type === 'rollcall' && shown()) {
     if (!shownId) shownId = e.id
     refresh()
   }
@@ -16,8 +21,10 @@ export function applyRollCallLive(e) {
 
 export async function mountRollCall(main) {
   mount = main
+  shown = viewShown()
+  const current = mounting.start()
   if (timer) clearInterval(timer)
-  timer = setInterval(() => { if (!mount || !document.body.contains(mount)) { clearInterval(timer); timer = null } else tickCountdown() }, 1000)
+  timer = setInterval(() => { if (!shown()) { clearInterval(timer); timer = null } else tickCountdown() }, 1000)
   let groups = []
   let sites = []
   try {
@@ -25,6 +32,8 @@ export async function mountRollCall(main) {
     groups = [...new Set(posts.map((p) => p.group).filter((g) => g))].sort()
     sites = [...new Set(posts.map((p) => p.site))].sort()
   } catch { /* the list still works */ }
+  // The operator went on to another view meanwhile: it owns <main> now.
+  if (!current()) return
   const scope = h('select', { id: 'rollcall-scope' }, h('option', { value: '' }, t('rollcall.allPosts')),
     groups.map((g) => h('option', { value: 'group:' + g }, t('rollcall.group', { group: g }))),
     sites.length > 1 ? sites.map((s) => h('option', { value: 'site:' + s }, t('rollcall.site', { site: s }))) : null)
@@ -48,21 +57,17 @@ export async function mountRollCall(main) {
   await refresh()
 }
 
-// Live events can start refreshes faster than the API answers them, and answers can come back out of
-// order: only the latest refresh may draw, or an older answer (a post still pending) overwrites a newer
-// one (missed at the deadline) and stays, since no further event comes (seen under load in
-// test/e2e/station-console-browser.test.ts).
-let refreshGen = 0
-
 async function refresh() {
-  if (!mount) return
-  const gen = ++refreshGen
+  if (!mount || !shown()) return
   const list = mount.querySelector('#rollcall-list')
   const detail = mount.querySelector('#rollcall-detail')
   if (!list || !detail) return
+  // An older answer (a post still pending) drawn over a newer one (missed at the deadline) would stay:
+  // no further event comes.
+  const current = refreshing.start()
   try {
     const { rollCalls } = await api('/api/rollcalls')
-    if (gen !== refreshGen) return
+    if (!current()) return
     if (!shownId && rollCalls[0]) shownId = rollCalls[0].id
     fill(list, h('table', { class: 'rollcalls' },
       h('thead', null, h('tr', null, ['rollcall.started', 'rollcall.by', 'rollcall.scope', 'rollcall.answered', 'rollcall.missed', 'rollcall.offline', 'rollcall.pending'].map((k) => h('th', null, t(k))))),
@@ -70,10 +75,10 @@ async function refresh() {
         h('td', null, fmtTime(rc.startedAt)), h('td', null, rc.by), h('td', null, scopeText(rc.scope)),
         ['answered', 'missed', 'offline', 'pending'].map((s) => h('td', { class: 'num' }, String(rc.entries.filter((e) => e.state === s).length))))))))
     const rc = shownId ? rollCalls.find((r) => r.id === shownId) || (await api('/api/rollcalls/' + encodeURIComponent(shownId))).rollCall : null
-    if (gen !== refreshGen) return
+    if (!current()) return
     clear(detail)
     if (rc) detail.append(rollCallDetail(rc))
-  } catch (err) { if (gen === refreshGen) fill(list, h('p', { class: 'error' }, errorText(err))) }
+  } catch (err) { if (current()) fill(list, h('p', { class: 'error' }, errorText(err))) }
 }
 
 function scopeText(s) {
