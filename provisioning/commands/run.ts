@@ -17,10 +17,7 @@ export async function runGateway(argv: string[], io: CliIO = processIO()): Promi
   if (!values.config) throw new UsageError('--config FILE is required (e.g. /etc/safehouse/config.yaml)')
   // The gateway's modules load after the usage checks, so `run --help` stays fast, and only what
   // the embedded broker needs loads before it listens: openGateway loads the rest (issue 13 §5).
-  const [{ loadConfig }, { ConfigError }, { loadSecrets }, { createLogger }, { openGateway }, { validatorCacheState }] = await Promise.all([
-    import('../../gateway/config/load-config.js'), import('../../gateway/config/config-error.js'), import('../../gateway/config/secrets.js'),
-    import('../../gateway/logging.js'), import('../../gateway/open-gateway.js'), import('../../gateway/config/config-validator.js'),
-  ])
+  const { loadConfig, ConfigError, loadSecrets, createLogger, openGateway, validatorCacheState } = await import('./run-start.js')
   let config
   try {
     config = loadConfig(values.config)
