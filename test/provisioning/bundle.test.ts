@@ -8,7 +8,9 @@
  * that it starts with its broker deny-by-default from the first connection
  * while the hardware libraries are not loaded yet, that a config error reads
  * exactly as from the sources, and that the demo (station console, metrics,
- * pino-pretty, SQLite) runs from it end to end.
+ * pino-pretty, SQLite) runs from it end to end. Started with the service's flags
+ * it reads the config validator's V8 code cache the build wrote, and `install`
+ * writes that cache again for the unit's node and flags (issue 13 §5).
  */
 import t from 'tap'
 import mqtt from 'mqtt'
@@ -126,6 +128,20 @@ t.test('run, as the service runs it: the broker listens deny-by-default before t
   c.kill('SIGTERM')
   const code = await new Promise((r) => c.once('exit', r))
   t.equal(code, 0, 'a clean stop')
+})
+
+t.test("install from the bundle rewrites the config validator's code cache for the unit's node and flags", async (t) => {
+  await built
+  const dir = tmpDir(t)
+  const config = join(dir, 'c.yaml')
+  writeFileSync(config, ['site: s1', 'post: p1', `data_dir: ${join(dir, 'data')}`, 'devices: []', ''].join('\n'))
+  const r = await runBundle(['install', '--dry-run', '--no-start', '--config', config])
+  t.equal(r.code, 0, r.err)
+  // V8 takes the cache only from the node and flags that made it: the package's copy was made where it
+  // was built, so install writes it again with ExecStart's node and flags (issue 13 §5).
+  const line = [process.execPath, ...SERVICE_NODE_FLAGS, join(out, 'write-validator-cache.js')].join(' ')
+  t.ok(r.out.split('\n').some((l) => l.startsWith(line)), `the commands include ${line}`)
+  t.match(r.out, new RegExp(`^ExecStart=\\S*node ${SERVICE_NODE_FLAGS.join(' ')} \\S+/cli\\.js run`, 'm'), 'with the flags of the unit')
 })
 
 t.test("mqtt.js's own mqtt-packet copy builds no packet-id cache (the bundle's copy is aedes')", async (t) => {
