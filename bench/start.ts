@@ -10,9 +10,11 @@
  *     whose hardware is unplugged) 10 s after start, and for the service's flags also 60 s after
  *     start: V8's memory reducer runs its shrinking GCs some 15-40 s into an idle start, so the 10 s
  *     figure still holds the start's garbage (issue 13 §6; both are printed)
- * Runs the production build (`npm run build` first: dist/).
+ * Runs the production build (`npm run build` first: dist/). START_BEFORE=PATH/cli.js adds another
+ * build's CLI (e.g. the bundle of the commit before a change) to the accept rounds, with the
+ * service's flags, as the "before" of a change measured in the same rounds.
  *
- *   node --import tsx bench/start.ts [ROUNDS]
+ *   [START_BEFORE=/tmp/old/dist/bundle/cli.js] node --import tsx bench/start.ts [ROUNDS]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
@@ -104,7 +106,10 @@ function typicalPost(dir: string, port: number): string {
 const loadBefore = load1()
 const started = new Date()
 const dir = mkdtempSync(join(tmpdir(), 'safehouse-bench-start-'))
-const accept = { node: [] as number[], mosquitto: [] as number[], safehouse: [] as number[], plain: [] as number[], unbundled: [] as number[] }
+const accept = { node: [] as number[], mosquitto: [] as number[], safehouse: [] as number[], plain: [] as number[], unbundled: [] as number[], before: [] as number[] }
+const before = process.env.START_BEFORE ?? null
+type Who = keyof typeof accept
+const starters: Who[] = ['node', 'mosquitto', 'safehouse', 'plain', 'unbundled', ...(before ? ['before' as const] : [])]
 const rss: { rss: number; anon: number }[] = []
 const rss60: { rss: number; anon: number }[] = []
 const rssPlain: { rss: number; anon: number }[] = []
@@ -114,17 +119,17 @@ for (let r = 0; r < ROUNDS; r++) {
   // Alternate the order each round so neither side always runs on a warmer page cache.
   // safehouse = as the service runs it (SERVICE_NODE_FLAGS on the ExecStart line); plain = bare `node cli.js`;
   // unbundled = the service's flags on tsc's output (dist/provisioning/cli.js), the start before the bundle.
-  const order = r % 2 ? ['unbundled', 'plain', 'safehouse', 'mosquitto', 'node'] as const : ['node', 'mosquitto', 'safehouse', 'plain', 'unbundled'] as const
+  const order = r % 2 ? [...starters].reverse() : starters
   for (const who of order) {
     const port = await freePort()
     const spawned = who === 'node'
       ? await timeToAccept(process.execPath, ['-e', `require('net').createServer(()=>{}).listen(${port}, '127.0.0.1')`], port)
       : who === 'mosquitto'
         ? await timeToAccept('mosquitto', ['-p', String(port)], port)
-        : await timeToAccept(process.execPath, [...(who === 'plain' ? [] : SERVICE_NODE_FLAGS), who === 'unbundled' ? unbundled : cli, 'run', '--config', typicalPost(dir, port)], port)
+        : await timeToAccept(process.execPath, [...(who === 'plain' ? [] : SERVICE_NODE_FLAGS), who === 'unbundled' ? unbundled : who === 'before' ? before! : cli, 'run', '--config', typicalPost(dir, port)], port)
     accept[who].push(spawned.ms)
     process.stderr.write(`[start] round ${r + 1}: ${who} accepted after ${spawned.ms.toFixed(0)} ms\n`)
-    if (who !== 'mosquitto' && r < 3) {
+    if (who !== 'mosquitto' && who !== 'before' && r < 3) {
       await new Promise((res) => setTimeout(res, who === 'node' ? 1000 : 10_000))
       ;(who === 'safehouse' ? rss : who === 'plain' ? rssPlain : who === 'unbundled' ? rssUnbundled : rssNode).push(rssMiB(spawned.child.pid!))
       if (who === 'safehouse') {
@@ -164,7 +169,7 @@ const lines = [
   '',
   '| spawn -> first accepted TCP connection | median ms | p-max ms | vs bare node server | vs mosquitto |',
   '|---|---:|---:|---:|---:|',
-  ...(['node', 'mosquitto', 'safehouse', 'plain', 'unbundled'] as const).map((w) => `| ${w === 'node' ? 'bare node TCP server' : w === 'mosquitto' ? 'mosquitto -p PORT' : w === 'safehouse' ? `\`safehouse run\` as the service runs it (\`node ${SERVICE_NODE_FLAGS.join(' ')}\` on the bundle; typical post, embedded broker)` : w === 'plain' ? '`safehouse run` without the V8 flags' : '`safehouse run` unbundled (tsc\'s dist/provisioning/cli.js, the V8 flags): the start before the bundle'} | ${ms(median(accept[w]))} | ${ms(Math.max(...accept[w]))} | ${ratio(median(accept[w]), idleNodeMs)} | ${ratio(median(accept[w]), median(accept.mosquitto))} |`),
+  ...starters.map((w) => `| ${w === 'node' ? 'bare node TCP server' : w === 'mosquitto' ? 'mosquitto -p PORT' : w === 'safehouse' ? `\`safehouse run\` as the service runs it (\`node ${SERVICE_NODE_FLAGS.join(' ')}\` on the bundle; typical post, embedded broker)` : w === 'plain' ? '`safehouse run` without the V8 flags' : w === 'before' ? `START_BEFORE (${before}), the V8 flags` : '`safehouse run` unbundled (tsc\'s dist/provisioning/cli.js, the V8 flags): the start before the bundle'} | ${ms(median(accept[w]))} | ${ms(Math.max(...accept[w]))} | ${ratio(median(accept[w]), idleNodeMs)} | ${ratio(median(accept[w]), median(accept.mosquitto))} |`),
   '',
   `| command | median ms | vs \`node -e 0\` (${ms(bareMed)} ms) |`,
   '|---|---:|---:|',

@@ -16,9 +16,18 @@ export interface CliIO {
   env: NodeJS.ProcessEnv
 }
 
-/** The process's own streams and environment: what the installed command uses. */
+/**
+ * The process's own streams and environment: what the installed command uses. Each stream is
+ * made at its first use, as process.std* themselves are: `safehouse run` never reads stdin, and
+ * making process.stdin (an fs or tty ReadStream) cost ~3 ms before its broker listened (issue 13 §5).
+ */
 export function processIO(): CliIO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }
+  return {
+    get stdin() { return process.stdin },
+    get stdout() { return process.stdout },
+    get stderr() { return process.stderr },
+    env: process.env,
+  }
 }
 
 /** One line of text to a stream (what console.log did for a string). */

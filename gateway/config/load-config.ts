@@ -8,15 +8,14 @@ import { yamlLineLocator } from '../../devices/host/yaml-line-locator.js'
 import { readFileSync } from 'node:fs'
 import { yamlProblems } from './yaml-problems.js'
 import { LineCounter, parseDocument } from 'yaml'
-import type { ErrorObject, ValidateFunction } from 'ajv'
+import type { ErrorObject } from 'ajv'
 // The schema's validator, generated from schema.ts at development time (generate-config-validator.ts):
-// no ajv compiler to load and no schema to compile at each start (issue 13 §5).
-import { validate as generatedValidate } from './config-validator.generated.js'
+// no ajv compiler to load and no schema to compile at each start (issue 13 §5), and its compiled
+// code read from V8's code cache when one matches (config-validator.ts).
+import { configValidator } from './config-validator.js'
 import type { Config } from './config-types.js'
 import { ConfigError, type ConfigProblem } from './config-error.js'
 import { crossFieldProblems } from './cross-field-rules.js'
-
-const validate = generatedValidate as unknown as ValidateFunction
 
 /** Rules a caller adds to the built-in ones (`config check`'s look at the secrets and key files). */
 export type ExtraRules = (c: Config) => Omit<ConfigProblem, 'line'>[]
@@ -32,6 +31,7 @@ export function parseConfig(text: string, file = 'config.yaml', extraRules?: Ext
     throw new ConfigError(file, [{ path: '', line: 1, message: 'the file must be a YAML mapping (key: value)', hint: 'start with "site: <id>" and "post: <id>"; see docs/install.md (safehouse init writes a complete one)' }])
   }
   const lineOf = yamlLineLocator(doc, lines)
+  const validate = configValidator()
   if (!validate(data)) {
     for (const e of pruneErrors(validate.errors ?? [])) problems.push(describe(e, data, lineOf))
   }

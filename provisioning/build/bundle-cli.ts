@@ -4,7 +4,7 @@
  * writes dist/bundle/cli.js, which package.json's `bin` names. Node's ES module
  * and CommonJS loaders paid per file (resolve, read, compile, link) for the 55
  * ES modules and 159 CommonJS files `safehouse run` loaded before its broker
- * listened; from the bundle it is 25 chunks and 32 CommonJS files (pino's,
+ * listened; from the bundle it is 22 chunks (provisioning/commands/run-start.ts) and 32 CommonJS files (pino's,
  * qlobber's). bench/RESULTS.md, "Issue 13 §5 start (helper i13s, sixth session)".
  *
  * What stays as it was, so the bundle behaves as the tree the tests run:
@@ -17,6 +17,10 @@
  *     bundled too. Every other package (native addons, mqtt.js, pino and its
  *     worker transports, the hardware libraries, which load at first use
  *     through createRequire anyway) is required from node_modules as before.
+ *   - The config validator's V8 code cache (gateway/config/config-validator.ts)
+ *     is written beside the chunks, under the service's V8 flags, by the
+ *     bundle's second entry (write-validator-cache.js), which `safehouse
+ *     install` runs again on the post for the node the unit runs.
  *   - mqtt-packet is inlined with aedes, so mqtt.js (left in node_modules, loaded
  *     at the first station connect) has its own copy: gateway/mqtt-connect.ts
  *     turns off that copy's packet-id cache as the embedded broker does for
@@ -25,10 +29,12 @@
  *   node --import tsx provisioning/build/bundle-cli.ts [OUTDIR]   (default dist/bundle)
  */
 import { build, type Metafile } from 'esbuild'
+import { execFileSync } from 'node:child_process'
 import { cpSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { SERVICE_NODE_FLAGS } from '../install/exec-start.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -61,7 +67,7 @@ export async function bundleCli(outDir = BUNDLE_DIR): Promise<Metafile> {
   // time, not from the requiring package's: the two must name the same file (no nested copy).
   const resolvedOutside: { from: string; specifier: string }[] = []
   const result = await build({
-    entryPoints: [join(ROOT, 'provisioning', 'cli.ts')],
+    entryPoints: { cli: join(ROOT, 'provisioning', 'cli.ts'), 'write-validator-cache': join(ROOT, 'gateway', 'config', 'write-validator-cache.ts') },
     outdir: outDir,
     bundle: true,
     splitting: true,
@@ -94,6 +100,8 @@ export async function bundleCli(outDir = BUNDLE_DIR): Promise<Metafile> {
   }
   // The station console's page, found beside the module that serves it (station/web/static-files.ts).
   cpSync(join(ROOT, 'station', 'web', 'static'), join(outDir, 'static'), { recursive: true })
+  // The validator's code cache for this node under the service's flags (V8 refuses it under others).
+  execFileSync(process.execPath, [...SERVICE_NODE_FLAGS, join(outDir, 'write-validator-cache.js')], { stdio: ['ignore', 'ignore', 'inherit'] })
   return result.metafile
 }
 

@@ -21,11 +21,26 @@ export interface ExecStart {
   argv: string[]
   workingDirectory: string | null
   warning: string | null
+  /**
+   * The command that writes the config validator's V8 code cache for this node under the service's
+   * flags (V8 refuses a cache made by another Node.js build or under other flags; issue 13 §5,
+   * gateway/config/config-validator.ts), when the CLI is the bundle that reads one; null otherwise.
+   */
+  validatorCache: string[] | null
 }
+
+/** Beside the bundle's cli.js (provisioning/build/bundle-cli.ts, its second entry). */
+const VALIDATOR_CACHE_WRITER = 'write-validator-cache.js'
 
 export function cliExecStart(configFile: string, entry = process.argv[1], node = process.execPath): ExecStart {
   const cli = realpathSync(entry)
-  if (!cli.endsWith('.ts')) return { argv: [node, ...SERVICE_NODE_FLAGS, cli, 'run', '--config', configFile], workingDirectory: null, warning: null }
+  if (!cli.endsWith('.ts')) {
+    const writer = join(dirname(cli), VALIDATOR_CACHE_WRITER)
+    return {
+      argv: [node, ...SERVICE_NODE_FLAGS, cli, 'run', '--config', configFile], workingDirectory: null, warning: null,
+      validatorCache: existsSync(writer) ? [node, ...SERVICE_NODE_FLAGS, writer] : null,
+    }
+  }
   // From sources (a git checkout run through tsx): `--import tsx` is resolved from the
   // working directory, so the unit runs in the package directory.
   let dir = dirname(cli)
@@ -33,6 +48,7 @@ export function cliExecStart(configFile: string, entry = process.argv[1], node =
   return {
     argv: [node, ...SERVICE_NODE_FLAGS, '--import', 'tsx', cli, 'run', '--config', configFile],
     workingDirectory: dir,
+    validatorCache: null,
     warning: `running from TypeScript sources (${cli}); for production install the built package (npm run build, or npm install -g) and re-run safehouse install from it`,
   }
 }

@@ -114,6 +114,8 @@ export function buildInstallPlan(i: PlanInput): InstallPlan {
   if (c.secrets_file && existsSync(c.secrets_file)) commands.push({ argv: ['chown', `${user}:`, c.secrets_file], why: 'the service reads its secrets (mode 0600)' })
   else if (c.secrets_file) warnings.push(`secrets file ${c.secrets_file} does not exist: the gateway will not start without it; create it with safehouse init or safehouse user add`)
   if (c.station.key_file) commands.push({ argv: ['chown', `${user}:`, c.station.key_file], why: 'the service reads its TLS client key' })
+  // Written for the node and V8 flags of ExecStart: the one in the package was made where it was built.
+  if (i.exec.validatorCache) commands.push({ argv: i.exec.validatorCache, why: 'the config validator\'s compiled code for this Node.js (a faster start)' })
   commands.push(
     { argv: ['udevadm', 'control', '--reload'], why: 'load the new udev rules' },
     { argv: ['udevadm', 'trigger', '--subsystem-match=tty', '--action=add'], why: 'apply them to the ports plugged in now' },

@@ -8,7 +8,9 @@
  * that it starts with its broker deny-by-default from the first connection
  * while the hardware libraries are not loaded yet, that a config error reads
  * exactly as from the sources, and that the demo (station console, metrics,
- * pino-pretty, SQLite) runs from it end to end.
+ * pino-pretty, SQLite) runs from it end to end. Started with the service's flags
+ * it reads the config validator's V8 code cache the build wrote, and `install`
+ * writes that cache again for the unit's node and flags (issue 13 §5).
  */
 import t from 'tap'
 import mqtt from 'mqtt'
@@ -20,6 +22,7 @@ import { BUNDLE_DIR, BUNDLED, bundleCli } from '../../provisioning/build/bundle-
 import { cli, tmpDir } from '../harness/cli-process.js'
 import { childEnv } from '../harness/prebuilt-cli.js'
 import { freePort } from '../harness/mosquitto.js'
+import { SERVICE_NODE_FLAGS } from '../../provisioning/install/exec-start.js'
 
 t.setTimeout(120_000)
 
@@ -81,7 +84,7 @@ t.test('a config error reads exactly as from the sources (message and line numbe
   t.match(b.err, /bad\.yaml:4 +broker\.port: must be <= 65535/, 'with line numbers')
 })
 
-t.test('run: the broker listens deny-by-default before the hardware libraries load', async (t) => {
+t.test('run, as the service runs it: the broker listens deny-by-default before the hardware libraries load', async (t) => {
   await built
   const dir = tmpDir(t)
   const port = await freePort()
@@ -92,7 +95,8 @@ t.test('run: the broker listens deny-by-default before the hardware libraries lo
     'devices:', '  - { id: b, kind: panic-button, driver: firmata, board: nano, pin: 2 }', '  - { id: w, kind: ble-whistle, address: "A4:C1:38:12:34:56" }',
     `  - { id: lamp, kind: lamp-box, driver: modbus, port: ${join(dir, 'no-rs485')}, unit_id: 1 }`, '',
   ].join('\n'))
-  const c = spawn(process.execPath, ['--import', preload, entry, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() })
+  // With the service's V8 flags (the unit's ExecStart), under which the build wrote the validator's code cache.
+  const c = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', preload, entry, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() })
   t.teardown(() => { if (c.exitCode === null) c.kill('SIGKILL') })
   let out = ''
   let err = ''
@@ -113,12 +117,31 @@ t.test('run: the broker listens deny-by-default before the hardware libraries lo
   const atListen = (/^LOADED-AT-LISTEN (.*)$/m.exec(err)?.[1] ?? '').split(',').filter(Boolean)
   t.same(atListen.filter((p) => HARDWARE_AND_LATER.includes(p)), [], 'no hardware library, mqtt.js, ajv or prom-client was loaded when the broker listened')
   t.same(atListen.filter((p) => BUNDLED.includes(p)), [], `yaml, aedes and mqtt-packet came from the bundle, not from node_modules: ${atListen}`)
+  t.match(err, /^STDIN-AT-LISTEN untouched$/m, 'process.stdin (a ReadStream run never reads) was not made before the broker listened')
   const until = Date.now() + 60_000
   while (!out.includes('gateway started') && Date.now() < until && c.exitCode === null) await new Promise((r) => setTimeout(r, 50))
   t.match(out, /gateway started/, 'the gateway started around the listening broker')
+  while (!out.includes('config validator compile cache') && Date.now() < until && c.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+  // The build wrote the config validator's V8 code cache beside the chunks: the start read its
+  // compiled code instead of compiling ~270 KB before the broker listened (issue 13 §5).
+  t.match(out, /"validator_cache":"used","msg":"config validator compile cache"/, 'the config validator came from its code cache')
   c.kill('SIGTERM')
   const code = await new Promise((r) => c.once('exit', r))
   t.equal(code, 0, 'a clean stop')
+})
+
+t.test("install from the bundle rewrites the config validator's code cache for the unit's node and flags", async (t) => {
+  await built
+  const dir = tmpDir(t)
+  const config = join(dir, 'c.yaml')
+  writeFileSync(config, ['site: s1', 'post: p1', `data_dir: ${join(dir, 'data')}`, 'devices: []', ''].join('\n'))
+  const r = await runBundle(['install', '--dry-run', '--no-start', '--config', config])
+  t.equal(r.code, 0, r.err)
+  // V8 takes the cache only from the node and flags that made it: the package's copy was made where it
+  // was built, so install writes it again with ExecStart's node and flags (issue 13 §5).
+  const line = [process.execPath, ...SERVICE_NODE_FLAGS, join(out, 'write-validator-cache.js')].join(' ')
+  t.ok(r.out.split('\n').some((l) => l.startsWith(line)), `the commands include ${line}`)
+  t.match(r.out, new RegExp(`^ExecStart=\\S*node ${SERVICE_NODE_FLAGS.join(' ')} \\S+/cli\\.js run`, 'm'), 'with the flags of the unit')
 })
 
 t.test("mqtt.js's own mqtt-packet copy builds no packet-id cache (the bundle's copy is aedes')", async (t) => {

@@ -17,6 +17,12 @@ t.test('a built CLI runs as node FLAGS cli.js run --config FILE', async (t) => {
   const e = cliExecStart('/etc/safehouse/config.yaml', cli, '/usr/bin/node')
   t.same(e.argv, ['/usr/bin/node', ...SERVICE_NODE_FLAGS, cli, 'run', '--config', '/etc/safehouse/config.yaml'])
   t.equal(e.warning, null)
+  t.equal(e.validatorCache, null, 'no cache writer beside this cli.js: nothing to run')
+  // The bundle (dist/bundle/) has the config validator's cache writer beside cli.js: install runs it
+  // with the unit's node and flags, the only ones under which V8 accepts the cache (issue 13 §5).
+  const writer = join(dir, 'write-validator-cache.js')
+  writeFileSync(writer, '')
+  t.same(cliExecStart('/etc/safehouse/config.yaml', cli, '/usr/bin/node').validatorCache, ['/usr/bin/node', ...SERVICE_NODE_FLAGS, writer])
 })
 
 t.test('node accepts the flags and they take effect', async (t) => {
