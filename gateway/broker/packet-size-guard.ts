@@ -37,6 +37,13 @@ export class PacketSizeGuard extends Duplex {
   private pieces: (Buffer | string)[] = []
   private piecesBytes = 0
   private pieceCallbacks: WriteCallback[] | null = null
+  /**
+   * Offered each chunk that starts a packet while nothing is unread (shared-delivery.ts: a clean
+   * session's PUBACKs, issue 13 §4); returning true takes the chunk, which then neither passes the
+   * size check nor reaches aedes. Only for chunks of whole packets within the size limit, so the
+   * packet boundaries tracked here stay right.
+   */
+  takeWholePackets: ((chunk: Buffer) => boolean) | null = null
 
   constructor(
     private readonly socket: Socket,
@@ -45,6 +52,7 @@ export class PacketSizeGuard extends Duplex {
   ) {
     super({ allowHalfOpen: false })
     socket.on('data', (chunk: Buffer) => {
+      if (this.state === State.TYPE && this.unreadBytes === 0 && this.takeWholePackets?.(chunk) === true) return
       const announced = this.scan(chunk)
       if (announced >= 0) {
         this.onOversize(announced)

@@ -14,7 +14,8 @@
  * subscribe (its subscriptions capture client.deliverQoS/deliver0). Per
  * delivery it does what aedes does, in the same order per client:
  *  - synchronously: the No Local check, dedupe by broker id/counter and
- *    broker.authorizeForward (as aedes, before its setImmediate);
+ *    broker.authorizeForward (as aedes, before its setImmediate); nothing to
+ *    forward calls back in the next setImmediate;
  *  - in one setImmediate for every delivery queued meanwhile, in queue order:
  *    the QoS downgrade to the client's subscription on that exact topic, a packet
  *    id from client._nextId (QoSPacket), and the write: the frame of this
@@ -23,92 +24,48 @@
  *  - the write's outcome as aedes: a closed client gets 'connection closed',
  *    a full socket waits for 'drain' (client.waitForDrain, so the drain timeout
  *    and mqemitter's back-pressure hold), else the callback runs in the next
- *    setImmediate (again one for the batch).
+ *    setImmediate (again one for the batch). Both batches: immediate-batch.ts.
  * A client without a clean session (its QoS > 0 deliveries go through
  * persistence first) keeps aedes' own functions, as does anything the frame
  * cannot hold (mqtt-packet writes it, as aedes would). Packets are MQTT 3.1/3.1.1
  * only: aedes 1.2.0 refuses MQTT 5 at CONNECT.
  *
- * Also here: PUBACKs that arrive whole and alone in a chunk skip mqtt-packet's
- * generic parser (its `bl` list and debug calls: 18 % of the broker's user
- * time at 100 subscribers) and are emitted as the packet object the parser would
- * have emitted, to the same listener, synchronously within the same parse().
+ * PUBACKs: puback-fast-path.ts (a clean session's whole PUBACKs without aedes'
+ * handler, others without mqtt-packet's parser), offered each chunk by the
+ * packet-size guard before it reaches aedes.
  */
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { PublishFrames } from './publish-frame.js'
+import { ImmediateBatch } from './immediate-batch.js'
+import { PacketSizeGuard } from './packet-size-guard.js'
+import { installPubackFastPath, takePubacks, type PubackCounts } from './puback-fast-path.js'
+import { AEDES_VERSION, type AedesClient, type Callback, type ForwardPacket } from './aedes-internals.js'
 
-/** The aedes release whose internals this module was written against and tested with. */
-export const AEDES_VERSION = '1.2.0'
-
-type Callback = (err?: Error | null) => void
-type Deliver = (packet: ForwardPacket, cb: Callback) => void
-
-/** An aedes-packet Packet as mqemitter hands it to a subscription. */
-interface ForwardPacket {
-  cmd?: string
-  topic: unknown
-  payload: unknown
-  qos: number
-  retain: boolean
-  dup: boolean
-  messageId?: number
-  brokerId?: string | null
-  brokerCounter?: number
-  clientId?: string
-  nl?: boolean
-  properties?: unknown
-}
-
-/** What this module reads and replaces of aedes 1.2.0's Client (lib/client.js). */
-interface AedesClient {
-  id: string | null
-  clean: boolean
-  connecting: boolean
-  connected: boolean
-  errored: boolean
-  conn: { write(chunk: Buffer): boolean }
-  broker: { authorizeForward(client: AedesClient, packet: ForwardPacket): ForwardPacket | null | undefined | false }
-  subscriptions: Record<string, { qos?: number } | undefined>
-  duplicates: Record<string, number>
-  _nextId: number
-  _parser: MqttParser
-  deliver0: Deliver
-  deliverQoS: Deliver
-  _onError(err?: Error | null): void
-  emit(event: 'error', err: Error): boolean
-  waitForDrain(cb: Callback): void
-}
-
-/** mqtt-packet 9.0.2's Parser, as far as the PUBACK fast path needs it. */
-interface MqttParser {
-  parse(buf: Buffer): number
-  emit(event: 'packet', packet: object): boolean
-  error: Error | null
-  packet: { length: number; constructor: new () => { cmd: string | null; length: number; messageId?: number } }
-  settings: { protocolVersion?: number }
-  _list: { length: number }
-  _stateCounter: number
-}
+export { AEDES_VERSION }
 
 const SKIP = 0
 const QOS0 = 1
 const QOS = 2
 type Kind = typeof SKIP | typeof QOS0 | typeof QOS
 
+/** One delivery: queued for the write, then (the same object) for its callback. */
+interface Delivery {
+  client: AedesClient
+  packet: ForwardPacket | null
+  kind: Kind
+  cb: Callback
+  err: Error | null
+}
+
 export class SharedDelivery {
   private readonly frames = new PublishFrames()
-  private clients: AedesClient[] = []
-  private packets: (ForwardPacket | null)[] = []
-  private kinds: Kind[] = []
-  private callbacks: Callback[] = []
-  private scheduled = false
-  /** Write outcomes waiting for the next setImmediate: client, kind, callback, error. */
-  private doneClients: AedesClient[] = []
-  private doneKinds: Kind[] = []
-  private doneCallbacks: Callback[] = []
-  private doneErrors: (Error | null)[] = []
-  private doneScheduled = false
+  /** Deliveries queued since the last flush (aedes: a setImmediate each). */
+  private readonly deliveries = new ImmediateBatch<Delivery>((batch) => this.flush(batch))
+  /** Write outcomes waiting for their callbacks (aedes: a setImmediate each). */
+  private readonly outcomes = new ImmediateBatch<Delivery>((batch) => { for (const d of batch) complete(d) })
+  /** PUBACKs handled without aedes' handler (puback-fast-path.ts). */
+  readonly pubacks: PubackCounts = { taken: 0 }
   readonly enabled: boolean
   /** The running aedes release (its `version` getter, absent from its typings). */
   readonly aedesVersion: string
@@ -127,52 +84,40 @@ export class SharedDelivery {
     client.deliver0 = (packet, cb) => {
       if (!client.clean) return aedes0(packet, cb)
       const toForward = forwardable(client, packet)
-      if (toForward) this.enqueue(client, toForward, QOS0, cb)
-      else this.enqueue(client, null, SKIP, cb)
+      // Nothing to send: aedes calls back in the next setImmediate.
+      if (toForward) this.deliveries.add({ client, packet: toForward, kind: QOS0, cb, err: null })
+      else this.outcomes.add({ client, packet: null, kind: SKIP, cb, err: null })
     }
     client.deliverQoS = (packet, cb) => {
       if (packet.qos === 0) return client.deliver0(packet, cb) // aedes: downgraded by the publish
       if (!client.clean) return aedesQoS(packet, cb)
       const toForward = forwardable(client, packet)
-      if (toForward) this.enqueue(client, toForward, QOS, cb)
-      else this.enqueue(client, null, SKIP, cb)
+      // Nothing to send: aedes calls back in the next setImmediate.
+      if (toForward) this.deliveries.add({ client, packet: toForward, kind: QOS, cb, err: null })
+      else this.outcomes.add({ client, packet: null, kind: SKIP, cb, err: null })
     }
-    installPubackFastPath(client._parser)
-  }
-
-  private enqueue(client: AedesClient, packet: ForwardPacket | null, kind: Kind, cb: Callback): void {
-    this.clients.push(client)
-    this.packets.push(packet)
-    this.kinds.push(kind)
-    this.callbacks.push(cb)
-    if (!this.scheduled) {
-      this.scheduled = true
-      setImmediate(this.flush)
-    }
+    const counts = this.pubacks
+    installPubackFastPath(client._parser, client, counts)
+    const conn = client.conn as unknown
+    if (conn instanceof PacketSizeGuard) conn.takeWholePackets = (chunk) => takePubacks(client, chunk, counts)
   }
 
   /** The deliveries queued since the last flush, in order (aedes' per-delivery setImmediate). */
-  private readonly flush = (): void => {
-    const { clients, packets, kinds, callbacks } = this
-    this.clients = []
-    this.packets = []
-    this.kinds = []
-    this.callbacks = []
-    this.scheduled = false
-    for (let i = 0; i < clients.length; i++) {
-      const kind = kinds[i]
-      const packet = packets[i]
-      if (kind === SKIP || packet === null) this.done(clients[i], SKIP, callbacks[i], null)
-      else this.write(clients[i], packet, kind, callbacks[i])
+  private flush(batch: readonly Delivery[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const d = batch[i]
+      if (d.kind === SKIP || d.packet === null) this.outcomes.add(d)
+      else this.write(d, d.packet)
     }
     this.frames.clear()
   }
 
   /** aedes' deliver0 / QoSPacket + writeQoS / write(), for one delivery. */
-  private write(client: AedesClient, p: ForwardPacket, kind: Kind, cb: Callback): void {
+  private write(d: Delivery, p: ForwardPacket): void {
+    const client = d.client
     let qos = 0
     let messageId: number | undefined
-    if (kind === QOS) {
+    if (d.kind === QOS) {
       qos = p.qos || 0
       // QoSPacket: the original's id, or the client's next one.
       if (!p.messageId) {
@@ -185,7 +130,7 @@ export class SharedDelivery {
       const sub = client.subscriptions[p.topic as string]
       if (sub && (sub.qos || 0) < qos) qos = sub.qos || 0
     }
-    if (!client.connecting && !client.connected) return this.done(client, kind, cb, new Error('connection closed'))
+    if (!client.connecting && !client.connected) return this.fail(d, new Error('connection closed'))
     let result: boolean
     try {
       const dup = p.dup || false
@@ -199,44 +144,31 @@ export class SharedDelivery {
         result = client.conn.write(qos > 0 ? this.frames.withId(frame, messageId!) : frame)
       }
     } catch {
-      return this.done(client, kind, cb, new Error('packet received not valid'))
+      return this.fail(d, new Error('packet received not valid'))
     }
     if (!result && !client.errored) {
-      client.waitForDrain((err) => complete(client, kind, cb, err ?? null))
+      client.waitForDrain((err) => {
+        d.err = err ?? null
+        complete(d)
+      })
       return
     }
-    this.done(client, kind, cb, null)
+    this.outcomes.add(d)
   }
 
-  /** aedes calls a write's callback in a setImmediate; one for the batch here. */
-  private done(client: AedesClient, kind: Kind, cb: Callback, err: Error | null): void {
-    this.doneClients.push(client)
-    this.doneKinds.push(kind)
-    this.doneCallbacks.push(cb)
-    this.doneErrors.push(err)
-    if (!this.doneScheduled) {
-      this.doneScheduled = true
-      setImmediate(this.finish)
-    }
-  }
-
-  private readonly finish = (): void => {
-    const { doneClients, doneKinds, doneCallbacks, doneErrors } = this
-    this.doneClients = []
-    this.doneKinds = []
-    this.doneCallbacks = []
-    this.doneErrors = []
-    this.doneScheduled = false
-    for (let i = 0; i < doneClients.length; i++) complete(doneClients[i], doneKinds[i], doneCallbacks[i], doneErrors[i])
+  private fail(d: Delivery, err: Error): void {
+    d.err = err
+    this.outcomes.add(d)
   }
 }
 
 const EMPTY = Buffer.alloc(0)
 
 /** After the write, as aedes: QoS 0 errors close the client, QoS > 0 errors are emitted; mqemitter's callback always runs. */
-function complete(client: AedesClient, kind: Kind, cb: Callback, err: Error | null): void {
-  if (kind === QOS0) client._onError(err)
-  else if (kind === QOS && err) client.emit('error', err)
+function complete(d: Delivery): void {
+  if (d.kind === QOS0) d.client._onError(d.err)
+  else if (d.kind === QOS && d.err) d.client.emit('error', d.err)
+  const cb = d.cb // called as aedes calls it, without a `this`
   cb()
 }
 
@@ -250,28 +182,4 @@ function forwardable(client: AedesClient, packet: ForwardPacket): ForwardPacket 
     client.duplicates[id] = counter
   }
   return client.broker.authorizeForward(client, packet)
-}
-
-/**
- * A chunk made only of whole MQTT 3.1.1 PUBACKs (0x40 0x02 id id, [MQTT-3.4]), arriving while the
- * parser holds nothing, is emitted packet by packet as mqtt-packet's parser would (same object shape,
- * same 'packet' listener, synchronously); anything else goes to the parser.
- */
-function installPubackFastPath(parser: MqttParser): void {
-  const parse = parser.parse
-  parser.parse = function fastParse(this: MqttParser, buf: Buffer): number {
-    const n = buf.length
-    if (n === 0 || (n & 3) !== 0 || this.error !== null || this._list.length !== 0 || this._stateCounter !== 0 ||
-        this.packet.length !== -1 || this.settings.protocolVersion === 5) return parse.call(this, buf)
-    for (let i = 0; i < n; i += 4) if (buf[i] !== 0x40 || buf[i + 1] !== 0x02) return parse.call(this, buf)
-    const Packet = this.packet.constructor
-    for (let i = 0; i < n; i += 4) {
-      const packet = new Packet()
-      packet.cmd = 'puback'
-      packet.length = 2
-      packet.messageId = (buf[i + 2] << 8) | buf[i + 3]
-      this.emit('packet', packet)
-    }
-    return 0
-  }
 }

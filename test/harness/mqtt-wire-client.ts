@@ -13,6 +13,10 @@ export interface WireOptions {
   protocolVersion: 3 | 4 | 5
   /** How QoS 1 PUBLISHes are acknowledged: one write each, or all of one read in one write. */
   acks?: 'each' | 'together' | 'none'
+  /** CONNECT's clean session flag (default true). */
+  clean?: boolean
+  /** CONNECT's keepalive in seconds (default 60). */
+  keepalive?: number
 }
 
 export class WireClient {
@@ -45,7 +49,7 @@ export class WireClient {
     const socket = connect(port, '127.0.0.1')
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
     const c = new WireClient(socket, o)
-    c.send({ cmd: 'connect', protocolId: o.protocolVersion === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: o.protocolVersion, clientId: o.clientId, clean: true, keepalive: 60 } as mqttPacket.IConnectPacket)
+    c.send({ cmd: 'connect', protocolId: o.protocolVersion === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: o.protocolVersion, clientId: o.clientId, clean: o.clean ?? true, keepalive: o.keepalive ?? 60 } as mqttPacket.IConnectPacket)
     await until(() => c.closed || c.packets.some((p) => p.cmd === 'connack'), `${o.clientId}: CONNACK`)
     return { client: c, connack: (c.packets.find((p) => p.cmd === 'connack') as mqttPacket.IConnackPacket | undefined) ?? null }
   }

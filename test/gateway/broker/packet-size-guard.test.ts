@@ -4,7 +4,8 @@
  * corked reaches the socket as one write with every byte in order; what the
  * peer sends reaches read() in order, read(0) takes nothing, the end
  * arrives after the data; unread data beyond 16 KiB pauses the socket until
- * it is read; an oversized header cuts the connection.
+ * it is read; an oversized header cuts the connection; a chunk that starts a
+ * packet with nothing unread is offered to takeWholePackets first (issue 13 §4).
  */
 import t, { type Test } from 'tap'
 import { createServer, connect, type Socket } from 'node:net'
@@ -113,4 +114,26 @@ t.test('a header announcing more than the limit cuts the connection before its b
   t.equal(announced, 1001)
   t.ok(g.destroyed, 'the guard is destroyed')
   t.same(r.bytes(), Buffer.from([0x40, 2, 0, 1]), 'the packet before it reached the reader, nothing of the oversized one')
+})
+
+t.test('takeWholePackets is offered only chunks that start a packet with nothing unread; what it takes reaches no reader', async (t) => {
+  const { server, peer } = await socketPair(t)
+  const g = guard(server, 1024, () => t.fail('not oversized'))
+  const offered: number[][] = []
+  g.takeWholePackets = (chunk) => {
+    offered.push([...chunk])
+    return chunk.length === 4 && chunk[0] === 0x40
+  }
+  const r = reader(g)
+  const sent = async (bytes: number[], check: () => boolean, what: string): Promise<void> => {
+    peer.write(Buffer.from(bytes))
+    while (!check()) await new Promise((res) => setTimeout(res, 5))
+    t.pass(what)
+  }
+  await sent([0x40, 2, 0, 1], () => offered.length === 1, 'a PUBACK is offered')
+  await sent([0x30, 5, 0], () => r.bytes().length === 3, 'the start of a PUBLISH, declined, reaches the reader')
+  await sent([1, 0x61, 0x62, 0x63], () => r.bytes().length === 7, 'the rest of the PUBLISH reaches the reader')
+  await sent([0x40, 2, 0, 2], () => offered.length === 3, 'the next PUBACK is offered')
+  t.same(offered, [[0x40, 2, 0, 1], [0x30, 5, 0], [0x40, 2, 0, 2]], 'the middle of the PUBLISH was never offered')
+  t.same(r.bytes(), Buffer.from([0x30, 5, 0, 1, 0x61, 0x62, 0x63]), 'the reader got the PUBLISH and nothing that was taken')
 })

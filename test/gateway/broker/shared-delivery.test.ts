@@ -17,51 +17,11 @@
  * (aedes' waitForDrain), and is cut after the drain timeout.
  */
 import t, { type Test } from 'tap'
-import { createServer, type Socket } from 'node:net'
 import mqttPacket from 'mqtt-packet'
-import { Aedes, type AedesOptions, type AedesPublishPacket } from 'aedes'
-import { PacketSizeGuard } from '../../../gateway/broker/packet-size-guard.js'
-import { SharedDelivery } from '../../../gateway/broker/shared-delivery.js'
-import { WireClient, frames, type WireOptions } from '../../harness/mqtt-wire-client.js'
+import type { AedesPublishPacket } from 'aedes'
+import { WireClient, frames } from '../../harness/mqtt-wire-client.js'
+import { sharedDeliveryBroker as broker, publishInProcess, openWire as open, type TestBroker } from '../../harness/shared-delivery-broker.js'
 import { until } from '../../harness/until.js'
-
-interface TestBroker { aedes: Aedes; port: number; acks: () => number; delivery: SharedDelivery }
-
-/** aedes on loopback, each connection as embedded-broker.ts makes it; the n-th client's first packet id is 1000 n. */
-async function broker(t: Test, shared: boolean, opts: Partial<AedesOptions> = {}): Promise<TestBroker> {
-  const aedes = await Aedes.createBroker(opts)
-  const delivery = new SharedDelivery(aedes)
-  let n = 0
-  let acks = 0
-  aedes.on('ack', () => { acks++ })
-  const sockets = new Set<Socket>()
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.setNoDelay(true)
-    const guard = new PacketSizeGuard(socket, 1 << 24, () => {})
-    guard.on('error', () => {})
-    const client = aedes.handle(guard)
-    ;(client as unknown as { _nextId: number })._nextId = 1000 * ++n
-    if (shared) delivery.install(client)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  t.teardown(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy()
-    server.close(() => aedes.close(() => r()))
-  }))
-  return { aedes, port: (server.address() as { port: number }).port, acks: () => acks, delivery }
-}
-
-function publishInProcess(aedes: Aedes, p: Partial<AedesPublishPacket> & { payload: unknown }): Promise<void> {
-  return new Promise((resolve, reject) => aedes.publish({ cmd: 'publish', dup: false, retain: false, qos: 0, ...p } as AedesPublishPacket, (err?: Error) => (err ? reject(err) : resolve())))
-}
-
-async function open(t: Test, b: TestBroker, o: WireOptions): Promise<WireClient> {
-  const { client, connack } = await WireClient.open(b.port, o)
-  t.teardown(() => client.end())
-  if (connack?.returnCode !== 0) throw new Error(`${o.clientId}: CONNACK ${connack?.returnCode}`)
-  return client
-}
 
 /** The script; returns each subscriber's client, once every one has the end marker and the broker every PUBACK. */
 async function script(t: Test, b: TestBroker): Promise<Record<string, WireClient>> {
@@ -101,7 +61,7 @@ async function script(t: Test, b: TestBroker): Promise<Record<string, WireClient
   await send({ topic: 't/end', payload: Buffer.from('end') })
   for (const [name, c] of Object.entries(subs)) await until(() => c.publishes().some((p) => p.topic === 't/end'), `${name}: the end marker`)
   const acked = Object.values(subs).reduce((n, c) => n + c.publishes().filter((p) => p.qos === 1).length, 0)
-  await until(() => b.acks() === acked, `the broker's ${acked} PUBACKs`)
+  await until(() => b.pubacks() === acked, `the broker's ${acked} PUBACKs`)
   return subs
 }
 
@@ -111,7 +71,9 @@ t.test('every subscriber receives the bytes aedes itself writes, each PUBLISH as
   t.ok(shared.delivery.enabled, 'installed on aedes 1.2.0')
   const want = await script(t, plain)
   const got = await script(t, shared)
-  t.equal(shared.acks(), plain.acks(), `the same ${plain.acks()} PUBACKs handled`)
+  t.equal(shared.pubacks(), plain.pubacks(), `the same ${plain.pubacks()} PUBACKs handled`)
+  t.ok(shared.delivery.pubacks.taken > 0, `${shared.delivery.pubacks.taken} of them taken without aedes' handler (clean sessions, nothing listening to 'ack')`)
+  t.equal(plain.delivery.pubacks.taken, 0, 'none without the shared delivery')
   for (const name of Object.keys(want)) {
     const w = want[name].bytes()
     const g = got[name].bytes()
@@ -167,7 +129,7 @@ t.test('a subscriber that stops reading holds the publish until its socket drain
   await fast.subscribe(1, [{ topic: 'big/#', qos: 1 }])
   slow.socket.pause()
   const { sent, held } = await publishUntilHeld(b)
-  const inner = (b.aedes as unknown as { clients: Record<string, { _pendingDrains: unknown[] }> }).clients.slow
+  const inner = b.client('slow')
   t.ok(inner._pendingDrains.length > 0, `publish ${sent} waits for the stopped subscriber's 'drain' (aedes' waitForDrain)`)
   slow.socket.resume()
   await held
