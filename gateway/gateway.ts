@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import type { Logger } from 'pino'
-import { urlForLog } from './logging.js'
+import { urlForLog } from './log-url.js'
 import { systemClock, type Clock, type TimerHandle } from '../devices/time/clock.js'
 import type { Config } from './config/config-types.js'
 import type { Secrets } from './config/secrets.js'

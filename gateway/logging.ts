@@ -4,7 +4,10 @@
  * name wherever they appear.
  */
 import { createRequire } from 'node:module'
-import type { Logger, DestinationStream, pino as PinoFn } from 'pino'
+// Imported, not required at first use: so the bundle inlines pino (provisioning/build/bundle-cli.ts), whose
+// ~30 CommonJS files were resolved and read from node_modules before the broker listened (issue 13 §5).
+// The tools that print a URL take urlForLog from log-url.ts and load no pino.
+import { pino, type Logger, type DestinationStream } from 'pino'
 import type PinoPretty from 'pino-pretty'
 
 /**
@@ -28,9 +31,6 @@ export interface LogOptions {
 }
 
 export function createLogger(o: LogOptions): Logger {
-  // Required here, not imported: the CLI's tools import urlForLog from this module, and their
-  // `--help` should not load pino (issue 13 §5).
-  const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof PinoFn }
   const usePretty = o.format === 'pretty' || (o.format === 'auto' && process.stdout.isTTY === true && !o.destination)
   const opts = { level: o.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } }
   if (usePretty) {
@@ -38,11 +38,6 @@ export function createLogger(o: LogOptions): Logger {
     return pino(opts, requirePretty()({ colorize: process.stdout.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
   }
   return o.destination ? pino(opts, o.destination) : pino(opts)
-}
-
-/** A URL fit for a log line: a password written into it (mqtt://user:pass@host) is replaced. */
-export function urlForLog(url: string | null): string | null {
-  return url === null ? null : url.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:[redacted]@')
 }
 
 export type { Logger }

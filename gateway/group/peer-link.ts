@@ -13,7 +13,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../devices/time/clock.js'
 import type { Backoff } from '../../devices/time/backoff.js'
 import { noDelay, ReconnectTimer, retireClient } from '../reconnect.js'
-import { urlForLog } from '../logging.js'
+import { urlForLog } from '../log-url.js'
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected'
 

@@ -9,7 +9,7 @@ import type { GatewayParts } from '../gateway-parts.js'
 /** What the payload reads of the gateway (issue 18: a narrow view, not the class). */
 type StateSource = Pick<GatewayParts, 'broker' | 'clock' | 'config' | 'core' | 'counters' | 'dc09' | 'devices' | 'group' | 'hostHealth' | 'outbox' | 'startedAt' | 'state' | 'uplink'>
 import { VERSION } from '../version.js'
-import { urlForLog } from '../logging.js'
+import { urlForLog } from '../log-url.js'
 
 /** The gateway's counters by name, as the retained state carries them (and /metrics exposes them, issue 14). */
 export function gatewayCounters(gw: StateSource): Record<string, number> {

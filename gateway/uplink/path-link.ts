@@ -31,7 +31,7 @@ import type { StationPath } from '../config/station-paths.js'
 import { isTlsUrl } from '../config/station-paths.js'
 import { Backoff } from '../../devices/time/backoff.js'
 import { noDelay, ReconnectTimer, retireClient } from '../reconnect.js'
-import { urlForLog } from '../logging.js'
+import { urlForLog } from '../log-url.js'
 
 export type UplinkState = 'disabled' | 'connecting' | 'connected' | 'disconnected'
 

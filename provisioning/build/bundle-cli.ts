@@ -4,8 +4,8 @@
  * writes dist/bundle/cli.js, which package.json's `bin` names. Node's ES module
  * and CommonJS loaders paid per file (resolve, read, compile, link) for the 55
  * ES modules and 159 CommonJS files `safehouse run` loaded before its broker
- * listened; from the bundle it is 22 chunks (provisioning/commands/run-start.ts) and 32 CommonJS files (pino's,
- * qlobber's). bench/RESULTS.md, "Issue 13 §5 start (helper i13s, sixth session)".
+ * listened; from the bundle it is 23 chunks (provisioning/commands/run-start.ts) and 3 CommonJS files (qlobber's).
+ * bench/RESULTS.md, "Issue 13 §5 start (helper i13s, sixth session)" and the sections after it.
  *
  * What stays as it was, so the bundle behaves as the tree the tests run:
  *   - Each command still loads when it runs: the CLI's dynamic imports become
@@ -14,9 +14,16 @@
  *     this repo's tsconfig), no minifying, names kept.
  *   - Only the packages in BUNDLED are inlined: plain JavaScript without
  *     __dirname, workers or computed requires, whose whole dependency closure is
- *     bundled too. Every other package (native addons, mqtt.js, pino and its
- *     worker transports, the hardware libraries, which load at first use
- *     through createRequire anyway) is required from node_modules as before.
+ *     bundled too. Every other package (native addons, mqtt.js, pino-pretty,
+ *     the hardware libraries, which load at first use through createRequire
+ *     anyway) is required from node_modules as before.
+ *   - pino is inlined though its transports run files in worker threads
+ *     (pino/lib/worker.js, thread-stream's worker, found through __dirname):
+ *     safehouse starts no transport (gateway/logging.ts writes to stdout or a
+ *     given stream, pino-pretty as a synchronous stream in the same thread), and
+ *     a transport started from the bundle would fail at once (no __dirname in an
+ *     ES module), never log elsewhere. Its 29 CommonJS files were ~10-25 ms of
+ *     the start before the broker listened (bench/RESULTS.md, helper i13st2).
  *   - The config validator's V8 code cache (gateway/config/config-validator.ts)
  *     is written beside the chunks, under the service's V8 flags, by the
  *     bundle's second entry (write-validator-cache.js), which `safehouse
@@ -43,8 +50,8 @@ export const BUNDLE_DIR = join(ROOT, 'dist', 'bundle')
 
 /**
  * The packages inlined: those `safehouse run` loads before its broker listens (the YAML parser,
- * aedes, and mqtt-packet with its stream and debug dependencies), minus pino (its transports run
- * files in worker threads) and qlobber (its worker mode starts `new Worker(__filename)`). A
+ * aedes, and mqtt-packet with its stream and debug dependencies, pino with its serializers,
+ * redaction and stdout writer), minus qlobber (its worker mode starts `new Worker(__filename)`). A
  * package these require and that is not listed must resolve to the same file from the bundle
  * (checked below): Node's built-ins, qlobber.
  */
@@ -53,6 +60,7 @@ export const BUNDLED = [
   'aedes', 'aedes-packet', 'aedes-persistence', 'mqemitter', 'fastparallel', 'reusify', 'xtend',
   'mqtt-packet', 'bl', 'readable-stream', 'process', 'string_decoder', 'safe-buffer', 'inherits', 'process-nextick-args',
   'debug', 'ms', 'supports-color', 'has-flag',
+  'pino', 'pino-std-serializers', '@pinojs/redact', 'quick-format-unescaped', 'safe-stable-stringify', 'sonic-boom', 'atomic-sleep', 'on-exit-leak-free', 'thread-stream',
 ]
 
 function packageOf(specifier: string): string {

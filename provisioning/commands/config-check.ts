@@ -28,7 +28,7 @@ export async function configCheck(argv: string[], io: CliIO = processIO()): Prom
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (one FILE at a time)`)
   // The validator loads after the usage checks, so `config check --help` stays fast (issue 13 §5).
   const [{ ConfigError }, { loadConfig }, { urlForLog }, { secretRules }, { endpointRules }, { stationPaths }] = await Promise.all([
-    import('../../gateway/config/config-error.js'), import('../../gateway/config/load-config.js'), import('../../gateway/logging.js'), import('../config-check/secret-rules.js'),
+    import('../../gateway/config/config-error.js'), import('../../gateway/config/load-config.js'), import('../../gateway/log-url.js'), import('../config-check/secret-rules.js'),
     import('../config-check/endpoint-rules.js'), import('../../gateway/config/station-paths.js'),
   ])
   try {

@@ -58,7 +58,7 @@ export async function status(argv: string[], io: CliIO = processIO()): Promise<n
   // Loaded only when status runs, not for --help (issue 13 §5: yaml, the config loader, the tables).
   const [{ PROTOCOL_ROOT, isTopicLevel }, { urlForLog }, { Prompter }, { BrokerConnectError, connectBroker, toolClientId }, { brokerPassword, loadPostConfig, localBrokerTarget, localUser },
     { collectRetained, RetainedReadError }, { buildStatus }, { renderStatusTable }, { pickDemo, runningDemos }] = await Promise.all([
-    import('../../protocols/mqtt/topics.js'), import('../../gateway/logging.js'), import('../shared/prompter.js'), import('../status/broker-connect.js'),
+    import('../../protocols/mqtt/topics.js'), import('../../gateway/log-url.js'), import('../shared/prompter.js'), import('../status/broker-connect.js'),
     import('../status/local-broker.js'), import('../status/retained-collector.js'), import('../status/post-status.js'), import('../status/status-table.js'),
     import('../demo/demo-registry.js'),
   ])

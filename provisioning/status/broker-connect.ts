@@ -9,7 +9,7 @@ import { createRequire } from 'node:module'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import type MqttModule from 'mqtt'
 import { noDelay } from '../../gateway/reconnect.js'
-import { urlForLog } from '../../gateway/logging.js'
+import { urlForLog } from '../../gateway/log-url.js'
 
 export interface BrokerTarget {
   url: string

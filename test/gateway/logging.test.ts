@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { createLogger, urlForLog } from '../../gateway/logging.js'
+import { createLogger } from '../../gateway/logging.js'
+import { urlForLog } from '../../gateway/log-url.js'
 
 function capture() {
   const lines: string[] = []

@@ -10,14 +10,16 @@
  * exactly as from the sources, and that the demo (station console, metrics,
  * pino-pretty, SQLite) runs from it end to end. Started with the service's flags
  * it reads the config validator's V8 code cache the build wrote, and `install`
- * writes that cache again for the unit's node and flags (issue 13 §5).
+ * writes that cache again for the unit's node and flags (issue 13 §5). pino is
+ * inlined too: its logger writes the sources' lines, secrets redacted.
  */
 import t from 'tap'
 import mqtt from 'mqtt'
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, relative, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { BUNDLE_DIR, BUNDLED, bundleCli } from '../../provisioning/build/bundle-cli.js'
 import { cli, tmpDir } from '../harness/cli-process.js'
 import { childEnv } from '../harness/prebuilt-cli.js'
@@ -142,6 +144,31 @@ t.test("install from the bundle rewrites the config validator's code cache for t
   const line = [process.execPath, ...SERVICE_NODE_FLAGS, join(out, 'write-validator-cache.js')].join(' ')
   t.ok(r.out.split('\n').some((l) => l.startsWith(line)), `the commands include ${line}`)
   t.match(r.out, new RegExp(`^ExecStart=\\S*node ${SERVICE_NODE_FLAGS.join(' ')} \\S+/cli\\.js run`, 'm'), 'with the flags of the unit')
+})
+
+t.test("the bundle's own pino copy writes the lines the sources' pino writes, secrets redacted", async (t) => {
+  // pino is inlined (issue 13 §5): the logger the bundle makes must be the one the tests prove on the sources.
+  const meta = await built
+  const key = Object.keys(meta.outputs).find((k) => meta.outputs[k]?.entryPoint === 'gateway/logging.ts')
+  if (!key) return t.fail('gateway/logging.ts is an entry of the bundle (demo imports it)')
+  const bundled = (await import(pathToFileURL(resolve(key)).href)) as typeof import('../../gateway/logging.js')
+  const sources = await import('../../gateway/logging.js')
+  const secrets = ['hunter2', 'pw2', '00112233445566778899aabbccddeeff', 'k3y']
+  const write = async (createLogger: typeof sources.createLogger): Promise<string[]> => {
+    const lines: string[] = []
+    const destination = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(chunk.toString()); cb() } })
+    const log = createLogger({ level: 'info', format: 'json', destination: destination as unknown as Parameters<typeof createLogger>[0]['destination'] })
+    log.child({ component: 'uplink' }).info({ station_password: 'hunter2', user: { password: 'pw2' }, ble_keys: { w: secrets[2] }, key: 'k3y', id: 'a:b:1' }, 'alert acknowledged by the station')
+    log.warn({ err: 'port taken', n: 1.5, list: [1, 'a'] }, 'gateway cannot start')
+    log.debug({ x: 1 }, 'below the level')
+    await new Promise((r) => setImmediate(r))
+    return lines.map((l) => l.replace(/"time":\d+/, '"time":0'))
+  }
+  const [fromBundle, fromSources] = [await write(bundled.createLogger), await write(sources.createLogger)]
+  t.equal(fromBundle.length, 2, 'two lines above the level')
+  t.same(fromBundle, fromSources, 'byte for byte the same lines but the time')
+  for (const secret of secrets) t.notOk(fromBundle.join('').includes(secret), `"${secret}" never reaches the log`)
+  t.match(fromBundle[0], /"station_password":"\[redacted\]"/)
 })
 
 t.test("mqtt.js's own mqtt-packet copy builds no packet-id cache (the bundle's copy is aedes')", async (t) => {
